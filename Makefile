@@ -1,0 +1,29 @@
+# The two commands: `make run` serves the app with the demo seed, `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5000
+FLASK = $(VENV)/bin/flask --app wsgi
+
+.PHONY: run test install clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed
+	@echo "Serving on http://127.0.0.1:$(PORT) (log in with a demo login above)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install
+	$(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,376 @@
+"""The rules that apply a policy: each names the principle it enforces and says why."""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Iterable
+
+from .vocabulary import label
+
+if TYPE_CHECKING:
+    from .policy import Policy
+
+# Every stable rule code and the principle it enforces.
+RULE_PRINCIPLES = {
+    "NEED_UNDOCUMENTED": "P1",
+    "NEED_NOT_RECURRING": "P1",
+    "GRANTEE_INACTIVE": "P1",
+    "DUPLICATE_ACCESS": "P1",
+    "NOT_ACKNOWLEDGED": "P3",
+    "SYSTEM_NOT_IN_POLICY": "P4",
+    "LEVEL_NOT_ALLOWED": "P4",
+    "SCOPE_NOT_ALLOWED": "P4",
+    "WRITE_UNJUSTIFIED": "P4",
+    "SELF_DECISION": "P4",
+    "NOT_NAMED_APPROVER": "P4",
+    "REVIEW_OVERDUE": "P5",
+    "AREA_NOT_GRANTABLE": "P6",
+    "SPECIAL_CATEGORY": "P7",
+}
+ACKNOWLEDGEMENT_VALID_MONTHS = 12
+_LEVEL_RANK = {"read": 0, "write": 1}
+_SCOPE_RANK = {"summary": 0, "detail": 1}
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of one rule: passed, or a refusal a person can act on."""
+
+    code: str
+    passed: bool
+    message_da: str
+    message_en: str
+    contact: dict | None = None
+
+    @property
+    def principle(self) -> str:
+        return RULE_PRINCIPLES[self.code]
+
+    def message(self, locale: str = "da") -> str:
+        return self.message_en if locale == "en" else self.message_da
+
+    def as_dict(self, locale: str = "da") -> dict:
+        result = {"code": self.code, "principle": self.principle, "passed": self.passed,
+                  "message": self.message(locale)}
+        if self.contact:
+            result["contact"] = self.contact
+        return result
+
+
+def failures(checks: Iterable[Check]) -> list[Check]:
+    return [check for check in checks if not check.passed]
+
+
+@dataclass(frozen=True)
+class ProposedRequest:
+    """What a requester asks for, as plain values; the grantee's centre plays no part (P2)."""
+
+    grantee: str
+    grantee_active: bool
+    system: str
+    access_level: str
+    scope: str
+    purpose: str
+    tasks: str
+    frequency: str
+    data_categories: tuple[str, ...] = ()
+    write_justification: str = ""
+
+
+@dataclass(frozen=True)
+class HeldAccess:
+    """An access the grantee already has or has asked for (pending, approved or active)."""
+
+    system: str
+    access_level: str
+    scope: str
+    state: str = "active"
+    request_id: int | None = None
+
+    def covers(self, access_level: str, scope: str) -> bool:
+        return (_LEVEL_RANK.get(self.access_level, 0) >= _LEVEL_RANK.get(access_level, 0)
+                and _SCOPE_RANK.get(self.scope, 0) >= _SCOPE_RANK.get(scope, 0))
+
+
+def _ok(code: str, da: str, en: str) -> Check:
+    return Check(code, True, da, en)
+
+
+def _refuse(code: str, da: str, en: str, contact: dict | None = None) -> Check:
+    return Check(code, False, da, en, contact)
+
+
+def check_system(req: ProposedRequest, policy: "Policy") -> list[Check]:
+    """P4: only systems, levels and scopes the policy names can be granted."""
+    rule = policy.systems.get(req.system)
+    if rule is None:
+        allowed = ", ".join(sorted(policy.systems))
+        return [_refuse("SYSTEM_NOT_IN_POLICY",
+                        f"{req.system} er ikke omfattet af politikken '{policy.name_da}'. "
+                        f"Der kan søges om: {allowed}.",
+                        f"{req.system} is not covered by the policy '{policy.name_en}'. "
+                        f"Access can be requested to: {allowed}.")]
+    checks = []
+    if req.access_level in rule.access_levels:
+        checks.append(_ok("LEVEL_NOT_ALLOWED",
+                          f"{label(req.access_level).capitalize()} til {req.system} kan "
+                          f"bevilges.",
+                          f"{req.access_level} access to {req.system} can be granted."))
+    else:
+        allowed_da = ", ".join(label(level) for level in rule.access_levels)
+        checks.append(_refuse(
+            "LEVEL_NOT_ALLOWED",
+            f"{label(req.access_level).capitalize()} til {req.system} kan ikke bevilges "
+            f"efter politikken. Vælg: {allowed_da}.",
+            f"{req.access_level} access to {req.system} cannot be granted under the policy. "
+            f"Choose: {', '.join(rule.access_levels)}."))
+    if req.scope in rule.scopes:
+        checks.append(_ok("SCOPE_NOT_ALLOWED",
+                          f"Omfanget '{label(req.scope)}' er tilladt i {req.system}.",
+                          f"The scope '{req.scope}' is allowed in {req.system}."))
+    else:
+        allowed_da = ", ".join(label(scope) for scope in rule.scopes)
+        checks.append(_refuse(
+            "SCOPE_NOT_ALLOWED",
+            f"Omfanget '{label(req.scope)}' kan ikke bevilges i {req.system}; adgangen er "
+            f"afgrænset til: {allowed_da}.",
+            f"The scope '{req.scope}' cannot be granted in {req.system}; access is limited "
+            f"to: {', '.join(rule.scopes)}."))
+    return checks
+
+
+def check_need_documented(req: ProposedRequest, policy: "Policy") -> Check:
+    """P1: access only on a documented, work-related need."""
+    written = len(req.tasks.strip())
+    if written >= policy.min_tasks_chars:
+        return _ok("NEED_UNDOCUMENTED", "Arbejdsopgaverne er beskrevet.",
+                   "The work tasks are described.")
+    return _refuse(
+        "NEED_UNDOCUMENTED",
+        f"Beskriv de konkrete arbejdsopgaver, der kræver adgangen (mindst "
+        f"{policy.min_tasks_chars} tegn; der er skrevet {written}).",
+        f"Describe the concrete work tasks that need this access (at least "
+        f"{policy.min_tasks_chars} characters; {written} written).")
+
+
+def check_need_recurring(req: ProposedRequest, policy: "Policy") -> Check:
+    """P1: the need must recur with some frequency; a one-off need goes to P6."""
+    if req.frequency in policy.recurring_frequencies:
+        return _ok("NEED_NOT_RECURRING",
+                   f"Behovet opstår {label(req.frequency)}, det er et løbende behov.",
+                   f"The need arises {req.frequency}: a recurring need.")
+    recurring_da = ", ".join(label(f) for f in policy.recurring_frequencies)
+    return _refuse(
+        "NEED_NOT_RECURRING",
+        f"Et behov, der opstår {label(req.frequency)}, er ikke løbende (kræver: "
+        f"{recurring_da}). Bed i stedet områdets kontaktperson om at trække eller dele "
+        f"oplysningerne (princip 6).",
+        f"A need that arises {req.frequency} is not recurring (needs: "
+        f"{', '.join(policy.recurring_frequencies)}). Ask the area's contact person to "
+        f"retrieve or share the information instead (principle 6).")
+
+
+def check_justification(req: ProposedRequest, policy: "Policy") -> Check:
+    """P4: write access or detailed scope needs a written justification."""
+    if not policy.needs_dual_approval(req.access_level, req.scope):
+        return _ok("WRITE_UNJUSTIFIED", "Læseadgang med overordnede oplysninger kræver ingen "
+                                        "særlig begrundelse.",
+                   "Read access to summary data needs no extra justification.")
+    written = len(req.write_justification.strip())
+    if written >= policy.min_justification_chars:
+        return _ok("WRITE_UNJUSTIFIED", "Begrundelsen for skriveadgang/sagsdetaljer er "
+                                        "skrevet; begge godkendere skal godkende.",
+                   "The justification for write access/case detail is written; both "
+                   "approvers must approve.")
+    return _refuse(
+        "WRITE_UNJUSTIFIED",
+        f"{label(req.access_level).capitalize()} med {label(req.scope)} kræver en skriftlig "
+        f"begrundelse (mindst {policy.min_justification_chars} tegn; der er skrevet "
+        f"{written}) og godkendelse af begge godkendere.",
+        f"{req.access_level} access with {req.scope} scope needs a written justification "
+        f"(at least {policy.min_justification_chars} characters; {written} written) and "
+        f"the approval of both approvers.")
+
+
+def check_areas(req: ProposedRequest, policy: "Policy") -> list[Check]:
+    """P6: areas that cannot be granted; the owning area's contact person helps instead."""
+    categories = set(req.data_categories)
+    checks = []
+    for area in policy.non_grantable:
+        if area.system != req.system or not area.touched_by(req.scope, categories):
+            continue
+        who = area.contact_name or area.contact
+        contact = {"username": area.contact, "name": area.contact_name,
+                   "email": area.contact_email, "area": area.key}
+        checks.append(_refuse(
+            "AREA_NOT_GRANTABLE",
+            f"Der kan ikke gives adgang til '{area.name_da}' i {area.system}. Kontakt "
+            f"{who}, som kan trække eller dele de nødvendige oplysninger.",
+            f"Access to '{area.name_en}' in {area.system} cannot be granted. Contact "
+            f"{who}, who can retrieve or share the information needed.", contact))
+    if not checks:
+        checks.append(_ok("AREA_NOT_GRANTABLE", "Anmodningen berører ingen områder, der ikke "
+                                                "kan gives adgang til.",
+                          "The request touches no area that cannot be granted."))
+    return checks
+
+
+def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
+    """P7: special categories (art. 9) and criminal data are never searched."""
+    forbidden = [c for c in req.data_categories if c in policy.forbidden_categories]
+    names_da = ", ".join(label(c) for c in forbidden)
+    names_en = ", ".join(label(c, "en") for c in forbidden)
+    if not forbidden:
+        return _ok("SPECIAL_CATEGORY", "Anmodningen omfatter ingen følsomme personoplysninger.",
+                   "The request includes no special categories of personal data.")
+    return _refuse(
+        "SPECIAL_CATEGORY",
+        f"Anmodningen omfatter følsomme personoplysninger ({names_da}). Der søges "
+        f"aldrig efter sådanne oplysninger (princip 7), og anmodningen kan ikke godkendes af "
+        f"nogen. Fjern kategorierne.",
+        f"The request includes special categories of personal data ({names_en}). "
+        f"They are never searched (principle 7), and nobody can approve the request. "
+        f"Remove the categories.")
+
+
+def check_grantee_active(req: ProposedRequest) -> Check:
+    """A person who has left has no work tasks, so no need (P1)."""
+    if req.grantee_active:
+        return _ok("GRANTEE_INACTIVE", f"{req.grantee} er aktiv medarbejder.",
+                   f"{req.grantee} is an active employee.")
+    return _refuse("GRANTEE_INACTIVE",
+                   f"{req.grantee} er fratrådt og kan ikke få adgang.",
+                   f"{req.grantee} has left and cannot be given access.")
+
+
+def check_duplicate(req: ProposedRequest, held: Iterable[HeldAccess]) -> Check:
+    """No second access where one that covers the need already exists or is asked for (P1)."""
+    for access in held:
+        if access.system == req.system and access.covers(req.access_level, req.scope):
+            what_da = "en anmodning" if access.state == "pending" else "en adgang"
+            what_en = "a request" if access.state == "pending" else "an access"
+            return _refuse(
+                "DUPLICATE_ACCESS",
+                f"{req.grantee} har allerede {what_da} til {req.system} "
+                f"({label(access.access_level)}, {label(access.scope)}, "
+                f"{label(access.state)}), som dækker behovet.",
+                f"{req.grantee} already has {what_en} to {req.system} ({access.access_level}, "
+                f"{access.scope}, {access.state}) that covers the need.")
+    return _ok("DUPLICATE_ACCESS", f"{req.grantee} har ikke allerede adgangen.",
+               f"{req.grantee} does not already have this access.")
+
+
+def evaluate_request(req: ProposedRequest, policy: "Policy",
+                     held: Iterable[HeldAccess] = ()) -> list[Check]:
+    """Every rule result for a proposed request, in a stable order."""
+    return [
+        *check_system(req, policy),
+        check_need_documented(req, policy),
+        check_need_recurring(req, policy),
+        check_justification(req, policy),
+        *check_areas(req, policy),
+        check_special_categories(req, policy),
+        check_grantee_active(req),
+        check_duplicate(req, held),
+    ]
+
+
+def check_decider(actor: str, requester: str, grantee: str, policy: "Policy") -> list[Check]:
+    """P4: only the named approvers decide, and never on their own request or access."""
+    checks = []
+    if actor in (requester, grantee):
+        checks.append(_refuse("SELF_DECISION",
+                              "Du kan ikke selv afgøre en anmodning, som du har indgivet, "
+                              "eller som gælder din egen adgang.",
+                              "You cannot decide a request you made or that concerns your "
+                              "own access."))
+    else:
+        checks.append(_ok("SELF_DECISION", "Afgøres ikke af anmoder eller modtager.",
+                          "Not decided by the requester or the grantee."))
+    names = " og ".join(a.name for a in policy.approvers)
+    if actor in policy.approver_usernames:
+        checks.append(_ok("NOT_NAMED_APPROVER", "Du er navngivet godkender i politikken.",
+                          "You are a named approver in the policy."))
+    else:
+        checks.append(_refuse("NOT_NAMED_APPROVER",
+                              f"Kun de navngivne godkendere ({names}) kan afgøre anmodninger "
+                              f"efter politikken '{policy.name_da}'.",
+                              f"Only the named approvers ({' and '.join(a.name for a in policy.approvers)}) "
+                              f"can decide requests under the policy '{policy.name_en}'."))
+    return checks
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day some months later, clamped to the end of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def review_due(since: date, interval_months: int) -> date:
+    """P5: a grant is due for review this long after activation or its last review."""
+    return add_months(since, interval_months)
+
+
+def check_review(due: date, today: date) -> Check:
+    """P5: re-assessed at least once a year; overdue from the day after the due date."""
+    if today <= due:
+        return _ok("REVIEW_OVERDUE", f"Revurdering senest {due.isoformat()}.",
+                   f"Review due by {due.isoformat()}.")
+    days = (today - due).days
+    return _refuse("REVIEW_OVERDUE",
+                   f"Revurderingen var forfalden {due.isoformat()} og er overskredet med "
+                   f"{days} dage.",
+                   f"The review was due on {due.isoformat()} and is {days} days overdue.")
+
+
+def acknowledgement_current(acknowledged_on: date | None, today: date) -> bool:
+    return (acknowledged_on is not None and acknowledged_on <= today
+            and today < add_months(acknowledged_on, ACKNOWLEDGEMENT_VALID_MONTHS))
+
+
+def check_acknowledgement(acknowledged_on: date | None, today: date) -> Check:
+    """P3: every grantee acknowledges the lookup principles, and again every year."""
+    if acknowledgement_current(acknowledged_on, today):
+        return _ok("NOT_ACKNOWLEDGED",
+                   f"Principperne for opslag er kvitteret {acknowledged_on.isoformat()}.",
+                   f"The lookup principles were acknowledged on {acknowledged_on.isoformat()}.")
+    if acknowledged_on is None:
+        da, en = "Der er ikke kvitteret for principperne for opslag.", \
+            "The lookup principles have not been acknowledged."
+    else:
+        da = (f"Kvitteringen for principperne for opslag fra {acknowledged_on.isoformat()} er "
+              f"udløbet; der skal kvitteres hvert år.")
+        en = (f"The acknowledgement of {acknowledged_on.isoformat()} has lapsed; it must be "
+              f"renewed every year.")
+    return _refuse("NOT_ACKNOWLEDGED", da + " Kvittér på siden 'Principper for opslag'.",
+                   en + " Acknowledge on the 'Lookup principles' page.")
+
+
+@dataclass(frozen=True)
+class ExistingGrant:
+    """An existing grant re-evaluated against the policy in force."""
+
+    grantee: str
+    grantee_active: bool
+    system: str
+    access_level: str
+    scope: str
+    data_categories: tuple[str, ...] = ()
+    review_due: date | None = None
+    acknowledged_on: date | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def evaluate_grant(grant: ExistingGrant, policy: "Policy", today: date) -> list[Check]:
+    """Re-check an active grant: still allowed, still needed, still acknowledged, reviewed."""
+    req = ProposedRequest(grant.grantee, grant.grantee_active, grant.system,
+                          grant.access_level, grant.scope, policy.id, "", "",
+                          grant.data_categories)
+    checks = [*check_system(req, policy), *check_areas(req, policy),
+              check_special_categories(req, policy), check_grantee_active(req),
+              check_acknowledgement(grant.acknowledged_on, today)]
+    if grant.review_due is not None:
+        checks.append(check_review(grant.review_due, today))
+    return checks

@@ -1,0 +1,114 @@
+"""The fixed vocabulary shared by the API, the seed and the policies."""
+from enum import StrEnum
+
+
+class AccessLevel(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class Scope(StrEnum):
+    SUMMARY = "summary"
+    DETAIL = "detail"
+
+
+class Frequency(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+    ONCE = "once"
+
+
+class CategoryKind(StrEnum):
+    ORDINARY = "ordinary"
+    CPR_NUMBER = "cpr_number"
+    FINANCIAL = "financial"
+    SPECIAL = "special"
+    CRIMINAL = "criminal"
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"
+    APPROVER = "approver"
+    USER_ADMIN = "user_admin"
+    DPO = "dpo"
+    ADMIN = "admin"
+
+
+class EmployeeStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class GrantStatus(StrEnum):
+    APPROVED = "approved"
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+# The art. 9 special categories, plus art. 10 criminal-offence data, which the
+# EU-øst policy treats the same way (databeskyttelsesloven § 8).
+SPECIAL_CATEGORIES = (
+    "ethnic_origin", "political_opinion", "religion", "trade_union",
+    "genetic", "biometric", "health", "sex_life",
+)
+CRIMINAL_CATEGORY = "criminal"
+
+# Danish interface labels for the vocabulary (the code stays English).
+LABELS_DA = {
+    "read": "læseadgang", "write": "skriveadgang",
+    "summary": "overordnede oplysninger", "detail": "sagsdetaljer",
+    "daily": "dagligt", "weekly": "ugentligt", "monthly": "månedligt",
+    "quarterly": "kvartalsvis", "yearly": "årligt", "once": "én gang",
+    "requester": "anmoder", "approver": "godkender",
+    "user_admin": "brugeradministrator", "dpo": "databeskyttelsesrådgiver (DPO)",
+    "admin": "administrator",
+    "active": "aktiv", "left": "fratrådt",
+    "pending": "afventer", "approved": "godkendt", "rejected": "afvist",
+    "withdrawn": "trukket tilbage", "revoked": "tilbagekaldt", "expired": "udløbet",
+    "ordinary": "almindelige", "cpr_number": "CPR-nummer", "financial": "økonomiske",
+    "special": "følsomme (art. 9)", "criminal": "strafbare forhold (art. 10)",
+    "identity": "identitet", "address": "adresser", "family": "familierelationer",
+    "citizenship": "statsborgerskab", "residence": "opholdsgrundlag", "income": "indkomst",
+    "benefits": "ydelser", "employment": "beskæftigelse", "case_overview": "sagsoverblik",
+    "case_documents": "sagsakter", "ethnic_origin": "etnisk oprindelse",
+    "political_opinion": "politisk overbevisning", "religion": "religiøs overbevisning",
+    "trade_union": "fagforeningsmæssigt tilhørsforhold", "genetic": "genetiske data",
+    "biometric": "biometriske data", "health": "helbredsoplysninger",
+    "sex_life": "seksuelle forhold",
+}
+LABELS_EN = {
+    "read": "read", "write": "write", "summary": "summary", "detail": "case detail",
+    "daily": "daily", "weekly": "weekly", "monthly": "monthly",
+    "quarterly": "quarterly", "yearly": "yearly", "once": "once",
+    "requester": "requester", "approver": "approver", "user_admin": "user administrator",
+    "dpo": "data protection officer (DPO)", "admin": "administrator",
+    "active": "active", "left": "left", "pending": "pending", "approved": "approved",
+    "rejected": "rejected", "withdrawn": "withdrawn", "revoked": "revoked",
+    "expired": "expired", "ordinary": "ordinary", "cpr_number": "CPR number",
+    "financial": "financial", "special": "special (art. 9)",
+    "criminal": "criminal offences (art. 10)",
+    "identity": "identity", "address": "addresses", "family": "family relations",
+    "citizenship": "citizenship", "residence": "residence basis", "income": "income",
+    "benefits": "benefits", "employment": "employment", "case_overview": "case overview",
+    "case_documents": "case documents", "ethnic_origin": "ethnic origin",
+    "political_opinion": "political opinions", "religion": "religious beliefs",
+    "trade_union": "trade-union membership", "genetic": "genetic data",
+    "biometric": "biometric data", "health": "health", "sex_life": "sex life",
+}
+
+
+def label(value: str, locale: str = "da") -> str:
+    """The interface word for a vocabulary value in the given language."""
+    table = LABELS_EN if locale == "en" else LABELS_DA
+    return table.get(str(value), str(value))

@@ -1,0 +1,15 @@
+"""SQLAlchemy models, one module per aggregate."""
+from .audit import AuditEntry, AuditHead
+from .base import Base, UTCDateTime, utcnow
+from .grant import AccessRequest, Acknowledgement, Decision, Grant
+from .policy import PolicyVersion
+from .register import (Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea,
+                       System, system_categories, system_user_admins)
+from .token import ApiToken
+
+__all__ = [
+    "AccessRequest", "Acknowledgement", "ApiToken", "AuditEntry", "AuditHead", "Base",
+    "Centre", "DataCategory", "Decision", "Employee", "EmployeeRole", "Grant",
+    "NonGrantableArea", "PolicyVersion", "System", "UTCDateTime", "system_categories",
+    "system_user_admins", "utcnow",
+]

@@ -1,0 +1,107 @@
+"""Requests for access, their decisions, the grants they create, and acknowledgements."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, UTCDateTime, utcnow
+from .register import Employee, System
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    grantee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"), index=True)
+    access_level: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(String(60))
+    tasks: Mapped[str] = mapped_column(Text)
+    frequency: Mapped[str] = mapped_column(String(20))
+    data_categories: Mapped[list] = mapped_column(JSON)
+    write_justification: Mapped[str] = mapped_column(Text, default="")
+    approvals_needed: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    requester: Mapped[Employee] = relationship(foreign_keys=[requester_id])
+    grantee: Mapped[Employee] = relationship(foreign_keys=[grantee_id])
+    system: Mapped[System] = relationship()
+    decisions: Mapped[list["Decision"]] = relationship(back_populates="request",
+                                                       order_by="Decision.id")
+
+    def __repr__(self) -> str:
+        return f"<AccessRequest {self.id} {self.status}>"
+
+
+class Decision(Base):
+    """One approver's approve or reject on a request; dual approval needs two of these."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("request_id", "approver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    approver_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[AccessRequest] = relationship(back_populates="decisions")
+    approver: Mapped[Employee] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Decision {self.request_id} {self.decision}>"
+
+
+class Grant(Base):
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("access_requests.id"),
+                                                   unique=True)
+    grantee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    system_id: Mapped[int] = mapped_column(ForeignKey("systems.id"), index=True)
+    access_level: Mapped[str] = mapped_column(String(10))
+    scope: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(String(60))
+    tasks: Mapped[str] = mapped_column(Text)
+    frequency: Mapped[str] = mapped_column(String(20))
+    data_categories: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="approved", index=True)
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_due: Mapped[date | None] = mapped_column(Date, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(300))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("employees.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    grantee: Mapped[Employee] = relationship(foreign_keys=[grantee_id])
+    system: Mapped[System] = relationship()
+    request: Mapped[AccessRequest | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Grant {self.id} {self.status}>"
+
+
+class Acknowledgement(Base):
+    """An employee's acknowledgement of the lookup principles (P3), one per occasion."""
+
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id"), index=True)
+    principles_sha256: Mapped[str] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    employee: Mapped[Employee] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Acknowledgement {self.employee_id} {self.acknowledged_at:%Y-%m-%d}>"

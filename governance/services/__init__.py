@@ -1,0 +1,1 @@
+"""Use cases: check permissions and rules, change state, write the audit entry, flush."""

@@ -1,0 +1,86 @@
+"""Logging in with a local password, and API tokens: both audited."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import ApiToken, Employee, utcnow
+from . import audit, passwords
+from .actor import Actor
+from .errors import InvalidInput, NotFound
+
+
+def authenticate(session: Session, username: str, password: str,
+                 client_address: str = "") -> Employee | None:
+    """The employee if the password is right and they are active; every attempt is audited."""
+    employee = session.scalar(select(Employee).where(Employee.username == username))
+    ok = passwords.verify_password(employee.password_hash if employee else None, password)
+    if ok and employee.active:
+        audit.record(session, actor=employee.username, action="auth.login",
+                     object_type="employee", object_id=employee.username,
+                     summary=f"{employee.username} logged in", client_address=client_address)
+        return employee
+    reason = ("unknown user" if employee is None else "left" if ok
+              else "wrong password")
+    audit.record(session, actor=username[:64] or "-", action="auth.login_failed",
+                 object_type="employee", object_id=username[:64],
+                 summary=f"Failed login for '{username[:64]}'", details={"reason": reason},
+                 client_address=client_address)
+    return None
+
+
+def logout(session: Session, employee: Employee, client_address: str = "") -> None:
+    """End every session of the employee, so a copied cookie stops working too."""
+    employee.session_version += 1
+    audit.record(session, actor=employee.username, action="auth.logout",
+                 object_type="employee", object_id=employee.username,
+                 summary=f"{employee.username} logged out", client_address=client_address)
+
+
+def set_password(session: Session, actor: Actor, username: str, password: str) -> Employee:
+    employee = session.scalar(select(Employee).where(Employee.username == username))
+    if employee is None:
+        raise NotFound(f"No employee with username '{username}'", field="username")
+    if len(password) < passwords.MIN_LENGTH:
+        raise InvalidInput(f"The password must be at least {passwords.MIN_LENGTH} "
+                           "characters", field="password")
+    employee.password_hash = passwords.hash_password(password)
+    employee.session_version += 1
+    audit.record(session, actor=actor.username, action="user.password_set",
+                 object_type="employee", object_id=username,
+                 summary=f"Password set for {username}", client_address=actor.client_address)
+    return employee
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(session: Session, actor: Actor, username: str) -> str:
+    """A new API token for the employee; only its SHA-256 is stored, the token shown once."""
+    employee = session.scalar(select(Employee).where(Employee.username == username))
+    if employee is None:
+        raise NotFound(f"No employee with username '{username}'", field="username")
+    if not employee.active:
+        raise InvalidInput(f"{username} has left; no token can be created", field="username")
+    token = "htk_" + secrets.token_urlsafe(32)
+    row = ApiToken(employee=employee, token_sha256=token_digest(token))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor.username, action="token.create",
+                 object_type="api_token", object_id=row.id,
+                 summary=f"API token {row.id} created for {username}",
+                 details={"employee": username}, client_address=actor.client_address)
+    return token
+
+
+def employee_for_token(session: Session, token: str) -> Employee | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None or not row.employee.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.employee

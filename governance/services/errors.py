@@ -1,0 +1,49 @@
+"""Named domain errors that the web, API and CLI layers turn into answers for people."""
+from __future__ import annotations
+
+from ..domain.rules import Check
+
+
+class GovernanceError(Exception):
+    """Base of the errors a use case raises; code is stable, message is for people."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class InvalidInput(GovernanceError):
+    status = 400
+    code = "invalid_input"
+
+
+class NotFound(GovernanceError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(GovernanceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(GovernanceError):
+    status = 409
+    code = "conflict"
+
+
+class RuleViolation(GovernanceError):
+    """A request or decision refused by the rules; carries every failed check."""
+
+    status = 422
+    code = "rule_violation"
+
+    def __init__(self, checks: list[Check]):
+        self.checks = checks
+        super().__init__("; ".join(check.message_en for check in checks))

@@ -1,0 +1,128 @@
+"""Loading the policy files into the versions in force, and reading what is in force."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.policy import (Policy, Principle, file_digest, load_policy, load_principles, policy_from_dict,
+                             policy_to_dict, principles_from_list, principles_to_list)
+from ..domain.register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
+from ..domain.seed import read_seed
+from ..domain.source import SourceError
+from ..models import DataCategory, Employee, PolicyVersion, System
+from . import audit
+from .actor import Actor
+
+PRINCIPLES_FILE = "principles.yaml"
+
+
+@dataclass
+class PolicySet:
+    principles: tuple[Principle, ...]
+    principles_sha256: str
+    policies: dict[str, Policy]
+
+
+def register_facts(session: Session) -> RegisterFacts:
+    """The register as plain facts, for checking policies against it."""
+    people = {e.username: PersonFacts(e.username, e.name, frozenset(e.roles), e.active)
+              for e in session.scalars(select(Employee))}
+    systems = {}
+    for s in session.scalars(select(System)):
+        areas = {a.key: AreaFacts(s.code, a.key, a.name_da, a.name_en, a.contact.username,
+                                  a.contact.name, a.contact.email, tuple(a.scopes),
+                                  tuple(a.categories)) for a in s.areas}
+        systems[s.code] = SystemFacts(s.code, s.name, tuple(s.access_levels), tuple(s.scopes),
+                                      tuple(c.code for c in s.categories), areas)
+    categories = {c.code: c.kind for c in session.scalars(select(DataCategory))}
+    return RegisterFacts(systems, people, categories)
+
+
+def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = None):
+    """Load and validate every policy file in a folder; raise SourceError on the first fault."""
+    policy_dir = Path(policy_dir)
+    files = [policy_dir] if policy_dir.is_file() else sorted(policy_dir.glob("*.yaml"))
+    if not files:
+        raise SourceError(str(policy_dir), "holds no .yaml policy files")
+    principles, policies = None, []
+    for file in files:
+        name = _display(file, root)
+        if file.name == PRINCIPLES_FILE:
+            principles = (name, load_principles(file, name), file_digest(file))
+        else:
+            policies.append(load_policy(file, register, name))
+    ids = [p.id for p in policies]
+    for policy in policies:
+        if ids.count(policy.id) > 1:
+            raise SourceError(policy.source_file, f"policy id '{policy.id}' is used by more "
+                                                  "than one file", field="id")
+    return principles, policies
+
+
+def register_for_check(session: Session, seed_path: Path) -> RegisterFacts:
+    """The database's register when it has one, else the seed files' register."""
+    if session.scalar(select(func.count(System.id))):
+        return register_facts(session)
+    return read_seed(seed_path).register_facts()
+
+
+def _display(file: Path, root: Path | None) -> str:
+    try:
+        return str(file.resolve().relative_to(root.resolve())) if root else str(file)
+    except ValueError:
+        return str(file)
+
+
+def load_into_register(session: Session, actor: Actor, policy_dir: Path,
+                       root: Path | None = None) -> list[PolicyVersion]:
+    """Record each policy file whose content is new as the version in force; audit it."""
+    principles, policies = check_files(policy_dir, register_facts(session), root)
+    new_versions = []
+    entries: list[tuple[str, str, str, object]] = []
+    if principles is not None:
+        name, loaded, sha = principles
+        entries.append(("principles", name, sha, principles_to_list(loaded)))
+    for policy in policies:
+        entries.append((policy.id, policy.source_file, policy.sha256, policy_to_dict(policy)))
+    for name, file, sha, snapshot in entries:
+        if session.scalar(select(PolicyVersion.id).where(PolicyVersion.name == name,
+                                                         PolicyVersion.sha256 == sha)):
+            continue
+        version = PolicyVersion(name=name, file=file, sha256=sha,
+                                content=json.dumps(snapshot, ensure_ascii=False, default=str))
+        session.add(version)
+        session.flush()
+        audit.record(session, actor=actor.username, action="policy.load",
+                     object_type="policy", object_id=name,
+                     summary=f"Policy '{name}' loaded from {file} (sha256 {sha[:12]})",
+                     details={"file": file, "sha256": sha, "version_id": version.id},
+                     client_address=actor.client_address)
+        new_versions.append(version)
+    return new_versions
+
+
+# A memo of parsed snapshots keyed by their content hashes; never a source of truth.
+_CACHE: dict[tuple, PolicySet] = {}
+
+
+def in_force(session: Session) -> PolicySet:
+    """The latest loaded version of each policy; cached until a new version is loaded."""
+    latest = select(func.max(PolicyVersion.id)).group_by(PolicyVersion.name)
+    key = tuple(session.execute(select(PolicyVersion.name, PolicyVersion.sha256)
+                                .where(PolicyVersion.id.in_(latest))
+                                .order_by(PolicyVersion.name)).all())
+    if key not in _CACHE:
+        versions = {v.name: v for v in session.scalars(
+            select(PolicyVersion).where(PolicyVersion.id.in_(latest)))}
+        principles = versions.pop("principles", None)
+        _CACHE.clear()
+        _CACHE[key] = PolicySet(
+            principles=principles_from_list(json.loads(principles.content)) if principles
+            else (), principles_sha256=principles.sha256 if principles else "",
+            policies={name: policy_from_dict(json.loads(v.content))
+                      for name, v in versions.items()})
+    return _CACHE[key]

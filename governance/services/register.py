@@ -1,0 +1,63 @@
+"""Reading the register: systems, employees and their grants, in few queries."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import Centre, Employee, Grant, NonGrantableArea, System
+from .actor import Actor
+from .errors import Forbidden, NotFound
+from .permissions import can_view_employee, can_view_people
+
+
+def list_systems(session: Session) -> list[System]:
+    return list(session.scalars(select(System).order_by(System.code).options(
+        selectinload(System.owner), selectinload(System.user_admins),
+        selectinload(System.categories),
+        selectinload(System.areas).selectinload(NonGrantableArea.contact))))
+
+
+def get_system(session: Session, code: str) -> System:
+    system = session.scalar(select(System).where(System.code == code.upper()).options(
+        selectinload(System.owner), selectinload(System.user_admins),
+        selectinload(System.categories),
+        selectinload(System.areas).selectinload(NonGrantableArea.contact)))
+    if system is None:
+        raise NotFound(f"No system with code '{code}'")
+    return system
+
+
+def list_employees(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
+                   status: str | None = None) -> tuple[list[Employee], int]:
+    if not can_view_people(actor):
+        raise Forbidden("Only approvers, user administrators, the DPO and admins may list "
+                        "employees")
+    query = select(Employee)
+    if status:
+        query = query.where(Employee.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Employee.username).options(
+        selectinload(Employee.centre), selectinload(Employee.role_rows))
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def get_employee(session: Session, actor: Actor, username: str) -> Employee:
+    employee = session.scalar(select(Employee).where(Employee.username == username).options(
+        selectinload(Employee.centre), selectinload(Employee.role_rows)))
+    if employee is None:
+        raise NotFound(f"No employee with username '{username}'")
+    if not can_view_employee(actor, username):
+        raise Forbidden("You may only see your own page in the employee register")
+    return employee
+
+
+def grants_of(session: Session, employee: Employee) -> list[Grant]:
+    return list(session.scalars(select(Grant).where(Grant.grantee_id == employee.id)
+                                .order_by(Grant.approved_at.desc())
+                                .options(selectinload(Grant.system))))
+
+
+def list_centres(session: Session) -> list[Centre]:
+    return list(session.scalars(select(Centre).order_by(Centre.code)
+                                .options(selectinload(Centre.manager))))

@@ -1,0 +1,169 @@
+"""Loading seed files into the register: all or nothing, idempotent, audited."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.seed import SeedData, read_seed
+from ..models import Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea, System
+from . import audit, passwords
+from .actor import Actor
+
+
+@dataclass
+class SeedReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    passwords_set: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.passwords_set)
+
+
+def seed_register(session: Session, actor: Actor, path: Path,
+                  root: Path | None = None) -> SeedReport:
+    """Validate every seed file first; then create or update what differs, auditing each."""
+    data = read_seed(Path(path), root)
+    report = SeedReport()
+    _Applier(session, actor, report).apply(data)
+    return report
+
+
+class _Applier:
+    def __init__(self, session: Session, actor: Actor, report: SeedReport):
+        self.session, self.actor, self.report = session, actor, report
+
+    def apply(self, data: SeedData) -> None:
+        categories = {c.code: self._upsert(DataCategory, "category", c.code, {
+            "kind": c.kind, "name_da": c.name_da, "name_en": c.name_en})
+            for c in data.categories}
+        categories.update({c.code: c for c in self.session.scalars(select(DataCategory))
+                           if c.code not in categories})
+        centres = {c.code: self._upsert(Centre, "centre", c.code, {"name": c.name})
+                   for c in data.centres}
+        centres.update({c.code: c for c in self.session.scalars(select(Centre))
+                        if c.code not in centres})
+        people = {e.username: self._employee(e, centres) for e in data.employees}
+        people.update({p.username: p for p in self.session.scalars(select(Employee))
+                       if p.username not in people})
+        for c in data.centres:
+            manager = people[c.manager] if c.manager else None
+            centre = centres[c.code]
+            if centre.manager_id != (manager.id if manager else None):
+                self._audit("update", "centre", c.code, {"manager": _name(centre.manager)},
+                            {"manager": _name(manager)})
+                centre.manager = manager
+        for s in data.systems:
+            self._system(s, people, categories)
+        for username, password in data.demo_logins.items():
+            employee = people[username]
+            if employee.password_hash is None:
+                employee.password_hash = passwords.hash_password(password)
+                self.report.passwords_set.append(username)
+                audit.record(self.session, actor=self.actor.username, action="user.password_set",
+                             object_type="employee", object_id=username,
+                             summary=f"Demo password set for {username} from the seed",
+                             details={"source": "seed demo_logins"},
+                             client_address=self.actor.client_address)
+        self.session.flush()
+
+    def _upsert(self, model, kind: str, code: str, values: dict):
+        row = self.session.scalar(select(model).where(model.code == code))
+        if row is None:
+            row = model(code=code, **values)
+            self.session.add(row)
+            self.session.flush()
+            self._audit("create", kind, code, None, values)
+            return row
+        before = {k: getattr(row, k) for k in values}
+        if before != values:
+            for k, v in values.items():
+                setattr(row, k, v)
+            self._audit("update", kind, code, before, values)
+        return row
+
+    def _employee(self, e, centres) -> Employee:
+        values = {"name": e.name, "email": e.email, "centre": e.centre, "title": e.title,
+                  "roles": sorted(e.roles), "status": e.status}
+        row = self.session.scalar(select(Employee).where(Employee.username == e.username))
+        if row is None:
+            row = Employee(username=e.username, name=e.name, email=e.email,
+                           centre=centres[e.centre], title=e.title, status=e.status,
+                           role_rows=[EmployeeRole(role=r) for r in e.roles])
+            self.session.add(row)
+            self.session.flush()
+            self._audit("create", "employee", e.username, None, values)
+            return row
+        before = {"name": row.name, "email": row.email, "centre": row.centre.code,
+                  "title": row.title, "roles": sorted(row.roles), "status": row.status}
+        if before != values:
+            row.name, row.email, row.title = e.name, e.email, e.title
+            row.centre = centres[e.centre]
+            if row.status != e.status:
+                row.status = e.status
+            if sorted(row.roles) != sorted(e.roles):
+                row.role_rows = [EmployeeRole(role=r) for r in e.roles]
+            self.session.flush()
+            self._audit("update", "employee", e.username, before, values)
+        return row
+
+    def _system(self, s, people, categories) -> None:
+        values = {"name": s.name, "description": s.description,
+                  "external_owner": s.external_owner, "owner": s.owner,
+                  "user_admins": sorted(s.user_admins), "access_levels": list(s.access_levels),
+                  "scopes": list(s.scopes), "data_categories": sorted(s.data_categories),
+                  "non_grantable_areas": [_area_values(a) for a in s.areas]}
+        row = self.session.scalar(select(System).where(System.code == s.code))
+        before = None
+        if row is None:
+            row = System(code=s.code)
+            self.session.add(row)
+        else:
+            before = {"name": row.name, "description": row.description,
+                      "external_owner": row.external_owner, "owner": row.owner.username,
+                      "user_admins": sorted(u.username for u in row.user_admins),
+                      "access_levels": list(row.access_levels), "scopes": list(row.scopes),
+                      "data_categories": sorted(c.code for c in row.categories),
+                      "non_grantable_areas": [_area_values(a, a.contact.username)
+                                              for a in row.areas]}
+            if before == values:
+                return
+        row.name, row.description = s.name, s.description
+        row.external_owner, row.owner = s.external_owner, people[s.owner]
+        row.user_admins = [people[u] for u in s.user_admins]
+        row.access_levels, row.scopes = list(s.access_levels), list(s.scopes)
+        row.categories = [categories[c] for c in s.data_categories]
+        self.session.flush()
+        existing = {a.key: a for a in row.areas}
+        for a in s.areas:
+            area = existing.get(a.key) or NonGrantableArea(system=row, key=a.key)
+            area.name_da, area.name_en = a.name_da, a.name_en
+            area.scopes, area.categories = list(a.scopes), list(a.categories)
+            area.contact = people[a.contact]
+            self.session.add(area)
+        self.session.flush()
+        self._audit("update" if before else "create", "system", s.code, before, values)
+
+    def _audit(self, verb: str, kind: str, key: str, before, after) -> None:
+        (self.report.updated if verb == "update" else self.report.created).append(
+            f"{kind} {key}")
+        audit.record(self.session, actor=self.actor.username, action=f"seed.{verb}",
+                     object_type=kind, object_id=key,
+                     summary=f"Seed {'updated' if verb == 'update' else 'created'} "
+                             f"{kind} {key}",
+                     details={"before": before, "after": after},
+                     client_address=self.actor.client_address)
+
+
+def _area_values(area, contact: str | None = None) -> dict:
+    return {"key": area.key, "name_da": area.name_da, "name_en": area.name_en,
+            "scopes": list(area.scopes), "categories": list(area.categories),
+            "contact": contact or area.contact}
+
+
+def _name(employee: Employee | None) -> str | None:
+    return employee.username if employee else None

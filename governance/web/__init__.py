@@ -1,0 +1,80 @@
+"""Web pages: one blueprint per noun, deny-by-default login, security headers."""
+from __future__ import annotations
+
+from flask import Flask, g, redirect, request, url_for
+from flask_login import current_user
+
+from ..domain.vocabulary import label
+from ..extensions import db, login_manager
+from ..models import Employee
+from ..services.actor import Actor
+
+# Endpoints a person can reach without logging in; everything else needs a login.
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "health"}
+
+
+@login_manager.user_loader
+def load_employee(session_id: str) -> Employee | None:
+    """Sessions carry the employee's session version: a bumped version ends old sessions."""
+    try:
+        employee_id, version = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    employee = db.session.get(Employee, employee_id)
+    if employee is None or employee.session_version != version or not employee.active:
+        return None
+    return employee
+
+
+def current_actor() -> Actor:
+    if "actor" not in g:
+        g.actor = Actor.of(current_user, client_address())
+    return g.actor
+
+
+def client_address() -> str:
+    return request.remote_addr or ""
+
+
+def init_app(app: Flask) -> None:
+    from . import auth, employees, overview, principles, systems
+
+    for module in (auth, overview, systems, employees, principles):
+        app.register_blueprint(module.bp)
+
+    @app.before_request
+    def require_login():
+        if request.blueprint == "api" or request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return None
+
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=63072000; includeSubDomains")
+        return response
+
+    @app.template_filter("format_date")
+    def format_date_filter(value):
+        from flask_babel import format_date
+        return format_date(value) if value else "–"
+
+    @app.context_processor
+    def template_helpers():
+        from flask_babel import get_locale
+        locale = str(get_locale())
+        return {"label": lambda value: label(value, locale), "locale": locale}

@@ -1,0 +1,141 @@
+"""The audit trail: one writer, hash-chained, append-only in the database, verifiable."""
+import json
+import threading
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DatabaseError
+
+from governance.extensions import db
+from governance.models import AuditEntry, AuditHead
+from governance.services import audit
+
+
+def record(actor="ahn", action="test.event", **extra):
+    return audit.record(db.session, actor=actor, action=action, object_type="thing",
+                        object_id=extra.pop("object_id", 1), summary="A test event",
+                        details=extra or {"before": None, "after": {"x": 1}},
+                        client_address="127.0.0.1")
+
+
+def test_entries_chain_from_genesis(empty_app):
+    first, second = record(), record(object_id=2)
+    db.session.commit()
+    assert first.prev_hash == audit.GENESIS_HASH
+    assert second.prev_hash == first.hash
+    assert [first.id, second.id] == [1, 2]
+    assert json.loads(first.details) == {"before": None, "after": {"x": 1}}
+    assert first.created_at.tzinfo is not None and first.created_at.utcoffset().total_seconds() == 0
+    head = db.session.get(AuditHead, 1)
+    assert (head.entries, head.last_hash) == (2, second.hash)
+    assert audit.verify_chain(db.session).as_dict() == {
+        "ok": True, "entries": 2, "broken_entry": None, "reason": ""}
+
+
+def test_entry_without_change_rolls_back_with_it(empty_app):
+    record()
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == 0
+    assert audit.verify_chain(db.session).ok
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_entries SET summary = 'changed' WHERE id = 1",
+    "DELETE FROM audit_entries WHERE id = 1",
+])
+def test_database_rejects_update_and_delete(empty_app, statement):
+    record()
+    db.session.commit()
+    with pytest.raises(DatabaseError, match="append-only"):
+        db.session.execute(sa.text(statement))
+    db.session.rollback()
+    assert db.session.get(AuditEntry, 1).summary == "A test event"
+
+
+def tamper(sql: str) -> None:
+    """Change an entry behind the application's back, as an attacker with the DB would."""
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER audit_entries_no_update")
+            conn.exec_driver_sql(sql)
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_no_change")
+            conn.exec_driver_sql(sql)
+            conn.exec_driver_sql("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_no_change")
+
+
+def test_verify_names_the_first_altered_entry(empty_app):
+    for n in range(5):
+        record(object_id=n)
+    db.session.commit()
+    db.session.remove()
+    tamper("UPDATE audit_entries SET summary = 'nothing to see' WHERE id = 3")
+    report = audit.verify_chain(db.session)
+    assert (report.ok, report.broken_id, report.entries) == (False, 3, 2)
+    assert "altered" in report.reason
+    result = empty_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "entry 3" in result.output
+
+
+def test_verify_notices_a_relinked_chain(empty_app):
+    for n in range(3):
+        record(object_id=n)
+    db.session.commit()
+    db.session.remove()
+    tamper("UPDATE audit_entries SET prev_hash = '" + "f" * 64 + "' WHERE id = 2")
+    report = audit.verify_chain(db.session)
+    assert (report.ok, report.broken_id) == (False, 2)
+    assert "link" in report.reason
+
+
+def test_verify_notices_a_truncated_tail(empty_app):
+    for n in range(3):
+        record(object_id=n)
+    db.session.commit()
+    db.session.remove()
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER audit_entries_no_delete")
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_no_change")
+        conn.exec_driver_sql("DELETE FROM audit_entries WHERE id = 3")
+    report = audit.verify_chain(db.session)
+    assert not report.ok and report.broken_id == 3
+
+
+def test_verify_cli_passes_on_an_intact_chain(empty_app):
+    record()
+    db.session.commit()
+    result = empty_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "1 entries verified" in result.output
+
+
+def test_concurrent_appends_never_fork_the_chain(empty_app):
+    """Eight threads appending at once: one linear chain, every entry kept."""
+    app = empty_app
+    errors: list[Exception] = []
+
+    def append(n: int) -> None:
+        with app.app_context():
+            try:
+                for i in range(5):
+                    record(actor=f"user{n}", object_id=f"{n}-{i}")
+                    db.session.commit()
+            except Exception as exc:  # reported below; a thread cannot raise into pytest
+                errors.append(exc)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = audit.verify_chain(db.session)
+    assert report.ok and report.entries == 40

@@ -1,0 +1,62 @@
+"""flask policy check: exit 0 on the shipped policies, non-zero naming file, entry, field."""
+import shutil
+
+import pytest
+
+from governance.config import PROJECT_ROOT
+
+
+def check(app, path=None):
+    return app.test_cli_runner().invoke(args=["policy", "check"] + ([str(path)] if path else []))
+
+
+def assert_passes(result):
+    assert result.exit_code == 0, result.output
+    assert "policy 'eu-oest' OK" in result.output
+    assert "7 principles OK" in result.output
+
+
+def test_shipped_policies_pass_against_the_register(app):
+    assert_passes(check(app))
+
+
+def test_shipped_policies_pass_against_the_seed_before_seeding(empty_app):
+    assert_passes(check(empty_app))
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("- code: CVR", "- code: CVX", ["eu-oest.yaml", "systems[2]", "'code'", "unknown system 'CVX'",
+                                    "did you mean 'CVR'"]),
+    ("username: tko", "username: tka", ["eu-oest.yaml", "approvers[1]", "'username'",
+                                        "unknown employee 'tka'"]),
+    ("username: tko", "username: ahn", ["approvers[1]", "does not have the approver role"]),
+    ("review_interval_months: 12", "review_intervall_months: 12",
+     ["eu-oest.yaml", "review_intervall_months", "did you mean 'review_interval_months'"]),
+    ("review_interval_months: 12", "review_interval_months: twelve",
+     ["review_interval_months", "must be a whole number"]),
+    ("  - criminal", "  - criminals", ["forbidden_categories", "unknown data category 'criminals'"]),
+])
+def test_broken_policy_fails_naming_the_place(app, tmp_path, old, new, expected):
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = check(app, folder)
+    assert result.exit_code == 1
+    for part in expected:
+        assert part in result.output, result.output
+
+
+def test_line_number_is_given(app, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if "- code: FASIT" in line)
+    lines[index] = lines[index].replace("FASIT", "FASITT")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = check(app, folder)
+    assert result.exit_code == 1
+    assert f"eu-oest.yaml:{index + 1}" in result.output

@@ -1,0 +1,106 @@
+"""Seeding: through the services, idempotent, audited, and all or nothing."""
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from governance.config import PROJECT_ROOT
+from governance.extensions import db
+from governance.models import (AuditEntry, Centre, DataCategory, Employee, NonGrantableArea,
+                               PolicyVersion, System)
+
+TABLES = (Centre, Employee, DataCategory, System, NonGrantableArea, PolicyVersion, AuditEntry)
+
+
+def counts() -> dict:
+    return {model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in TABLES}
+
+
+def run(app, *args):
+    result = app.test_cli_runner().invoke(args=list(args))
+    db.session.remove()
+    return result
+
+
+def test_seed_loads_the_register_and_policies(empty_app):
+    result = run(empty_app, "seed")
+    assert result.exit_code == 0, result.output
+    assert "kfi" in result.output and "htk-demo-2024" in result.output
+    numbers = counts()
+    assert numbers["System"] == 7 and numbers["Centre"] >= 7
+    assert numbers["PolicyVersion"] == 2
+    kfi = db.session.scalar(sa.select(Employee).where(Employee.username == "kfi"))
+    assert kfi.name == "Klaus Fisker" and "approver" in kfi.roles
+    assert kfi.password_hash.startswith("$argon2id$")
+    acadre = db.session.scalar(sa.select(System).where(System.code == "ACADRE"))
+    assert {a.key for a in acadre.areas} == {"child_cases", "personnel_cases"}
+    assert [u.username for u in acadre.user_admins] == ["sni"]
+    actions = set(db.session.scalars(sa.select(AuditEntry.action)))
+    assert {"seed.create", "policy.load", "user.password_set"} <= actions
+    assert run(empty_app, "audit", "verify").exit_code == 0
+
+
+def test_seed_twice_changes_nothing(empty_app):
+    assert run(empty_app, "seed").exit_code == 0
+    before = counts()
+    result = run(empty_app, "seed")
+    assert result.exit_code == 0
+    assert "0 created, 0 updated, 0 demo passwords set, 0 policy versions" in result.output
+    assert counts() == before
+
+
+def test_seed_records_a_change_with_before_and_after(empty_app, tmp_path):
+    assert run(empty_app, "seed").exit_code == 0
+    folder = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", folder)
+    text = (folder / "employees.yaml").read_text(encoding="utf-8")
+    (folder / "employees.yaml").write_text(
+        text.replace("title: Kontrolmedarbejder", "title: Seniorkontrolmedarbejder"),
+        encoding="utf-8")
+    result = run(empty_app, "seed", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "1 updated" in result.output
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "seed.update",
+                                                          AuditEntry.object_type == "employee"))
+    assert entry.object_id == "ahn"
+    assert '"title":"Kontrolmedarbejder"' in entry.details
+    assert '"title":"Seniorkontrolmedarbejder"' in entry.details
+
+
+@pytest.mark.parametrize("file, old, new, expected", [
+    ("employees.yaml", "centre: SAC, title: Socialrådgiver", "centre: XYZ, title: Socialrådgiver",
+     ["employees.yaml", "employees[6] (sjo)", "centre", "unknown centre 'XYZ'"]),
+    ("systems.yaml", "user_admins: [rha]", "user_admins: [nobody]",
+     ["systems.yaml", "systems[0] (UIS)", "user_admins", "unknown employee 'nobody'"]),
+    ("systems.yaml", "    external_owner: Udlændingestyrelsen",
+     "    external_ownr: Udlændingestyrelsen",
+     ["systems.yaml", "systems[0] (UIS)", "external_ownr", "did you mean 'external_owner'"]),
+])
+def test_invalid_seed_writes_nothing_and_names_the_place(empty_app, tmp_path, file, old, new,
+                                                         expected):
+    folder = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", folder)
+    text = (folder / file).read_text(encoding="utf-8")
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    before = counts()
+    result = run(empty_app, "seed", str(folder))
+    assert result.exit_code == 1
+    for part in expected:
+        assert part in result.output
+    assert "Nothing was written" in result.output
+    assert counts() == before
+
+
+def test_invalid_policy_during_seed_writes_nothing(empty_app, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("- code: SAPA", "- code: SAPO"),
+                    encoding="utf-8")
+    before = counts()
+    result = run(empty_app, "seed", "--policies", str(folder))
+    assert result.exit_code == 1
+    assert "eu-oest.yaml" in result.output and "unknown system 'SAPO'" in result.output
+    assert counts() == before
