@@ -146,10 +146,27 @@ def load_policy(path: Path, register: RegisterFacts, display_name: str | None = 
         systems=_systems(doc, register, interval), non_grantable=_areas(doc, register),
         source_file=name, sha256=file_digest(Path(path)))
     doc.done()
+    _check_principle_7(doc, policy, register)
+    if not policy.recurring_frequencies:
+        raise doc.error("recurring_frequencies", "must name at least one frequency "
+                                                 "(principle 1: a need that recurs)")
+    if (dual_levels or dual_scopes) and len(approvers) < 2:
+        raise doc.error("approvers", "dual approval needs two named approvers (principle 4)")
     if default_level in dual_levels:
         raise doc.error("default_access_level", "the default level cannot be one that "
                                                 "needs dual approval")
     return policy
+
+
+def _check_principle_7(doc: Entry, policy: Policy, register: RegisterFacts) -> None:
+    """Every special (art. 9) and criminal (art. 10) category must be forbidden."""
+    sensitive = sorted(code for code, kind in register.categories.items()
+                       if kind in ("special", "criminal"))
+    missing = [code for code in sensitive if code not in policy.forbidden_categories]
+    if missing:
+        raise doc.error("forbidden_categories", f"must forbid every special and criminal "
+                                                f"category (principle 7); missing: "
+                                                f"{', '.join(missing)}")
 
 
 def _positive(entry: Entry, field: str) -> int:

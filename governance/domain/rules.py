@@ -116,14 +116,16 @@ def check_system(req: ProposedRequest, policy: "Policy") -> list[Check]:
         checks.append(_ok("LEVEL_NOT_ALLOWED",
                           f"{label(req.access_level).capitalize()} til {req.system} kan "
                           f"bevilges.",
-                          f"{req.access_level} access to {req.system} can be granted."))
+                          f"{req.access_level.capitalize()} access to {req.system} can be "
+                          f"granted."))
     else:
         allowed_da = ", ".join(label(level) for level in rule.access_levels)
         checks.append(_refuse(
             "LEVEL_NOT_ALLOWED",
             f"{label(req.access_level).capitalize()} til {req.system} kan ikke bevilges "
             f"efter politikken. Vælg: {allowed_da}.",
-            f"{req.access_level} access to {req.system} cannot be granted under the policy. "
+            f"{req.access_level.capitalize()} access to {req.system} cannot be granted under "
+            f"the policy. "
             f"Choose: {', '.join(rule.access_levels)}."))
     if req.scope in rule.scopes:
         checks.append(_ok("SCOPE_NOT_ALLOWED",
@@ -188,7 +190,8 @@ def check_justification(req: ProposedRequest, policy: "Policy") -> Check:
         f"{label(req.access_level).capitalize()} med {label(req.scope)} kræver en skriftlig "
         f"begrundelse (mindst {policy.min_justification_chars} tegn; der er skrevet "
         f"{written}) og godkendelse af begge godkendere.",
-        f"{req.access_level} access with {req.scope} scope needs a written justification "
+        f"{req.access_level.capitalize()} access with {req.scope} scope needs a written "
+        f"justification "
         f"(at least {policy.min_justification_chars} characters; {written} written) and "
         f"the approval of both approvers.")
 
@@ -321,8 +324,9 @@ def check_review(due: date, today: date) -> Check:
     days = (today - due).days
     return _refuse("REVIEW_OVERDUE",
                    f"Revurderingen var forfalden {due.isoformat()} og er overskredet med "
-                   f"{days} dage.",
-                   f"The review was due on {due.isoformat()} and is {days} days overdue.")
+                   f"{days} {'dag' if days == 1 else 'dage'}.",
+                   f"The review was due on {due.isoformat()} and is {days} "
+                   f"{'day' if days == 1 else 'days'} overdue.")
 
 
 def acknowledgement_current(acknowledged_on: date | None, today: date) -> bool:
@@ -339,6 +343,9 @@ def check_acknowledgement(acknowledged_on: date | None, today: date) -> Check:
     if acknowledged_on is None:
         da, en = "Der er ikke kvitteret for principperne for opslag.", \
             "The lookup principles have not been acknowledged."
+    elif acknowledged_on > today:
+        da = f"Kvitteringen er dateret {acknowledged_on.isoformat()}, efter {today.isoformat()}."
+        en = f"The acknowledgement is dated {acknowledged_on.isoformat()}, after {today.isoformat()}."
     else:
         da = (f"Kvitteringen for principperne for opslag fra {acknowledged_on.isoformat()} er "
               f"udløbet; der skal kvitteres hvert år.")

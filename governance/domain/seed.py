@@ -187,6 +187,8 @@ def _system(entry: Entry) -> SystemSeed:
         area = entry.child("non_grantable_areas", item, f"non_grantable_areas[{index}]")
         key = area.required("key")
         area.entry += f" ({key})"
+        if any(existing.key == key for existing in areas):
+            raise area.error("key", f"area '{key}' is defined twice for {code}")
         areas.append(AreaSeed(key, area.required("name_da"), area.required("name_en"),
                               tuple(area.text_list("scopes", required=False, allowed=set(scopes),
                                                    what=f"scope of {code}")),

@@ -100,7 +100,8 @@ class Entry:
     def required(self, field: str, kind: type = str) -> Any:
         if field not in self.value or self.value[field] in (None, ""):
             self.seen.add(field)
-            misspelt = [key for key in self.value if key != field and
+            # A key not yet read that looks like this one is probably it, misspelt.
+            misspelt = [key for key in self.value if key not in self.seen and
                         difflib.get_close_matches(str(key), [field], n=1)]
             if misspelt:
                 raise self.error(str(misspelt[0]), f"unknown key '{misspelt[0]}'; did you mean "
