@@ -134,7 +134,20 @@ def audit_verify() -> None:
     click.echo(f"Audit chain OK: {report.entries} entries verified.")
 
 
+notify_cli = AppGroup("notify", help="E-mail notifications.")
+
+
+@notify_cli.command("send")
+def notify_send() -> None:
+    """Send every queued e-mail once (SMTP in production, the console in development)."""
+    from .mailer import send_outbox
+    report = send_outbox(db.session)
+    click.echo(f"{report.sent} sent, {report.failed} failed (will be retried).")
+    if report.failed:
+        sys.exit(1)
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
-    for group in (policy_cli, token_cli, user_cli, audit_cli):
+    for group in (policy_cli, token_cli, user_cli, audit_cli, notify_cli):
         app.cli.add_command(group)

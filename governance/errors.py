@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .domain.rules import failures
 from .extensions import db
-from .services.errors import GovernanceError, RuleViolation
+from .services import audit
+from .services.errors import GovernanceError
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +39,54 @@ def json_error(status: int, code: str, message: str, **extra):
     return jsonify(body), status
 
 
+def _violation(check, locale: str) -> dict:
+    result = check.as_dict(locale)
+    result.pop("passed")
+    return result
+
+
+def record_refusal(error: GovernanceError) -> None:
+    """Audit a refused attempt (403, or a rule refusal that carries its entry), then commit."""
+    entry = error.audit
+    if entry is None and error.status == 403:
+        entry = {"action": "access.denied", "object_type": "endpoint",
+                 "object_id": (request.endpoint or request.path)[:64],
+                 "summary": f"Refused {request.method} {request.path}: {error.message}"[:500],
+                 "details": {"method": request.method, "path": request.path}}
+    if entry is None:
+        return
+    actor = g.get("actor")
+    username = actor.username if actor else (
+        current_user.username if current_user.is_authenticated else "anonymous")
+    log.warning("refused %s %s for %s: %s", request.method, request.path, username,
+                error.message)
+    try:
+        audit.record(db.session, actor=username, client_address=request.remote_addr or "",
+                     **entry)
+        db.session.commit()
+    except Exception:  # the refusal stands even if its evidence cannot be written
+        db.session.rollback()
+        log.exception("could not audit a refused attempt")
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(GovernanceError)
     def governance_error(error: GovernanceError):
         db.session.rollback()
-        if error.status == 403:
-            log.warning("refused %s %s: %s", request.method, request.path, error.message)
+        record_refusal(error)
+        checks = getattr(error, "checks", None)
         if wants_json():
-            if isinstance(error, RuleViolation):
-                from flask_babel import get_locale
-                locale = str(get_locale())
-                violations = [c.as_dict(locale) for c in failures(error.checks)]
-                for v in violations:
-                    v.pop("passed", None)
-                return jsonify({"error": {"code": error.code, "message": error.message},
-                                "violations": violations}), 422
-            extra = {"field": error.field} if error.field else {}
-            return json_error(error.status, error.code, error.message, **extra)
+            locale = str(get_locale())
+            body = {"error": {"code": error.code, "message": error.message}}
+            if error.field:
+                body["error"]["field"] = error.field
+            if checks:
+                body["violations"] = [_violation(c, locale) for c in failures(checks)]
+            return jsonify(body), error.status
         return render_template("errors/error.html", status=error.status,
                                title=_(TITLES.get(error.status, TITLES[400])),
-                               message=error.message), error.status
+                               message=error.message,
+                               checks=failures(checks) if checks else []), error.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from governance import create_app
@@ -18,9 +19,20 @@ from governance.extensions import db
 from governance.services import policies, seeding
 from governance.services.actor import Actor
 
+from .openapi_support import assert_documented
+
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 TEST_SECRET = "test-secret-key-not-for-production"
+
+
+class FreshContextClient(FlaskClient):
+    """Each request in its own app context, with its own g and database session, as in
+    production; the test's own context (and session) stays underneath."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def make_app(url: str, **extra):
@@ -109,6 +121,7 @@ def _app_fixture(request, templates, tmp_path, seeded: bool):
     url, pg_name = fresh_database(templates, request.param, seeded, tmp_path)
     app = make_app(url, WTF_CSRF_ENABLED=False)
     app.config["DATABASE_ENGINE"] = request.param
+    app.test_client_class = FreshContextClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -159,17 +172,24 @@ def api(client):
         if username not in tokens:
             tokens[username] = auth.create_token(db.session, Actor.system("test"), username)
             db.session.commit()
-        headers = {"Authorization": f"Bearer {tokens[username]}"}
+        auth_header = {"Authorization": f"Bearer {tokens[username]}"}
 
         class Caller:
+            def open(self, method, path, headers=None, **kw):
+                """Every API response is also checked against openapi.json."""
+                response = client.open(path, method=method,
+                                       headers={**auth_header, **(headers or {})}, **kw)
+                assert_documented(response, path, method)
+                return response
+
             def get(self, path, **kw):
-                return client.get(path, headers=headers, **kw)
+                return self.open("GET", path, **kw)
 
             def post(self, path, **kw):
-                return client.post(path, headers=headers, **kw)
+                return self.open("POST", path, **kw)
 
             def patch(self, path, **kw):
-                return client.patch(path, headers=headers, **kw)
+                return self.open("PATCH", path, **kw)
         return Caller()
     return _for
 

@@ -68,7 +68,7 @@ def listing(items: list, total: int):
 
 
 def init_app(app: Flask) -> None:
-    from . import openapi, routes  # noqa: F401  (routes register on bp)
+    from . import audit, openapi, routes, workflow  # noqa: F401  (routes register on bp)
 
     csrf.exempt(bp)
     app.register_blueprint(bp)

@@ -78,6 +78,110 @@ SCHEMAS = {
                        "$ref": "#/components/schemas/NonGrantableArea"}}}},
 }
 
+STR = {"type": "string"}
+NSTR = {"type": ["string", "null"]}
+DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
+STR_LIST = {"type": "array", "items": STR}
+
+SCHEMAS.update({
+    "Check": {"type": "object", "required": ["code", "principle", "passed", "message"],
+              "properties": {"code": STR, "principle": {"type": "string",
+                                                        "pattern": "^P[1-7]$"},
+                             "passed": {"type": "boolean"}, "message": STR,
+                             "contact": {"type": "object"}}},
+    "RequestInput": {
+        "type": "object", "required": ["system", "frequency"], "additionalProperties": False,
+        "properties": {
+            "grantee": {"type": "string", "description": "username; the caller by default"},
+            "system": STR,
+            "access_level": {"type": "string", "enum": ["read", "write"], "default": "read"},
+            "scope": {"type": "string", "enum": ["summary", "detail"], "default": "summary"},
+            "purpose": {"type": "string", "default": "eu-oest"},
+            "tasks": STR,
+            "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly", "quarterly",
+                                                     "yearly", "once"]},
+            "data_categories": STR_LIST, "write_justification": STR}},
+    "Decision": {"type": "object", "required": ["approver", "decision", "decided_at"],
+                 "properties": {"approver": STR,
+                                "decision": {"type": "string", "enum": ["approve", "reject"]},
+                                "comment": STR, "decided_at": DATE_TIME}},
+    "Request": {
+        "type": "object",
+        "required": ["id", "status", "requester", "grantee", "system", "access_level", "scope",
+                     "purpose", "tasks", "frequency", "data_categories", "approvals_needed",
+                     "decisions"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["pending", "approved", "rejected",
+                                                  "withdrawn"]},
+            "requester": STR, "grantee": STR, "system": STR, "access_level": STR,
+            "scope": STR, "purpose": STR, "tasks": STR, "frequency": STR,
+            "data_categories": STR_LIST, "write_justification": STR,
+            "approvals_needed": {"type": "integer"}, "created_at": DATE_TIME,
+            "decided_at": DATE_TIME, "grant_id": {"type": ["integer", "null"]},
+            "decisions": {"type": "array", "items": {"$ref": "#/components/schemas/Decision"}},
+            "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}}}},
+    "CreatedRequest": {"allOf": [{"$ref": "#/components/schemas/Request"}, {
+        "type": "object", "required": ["eligible_approvers", "checks"],
+        "properties": {"eligible_approvers": STR_LIST}}]},
+    "CheckResult": {"type": "object",
+                    "required": ["passed", "eligible_approvers", "approvals_needed", "checks"],
+                    "properties": {"passed": {"type": "boolean"},
+                                   "eligible_approvers": STR_LIST,
+                                   "approvals_needed": {"type": "integer"},
+                                   "checks": {"type": "array", "items": {
+                                       "$ref": "#/components/schemas/Check"}}}},
+    "Grant": {
+        "type": "object",
+        "required": ["id", "request_id", "grantee", "system", "access_level", "scope",
+                     "status", "review_due"],
+        "properties": {
+            "id": {"type": "integer"}, "request_id": {"type": ["integer", "null"]},
+            "grantee": STR, "system": STR, "access_level": STR, "scope": STR,
+            "purpose": STR, "tasks": STR, "frequency": STR, "data_categories": STR_LIST,
+            "status": {"type": "string", "enum": ["approved", "active", "revoked", "expired"]},
+            "approved_at": DATE_TIME, "fulfilled_at": DATE_TIME, "activated_at": DATE_TIME,
+            "review_due": {"type": ["string", "null"], "format": "date"},
+            "ended_at": DATE_TIME, "end_reason": NSTR, "removed_at": DATE_TIME}},
+    "Tasks": {"type": "object", "required": ["to_create", "to_remove"], "properties": {
+        "to_create": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
+        "to_remove": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}},
+    "Acknowledgement": {"type": "object",
+                        "required": ["employee", "acknowledged_at", "principles_sha256"],
+                        "properties": {"employee": STR, "acknowledged_at": DATE_TIME,
+                                       "principles_sha256": STR}},
+    "EmployeeInput": {"type": "object", "additionalProperties": False, "properties": {
+        "username": STR, "name": STR, "email": STR, "centre": STR, "title": STR,
+        "roles": STR_LIST, "status": {"type": "string", "enum": ["active", "left"]}}},
+    "AuditEntry": {"type": "object",
+                   "required": ["id", "created_at", "actor", "action", "object_type",
+                                "object_id", "summary", "details", "hash", "prev_hash"],
+                   "properties": {"id": {"type": "integer"}, "created_at": DATE_TIME,
+                                  "actor": STR, "action": STR, "object_type": STR,
+                                  "object_id": STR, "summary": STR, "details": {},
+                                  "client_address": STR, "hash": STR, "prev_hash": STR}},
+    "ChainReport": {"type": "object", "required": ["ok", "entries"], "properties": {
+        "ok": {"type": "boolean"}, "entries": {"type": "integer"},
+        "broken_entry": {"type": ["integer", "null"]}, "reason": STR}},
+})
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json_body(name: str, required: bool = True) -> dict:
+    return {"required": required, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _id(name: str) -> list:
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+
+def _query(name: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "schema": schema}
+
+
 PATHS = {
     "/me": {"get": {"summary": "The caller", "operationId": "getMe",
                     "responses": {"200": _response({"$ref": "#/components/schemas/Employee"}),
@@ -97,18 +201,109 @@ PATHS = {
         "operationId": "listEmployees",
         "parameters": PAGING + [{"name": "status", "in": "query", "schema": {
             "type": "string", "enum": ["active", "left"]}}],
-        "responses": {"200": _response(_list_of("Employee")), **_errors(400, 401, 403)}}},
+        "responses": {"200": _response(_list_of("Employee")), **_errors(400, 401, 403)}},
+        "post": {"summary": "HR feed: create an employee (admin)",
+                 "operationId": "createEmployee", "requestBody": _json_body("EmployeeInput"),
+                 "responses": {"201": _response(_ref("Employee"), "Created"),
+                               **_errors(400, 401, 403, 409)}}},
     "/employees/{username}": {"get": {
         "summary": "One employee (themselves, or for those who may list employees)",
         "operationId": "getEmployee",
         "parameters": [{"name": "username", "in": "path", "required": True,
                         "schema": {"type": "string"}}],
         "responses": {"200": _response({"$ref": "#/components/schemas/Employee"}),
-                      **_errors(401, 403, 404)}}},
+                      **_errors(401, 403, 404)}},
+        "patch": {"summary": "HR feed: change an employee; status 'left' revokes all access",
+                  "operationId": "updateEmployee",
+                  "parameters": [{"name": "username", "in": "path", "required": True,
+                                  "schema": {"type": "string"}}],
+                  "requestBody": _json_body("EmployeeInput"),
+                  "responses": {"200": _response(_ref("Employee")),
+                                **_errors(400, 401, 403, 404, 409)}}},
+    "/requests": {
+        "get": {"summary": "Requests the caller may see", "operationId": "listRequests",
+                "parameters": PAGING + [_query("status", {"type": "string", "enum": [
+                    "pending", "approved", "rejected", "withdrawn"]})],
+                "responses": {"200": _response(_list_of("Request")), **_errors(400, 401)}},
+        "post": {"summary": "Request access (refused with every violation, nothing stored)",
+                 "operationId": "createRequest", "requestBody": _json_body("RequestInput"),
+                 "responses": {"201": _response(_ref("CreatedRequest"), "Filed"),
+                               **_errors(400, 401, 403, 422)}}},
+    "/requests/check": {"post": {
+        "summary": "The rule results for a proposed request, without filing it",
+        "operationId": "checkRequest", "requestBody": _json_body("RequestInput"),
+        "responses": {"200": _response(_ref("CheckResult")), **_errors(400, 401)}}},
+    "/requests/{request_id}": {"get": {
+        "summary": "One request (with the current rule results while pending)",
+        "operationId": "getRequest", "parameters": _id("request_id"),
+        "responses": {"200": _response(_ref("Request")), **_errors(401, 403, 404)}}},
+    "/requests/{request_id}/decision": {"post": {
+        "summary": "A named approver approves or rejects (comment required on reject)",
+        "operationId": "decideRequest", "parameters": _id("request_id"),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["decision"], "properties": {
+                "decision": {"type": "string", "enum": ["approve", "reject"]},
+                "comment": STR}}}}},
+        "responses": {"200": _response(_ref("Request")),
+                      **_errors(400, 401, 403, 404, 409, 422)}}},
+    "/requests/{request_id}/withdraw": {"post": {
+        "summary": "The requester or grantee withdraws a pending request",
+        "operationId": "withdrawRequest", "parameters": _id("request_id"),
+        "responses": {"200": _response(_ref("Request")), **_errors(401, 403, 404, 409)}}},
+    "/grants": {"get": {
+        "summary": "Grants the caller may see; as_of gives who held access on that date",
+        "operationId": "listGrants",
+        "parameters": PAGING + [_query("system", STR), _query("grantee", STR),
+                                _query("status", {"type": "string", "enum": [
+                                    "approved", "active", "revoked", "expired"]}),
+                                _query("as_of", {"type": "string", "format": "date"})],
+        "responses": {"200": _response(_list_of("Grant")), **_errors(400, 401)}}},
+    "/grants/{grant_id}": {"get": {
+        "summary": "One grant", "operationId": "getGrant", "parameters": _id("grant_id"),
+        "responses": {"200": _response(_ref("Grant")), **_errors(401, 403, 404)}}},
+    "/grants/{grant_id}/fulfil": {"post": {
+        "summary": "The user administrator records the access created (or, if ended, removed)",
+        "operationId": "fulfilGrant", "parameters": _id("grant_id"),
+        "responses": {"200": _response(_ref("Grant")), **_errors(401, 403, 404, 409)}}},
+    "/grants/{grant_id}/revoke": {"post": {
+        "summary": "An approver or admin revokes a grant with a reason",
+        "operationId": "revokeGrant", "parameters": _id("grant_id"),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["reason"], "properties": {"reason": STR}}}}},
+        "responses": {"200": _response(_ref("Grant")), **_errors(400, 401, 403, 404, 409)}}},
+    "/tasks": {"get": {
+        "summary": "The user administrator's accesses to create and to remove",
+        "operationId": "listTasks",
+        "responses": {"200": _response(_ref("Tasks")), **_errors(401, 403)}}},
+    "/acknowledgements": {"post": {
+        "summary": "The caller acknowledges the current lookup principles (P3)",
+        "operationId": "acknowledge",
+        "responses": {"201": _response(_ref("Acknowledgement"), "Acknowledged"),
+                      **_errors(401, 403)}}},
+    "/audit": {"get": {
+        "summary": "The audit trail (DPO and admin)", "operationId": "listAudit",
+        "parameters": PAGING + [_query("actor", STR), _query("action", STR),
+                                _query("object_type", STR), _query("object_id", STR),
+                                _query("from", {"type": "string", "format": "date"}),
+                                _query("to", {"type": "string", "format": "date"})],
+        "responses": {"200": _response(_list_of("AuditEntry")), **_errors(400, 401, 403)}}},
+    "/audit/verify": {"get": {
+        "summary": "Verify the audit hash chain (DPO and admin)", "operationId": "verifyAudit",
+        "responses": {"200": _response(_ref("ChainReport")), **_errors(401, 403)}}},
     "/openapi.json": {"get": {"summary": "This document", "operationId": "getOpenapi",
                               "security": [],
                               "responses": {"200": _response({"type": "object"})}}},
 }
+
+
+def _with_server_error(paths: dict) -> dict:
+    """Every operation can fail on the server side; it then answers the same error shape."""
+    result = {}
+    for path, item in paths.items():
+        result[path] = {method: {**op, "responses": {
+            **op["responses"], "500": _response(ERROR, "Server error; nothing was saved")}}
+            for method, op in item.items()}
+    return result
 
 
 def document() -> dict:
@@ -119,7 +314,7 @@ def document() -> dict:
                                 "systems, under the EU-øst principles of 19-11-2024."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": _with_server_error(PATHS),
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "flask --app wsgi token create USERNAME"}}},

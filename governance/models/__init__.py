@@ -2,6 +2,7 @@
 from .audit import AuditEntry, AuditHead
 from .base import Base, UTCDateTime, utcnow
 from .grant import AccessRequest, Acknowledgement, Decision, Grant
+from .outbox import OutboxMessage
 from .policy import PolicyVersion
 from .register import (Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea,
                        System, system_categories, system_user_admins)
@@ -10,6 +11,6 @@ from .token import ApiToken
 __all__ = [
     "AccessRequest", "Acknowledgement", "ApiToken", "AuditEntry", "AuditHead", "Base",
     "Centre", "DataCategory", "Decision", "Employee", "EmployeeRole", "Grant",
-    "NonGrantableArea", "PolicyVersion", "System", "UTCDateTime", "system_categories",
+    "NonGrantableArea", "OutboxMessage", "PolicyVersion", "System", "UTCDateTime", "system_categories",
     "system_user_admins", "utcnow",
 ]

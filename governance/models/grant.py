@@ -26,6 +26,8 @@ class AccessRequest(Base):
     write_justification: Mapped[str] = mapped_column(Text, default="")
     approvals_needed: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    # Bumped by every decision: a decision only lands on the version its maker saw.
+    version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

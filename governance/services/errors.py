@@ -1,7 +1,7 @@
 """Named domain errors that the web, API and CLI layers turn into answers for people."""
 from __future__ import annotations
 
-from ..domain.rules import Check
+from ..domain.rules import Check, failures
 
 
 class GovernanceError(Exception):
@@ -10,10 +10,14 @@ class GovernanceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 audit: dict | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        # The audit entry that records this refusal; written after the rollback, so the
+        # evidence of a refused attempt survives while the attempt itself leaves nothing.
+        self.audit = audit
         if code:
             self.code = code
 
@@ -44,6 +48,7 @@ class RuleViolation(GovernanceError):
     status = 422
     code = "rule_violation"
 
-    def __init__(self, checks: list[Check]):
+    def __init__(self, checks: list[Check], audit: dict | None = None):
         self.checks = checks
-        super().__init__("; ".join(check.message_en for check in checks))
+        super().__init__("; ".join(check.message_en for check in failures(checks)),
+                         audit=audit)

@@ -10,7 +10,7 @@ from ..models import Employee
 from ..services.actor import Actor
 
 # Endpoints a person can reach without logging in; everything else needs a login.
-PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "health"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "health", "favicon"}
 
 
 @login_manager.user_loader
@@ -37,18 +37,22 @@ def client_address() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, employees, overview, principles, systems
+    from . import audit, auth, employees, grants, overview, principles, requests, systems
 
-    for module in (auth, overview, systems, employees, principles):
+    for module in (auth, overview, requests, grants, systems, employees, principles, audit):
         app.register_blueprint(module.bp)
 
     @app.before_request
     def require_login():
-        if request.blueprint == "api" or request.endpoint in PUBLIC_ENDPOINTS:
+        if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return redirect(url_for("static", filename="favicon.svg"), 301)
 
     @app.get("/health")
     def health():
@@ -72,6 +76,11 @@ def init_app(app: Flask) -> None:
     def format_date_filter(value):
         from flask_babel import format_date
         return format_date(value) if value else "–"
+
+    @app.template_filter("format_datetime")
+    def format_datetime_filter(value):
+        from flask_babel import format_datetime
+        return format_datetime(value, "short") if value else "–"
 
     @app.context_processor
     def template_helpers():

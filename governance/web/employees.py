@@ -1,9 +1,13 @@
 """The employee register: the list, and one person with their grants."""
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..extensions import db
+from ..services import employees as employee_service
 from ..services import register
+from ..services.permissions import can_administer_people
 from . import current_actor
+from .forms import EmptyForm
 
 bp = Blueprint("employees", __name__, url_prefix="/employees")
 
@@ -19,6 +23,20 @@ def index():
 
 @bp.get("/<username>")
 def detail(username: str):
-    employee = register.get_employee(db.session, current_actor(), username)
+    actor = current_actor()
+    employee = register.get_employee(db.session, actor, username)
     return render_template("employees/detail.html", employee=employee,
-                           grants=register.grants_of(db.session, employee))
+                           grants=register.grants_of(db.session, employee), form=EmptyForm(),
+                           can_mark_left=can_administer_people(actor) and employee.active)
+
+
+@bp.post("/<username>/leave")
+def leave(username: str):
+    """A leaver: every access ends at once and becomes a removal task."""
+    if EmptyForm().validate_on_submit():
+        employee_service.update_employee(db.session, current_actor(), username,
+                                         {"status": "left"})
+        db.session.commit()
+        flash(_("%(name)s is marked as having left; all access is revoked.", name=username),
+              "info")
+    return redirect(url_for("employees.detail", username=username))

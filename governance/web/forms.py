@@ -1,7 +1,10 @@
 """Forms for the pages; limits come from the model and the policy, not from here."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import (HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class LoginForm(FlaskForm):
@@ -11,3 +14,47 @@ class LoginForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change state."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class RequestForm(FlaskForm):
+    grantee = SelectField(_l("Who needs the access"), validators=[DataRequired()])
+    system = SelectField(_l("System"), validators=[DataRequired()])
+    access_level = RadioField(_l("Access level"), default="read",
+                              choices=[("read", _l("Read access")),
+                                       ("write", _l("Write access"))])
+    scope = RadioField(_l("Scope"), default="summary",
+                       choices=[("summary", _l("Summary data")),
+                                ("detail", _l("Case detail"))])
+    purpose = HiddenField(default="eu-oest")
+    tasks = TextAreaField(_l("Concrete work tasks that need the access"),
+                          validators=[Length(max=4000)])
+    frequency = SelectField(_l("How often the need arises"), default="weekly", choices=[
+        ("daily", _l("Daily")), ("weekly", _l("Weekly")), ("monthly", _l("Monthly")),
+        ("quarterly", _l("Quarterly")), ("yearly", _l("Yearly")), ("once", _l("Once"))])
+    data_categories = MultiCheckboxField(_l("Data needed"), choices=[])
+    write_justification = TextAreaField(_l("Justification for write access or case detail"),
+                                        validators=[Length(max=4000)])
+
+    def as_input(self) -> dict:
+        return {"grantee": self.grantee.data, "system": self.system.data,
+                "access_level": self.access_level.data, "scope": self.scope.data,
+                "purpose": self.purpose.data or "eu-oest", "tasks": self.tasks.data or "",
+                "frequency": self.frequency.data,
+                "data_categories": list(self.data_categories.data or []),
+                "write_justification": self.write_justification.data or ""}
+
+
+class DecisionForm(FlaskForm):
+    comment = TextAreaField(_l("Comment (required when rejecting)"),
+                            validators=[Length(max=4000)])
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])

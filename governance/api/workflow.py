@@ -1,0 +1,173 @@
+"""API for the access workflow: requests, decisions, grants, acknowledgements, the HR feed."""
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from flask_babel import get_locale
+
+from ..extensions import db
+from ..models import AccessRequest, Grant
+from ..services import employees as employee_service
+from ..services import grants as grant_service
+from ..services import requests as request_service
+from ..services.clock import parse_as_of
+from ..services.errors import InvalidInput
+from . import bp, listing, paginate_args
+from .routes import employee_json
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Send a JSON object with Content-Type: application/json")
+    return data
+
+
+def iso(value):
+    return value.isoformat() if value else None
+
+
+def request_json(req: AccessRequest) -> dict:
+    grant = db.session.query(Grant.id).filter(Grant.request_id == req.id).scalar()
+    return {
+        "id": req.id, "status": req.status, "requester": req.requester.username,
+        "grantee": req.grantee.username, "system": req.system.code,
+        "access_level": req.access_level, "scope": req.scope, "purpose": req.purpose,
+        "tasks": req.tasks, "frequency": req.frequency,
+        "data_categories": list(req.data_categories),
+        "write_justification": req.write_justification,
+        "approvals_needed": req.approvals_needed, "created_at": iso(req.created_at),
+        "decided_at": iso(req.decided_at), "grant_id": grant,
+        "decisions": [{"approver": d.approver.username, "decision": d.decision,
+                       "comment": d.comment, "decided_at": iso(d.decided_at)}
+                      for d in req.decisions],
+    }
+
+
+def grant_json(grant: Grant) -> dict:
+    return {
+        "id": grant.id, "request_id": grant.request_id, "grantee": grant.grantee.username,
+        "system": grant.system.code, "access_level": grant.access_level, "scope": grant.scope,
+        "purpose": grant.purpose, "tasks": grant.tasks, "frequency": grant.frequency,
+        "data_categories": list(grant.data_categories), "status": grant.status,
+        "approved_at": iso(grant.approved_at), "fulfilled_at": iso(grant.fulfilled_at),
+        "activated_at": iso(grant.activated_at), "review_due": iso(grant.review_due),
+        "ended_at": iso(grant.ended_at), "end_reason": grant.end_reason,
+        "removed_at": iso(grant.removed_at),
+    }
+
+
+def checks_json(checks) -> list[dict]:
+    locale = str(get_locale())
+    return [check.as_dict(locale) for check in checks]
+
+
+@bp.post("/requests")
+def create_request():
+    data = request_service.parse_request_input(body(), g.actor)
+    req, result = request_service.request_access(db.session, g.actor, data)
+    return jsonify({**request_json(req), "eligible_approvers": result.eligible_approvers,
+                    "checks": checks_json(result.checks)}), 201
+
+
+@bp.post("/requests/check")
+def check_request():
+    """The rule results for a proposed request, without filing it."""
+    data = request_service.parse_request_input(body(), g.actor)
+    result = request_service.evaluate(db.session, g.actor, data)
+    return jsonify({"passed": result.passed, "eligible_approvers": result.eligible_approvers,
+                    "approvals_needed": result.approvals_needed,
+                    "checks": checks_json(result.checks)})
+
+
+@bp.get("/requests")
+def list_requests():
+    page, per_page = paginate_args()
+    status = request.args.get("status")
+    if status not in (None, "pending", "approved", "rejected", "withdrawn"):
+        raise InvalidInput("status must be pending, approved, rejected or withdrawn",
+                           field="status")
+    rows, total = request_service.visible_requests(db.session, g.actor, status=status,
+                                                   page=page, per_page=per_page)
+    return listing([request_json(r) for r in rows], total)
+
+
+@bp.get("/requests/<int:request_id>")
+def get_request(request_id: int):
+    req = request_service.get_request(db.session, g.actor, request_id)
+    result = request_json(req)
+    if req.status == "pending":
+        result["checks"] = checks_json(request_service.current_checks(db.session, g.actor, req))
+    return jsonify(result)
+
+
+@bp.post("/requests/<int:request_id>/decision")
+def decide(request_id: int):
+    data = body()
+    decision, comment = data.get("decision"), data.get("comment", "")
+    if not isinstance(comment, str):
+        raise InvalidInput("'comment' must be text", field="comment")
+    req = request_service.decide(db.session, g.actor, request_id, decision, comment)
+    return jsonify(request_json(req))
+
+
+@bp.post("/requests/<int:request_id>/withdraw")
+def withdraw(request_id: int):
+    return jsonify(request_json(request_service.withdraw(db.session, g.actor, request_id)))
+
+
+@bp.get("/grants")
+def list_grants():
+    page, per_page = paginate_args()
+    status = request.args.get("status")
+    if status not in (None, "approved", "active", "revoked", "expired"):
+        raise InvalidInput("status must be approved, active, revoked or expired",
+                           field="status")
+    as_of = parse_as_of(request.args["as_of"]) if request.args.get("as_of") else None
+    rows, total = grant_service.visible_grants(
+        db.session, g.actor, page=page, per_page=per_page, system=request.args.get("system"),
+        grantee=request.args.get("grantee"), status=status, as_of=as_of)
+    return listing([grant_json(x) for x in rows], total)
+
+
+@bp.get("/grants/<int:grant_id>")
+def get_grant(grant_id: int):
+    return jsonify(grant_json(grant_service.view_grant(db.session, g.actor, grant_id)))
+
+
+@bp.post("/grants/<int:grant_id>/fulfil")
+def fulfil(grant_id: int):
+    return jsonify(grant_json(grant_service.fulfil(db.session, g.actor, grant_id)))
+
+
+@bp.post("/grants/<int:grant_id>/revoke")
+def revoke(grant_id: int):
+    reason = body().get("reason", "")
+    if not isinstance(reason, str):
+        raise InvalidInput("'reason' must be text", field="reason")
+    return jsonify(grant_json(grant_service.revoke(db.session, g.actor, grant_id, reason)))
+
+
+@bp.get("/tasks")
+def tasks():
+    to_create, to_remove = grant_service.tasks_for(db.session, g.actor)
+    return jsonify({"to_create": [grant_json(x) for x in to_create],
+                    "to_remove": [grant_json(x) for x in to_remove]})
+
+
+@bp.post("/acknowledgements")
+def acknowledge():
+    ack = grant_service.acknowledge(db.session, g.actor)
+    return jsonify({"employee": g.actor.username, "acknowledged_at": iso(ack.acknowledged_at),
+                    "principles_sha256": ack.principles_sha256}), 201
+
+
+@bp.post("/employees")
+def create_employee():
+    employee = employee_service.create_employee(db.session, g.actor, body())
+    return jsonify(employee_json(employee)), 201
+
+
+@bp.patch("/employees/<username>")
+def update_employee(username: str):
+    employee = employee_service.update_employee(db.session, g.actor, username, body())
+    return jsonify(employee_json(employee))

@@ -1,0 +1,125 @@
+"""Sending the outbox: one transaction per message, so a crash never sends twice."""
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .models import OutboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+# A claimed message not marked sent within this time is tried again.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+class Backend(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass
+class MemoryBackend:
+    """Keeps sent messages in a list: for tests."""
+
+    sent: list[EmailMessage] = field(default_factory=list)
+
+    def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+
+class ConsoleBackend:
+    """Prints messages: for development."""
+
+    def send(self, message: EmailMessage) -> None:
+        print(f"--- e-mail to {message['To']}: {message['Subject']}\n"
+              f"{message.get_content()}")
+
+
+@dataclass
+class SmtpBackend:
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    use_tls: bool = True
+    timeout: float = 30.0
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.use_tls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient_email
+    email["Subject"] = message.subject
+    email["Message-ID"] = f"<outbox-{message.id}@{sender.split('@')[-1]}>"
+    email.set_content(message.body)
+    return email
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+
+
+def send_pending(session: Session, backend: Backend, sender: str,
+                 limit: int = 500) -> SendReport:
+    """Send each unsent message once: claim it, send it, mark it sent, one at a time."""
+    report = SendReport()
+    ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
+                          .order_by(OutboxMessage.id).limit(limit)).all()
+    session.commit()
+    for message_id in ids:
+        now = utcnow()
+        claimed = session.execute(
+            update(OutboxMessage).where(
+                OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
+                (OutboxMessage.claimed_at.is_(None)) | (OutboxMessage.claimed_at < now - STALE_CLAIM))
+            .values(claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False))
+        session.commit()
+        if claimed.rowcount != 1:
+            continue  # another sender has it
+        message = session.get(OutboxMessage, message_id)
+        try:
+            backend.send(build_email(message, sender))
+        except (OSError, smtplib.SMTPException) as error:
+            message.claimed_at, message.last_error = None, str(error)[:500]
+            session.commit()
+            report.failed += 1
+            log.warning("sending message %s failed: %s", message_id, error)
+            continue
+        message.sent_at = utcnow()
+        session.commit()
+        report.sent += 1
+    return report
+
+
+def backend_for(app: Flask) -> Backend:
+    """The configured backend: smtp in production, the console in development, memory in tests."""
+    kind = app.config.get("MAIL_BACKEND", "console")
+    if kind == "smtp":
+        return SmtpBackend(app.config["MAIL_SERVER"], int(app.config.get("MAIL_PORT", 25)),
+                           app.config.get("MAIL_USERNAME"), app.config.get("MAIL_PASSWORD"),
+                           bool(app.config.get("MAIL_USE_TLS", True)))
+    if kind == "memory":
+        return app.extensions.setdefault("mail_memory", MemoryBackend())
+    return ConsoleBackend()
+
+
+def send_outbox(session: Session) -> SendReport:
+    return send_pending(session, backend_for(current_app),
+                        current_app.config.get("MAIL_FROM", "dataadgang@htk.dk"))

@@ -1,0 +1,70 @@
+"""Reading the audit trail with filters: for the DPO and the administrator."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import AuditEntry
+from .actor import Actor
+from .clock import MUNICIPAL_TZ
+from .errors import Forbidden, InvalidInput
+from .permissions import can_read_audit
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    actor: str | None = None
+    action: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _date(args: Mapping, key: str) -> date | None:
+    value = args.get(key)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"'{key}' must be a date (YYYY-MM-DD)", field=key) from None
+
+
+def parse_filters(args: Mapping) -> AuditFilters:
+    text = {key: (args.get(key) or "").strip()[:64] or None
+            for key in ("actor", "action", "object_type", "object_id")}
+    return AuditFilters(**text, since=_date(args, "from"), until=_date(args, "to"))
+
+
+def require_reader(actor: Actor) -> None:
+    if not can_read_audit(actor):
+        raise Forbidden("Only the DPO and administrators may read the audit trail")
+
+
+def search(session: Session, actor: Actor, filters: AuditFilters, *, page: int = 1,
+           per_page: int = 50) -> tuple[list[AuditEntry], int]:
+    require_reader(actor)
+    query = select(AuditEntry)
+    if filters.actor:
+        query = query.where(AuditEntry.actor == filters.actor)
+    if filters.action:
+        query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))
+    if filters.object_type:
+        query = query.where(AuditEntry.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEntry.object_id == filters.object_id)
+    if filters.since:
+        query = query.where(AuditEntry.created_at >= datetime.combine(
+            filters.since, time.min, tzinfo=MUNICIPAL_TZ))
+    if filters.until:
+        query = query.where(AuditEntry.created_at < datetime.combine(
+            filters.until + timedelta(days=1), time.min, tzinfo=MUNICIPAL_TZ))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(AuditEntry.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total

@@ -1,0 +1,154 @@
+"""The HR feed: creating and changing employees, and leavers, whose access all ends at once."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ..domain.vocabulary import EmployeeStatus, Role
+from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
+from . import audit, clock, grants
+from .actor import Actor
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .permissions import can_administer_people
+
+ROLES = [role.value for role in Role]
+EDITABLE = ("name", "email", "centre", "title", "roles", "status")
+
+
+def _require_admin(actor: Actor) -> None:
+    if not can_administer_people(actor):
+        raise Forbidden("Only an administrator can change the employee register")
+
+
+def _values(session: Session, data: Any, *, creating: bool) -> dict:
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object")
+    allowed = ("username",) + EDITABLE if creating else EDITABLE
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"Unknown or read-only field '{unknown[0]}'; expected: "
+                           f"{', '.join(allowed)}", field=unknown[0])
+    values: dict = {}
+    for key in ("username", "name", "email", "title"):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, str) or (key != "title" and not value.strip()):
+                raise InvalidInput(f"'{key}' must be non-empty text", field=key)
+            values[key] = value.strip()[:254]
+    if "email" in values and "@" not in values["email"]:
+        raise InvalidInput(f"'{values['email']}' is not an e-mail address", field="email")
+    if "centre" in data:
+        centre = session.scalar(select(Centre).where(Centre.code == data["centre"]))
+        if centre is None:
+            raise InvalidInput(f"No centre with code '{data['centre']}'", field="centre")
+        values["centre"] = centre
+    if "roles" in data:
+        roles = data["roles"]
+        if not isinstance(roles, list) or any(r not in ROLES for r in roles):
+            raise InvalidInput(f"'roles' must be a list of: {', '.join(ROLES)}", field="roles")
+        values["roles"] = sorted(set(roles))
+    if "status" in data:
+        if data["status"] not in [s.value for s in EmployeeStatus]:
+            raise InvalidInput("'status' must be 'active' or 'left'", field="status")
+        values["status"] = data["status"]
+    if creating:
+        for key in ("username", "name", "email", "centre"):
+            if key not in values:
+                raise InvalidInput(f"'{key}' is required", field=key)
+    return values
+
+
+def describe(employee: Employee) -> dict:
+    return {"username": employee.username, "name": employee.name, "email": employee.email,
+            "centre": employee.centre.code, "title": employee.title,
+            "roles": sorted(employee.roles), "status": employee.status}
+
+
+def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
+    _require_admin(actor)
+    values = _values(session, data, creating=True)
+    if session.scalar(select(Employee.id).where(Employee.username == values["username"])):
+        raise Conflict(f"An employee with username '{values['username']}' already exists")
+    if values.get("status") == "left":
+        raise InvalidInput("A new employee cannot start as 'left'", field="status")
+    employee = Employee(username=values["username"], name=values["name"],
+                        email=values["email"], centre=values["centre"],
+                        title=values.get("title", ""),
+                        role_rows=[EmployeeRole(role=r) for r in
+                                   values.get("roles", ["requester"])])
+    session.add(employee)
+    session.flush()
+    audit.record(session, actor=actor.username, action="employee.create",
+                 object_type="employee", object_id=employee.username,
+                 summary=f"{actor.username} created employee {employee.username}",
+                 details={"before": None, "after": describe(employee)},
+                 client_address=actor.client_address)
+    return employee
+
+
+def update_employee(session: Session, actor: Actor, username: str, data: Any,
+                    today: date | None = None) -> Employee:
+    """Change fields; setting status 'left' ends every access of the person (a leaver)."""
+    _require_admin(actor)
+    employee = session.scalar(select(Employee).where(Employee.username == username))
+    if employee is None:
+        raise NotFound(f"No employee with username '{username}'")
+    values = _values(session, data, creating=False)
+    leaving = values.pop("status", employee.status) == "left" and employee.active
+    if employee.status == "left" and data.get("status") == "active":
+        raise Conflict(f"{username} has left; a returning employee gets a new account")
+    before = describe(employee)
+    for key, value in values.items():
+        if key == "roles":
+            if sorted(employee.roles) != value:
+                employee.role_rows = [EmployeeRole(role=r) for r in value]
+        else:
+            setattr(employee, key, value)
+    session.flush()
+    if describe(employee) != before:
+        audit.record(session, actor=actor.username, action="employee.update",
+                     object_type="employee", object_id=username,
+                     summary=f"{actor.username} updated employee {username}",
+                     details={"before": before, "after": describe(employee)},
+                     client_address=actor.client_address)
+    if leaving:
+        record_leaver(session, actor, employee, today)
+    return employee
+
+
+def record_leaver(session: Session, actor: Actor, employee: Employee,
+                  today: date | None = None) -> list[Grant]:
+    """A leaver: sessions end, pending requests are withdrawn, every live grant is revoked."""
+    today = today or clock.today()
+    employee.status, employee.left_on = "left", today
+    employee.session_version += 1
+    session.flush()
+    audit.record(session, actor=actor.username, action="employee.left",
+                 object_type="employee", object_id=employee.username,
+                 summary=f"{employee.username} has left; all access is revoked",
+                 details={"before": {"status": "active"},
+                          "after": {"status": "left", "left_on": today.isoformat()}},
+                 client_address=actor.client_address)
+    pending = session.scalars(select(AccessRequest).where(
+        AccessRequest.grantee_id == employee.id, AccessRequest.status == "pending")).all()
+    for req in pending:
+        session.execute(update(AccessRequest).where(AccessRequest.id == req.id,
+                                                    AccessRequest.status == "pending")
+                        .values(status="withdrawn", version=AccessRequest.version + 1,
+                                decided_at=utcnow())
+                        .execution_options(synchronize_session=False))
+        audit.record(session, actor=actor.username, action="request.withdraw",
+                     object_type="request", object_id=req.id,
+                     summary=f"Request {req.id} withdrawn: {employee.username} has left",
+                     details={"before": {"status": "pending"}, "after": {"status": "withdrawn"},
+                              "reason": "left"}, client_address=actor.client_address)
+    revoked = []
+    live = session.scalars(select(Grant).where(Grant.grantee_id == employee.id,
+                                               Grant.status.in_(grants.LIVE))).all()
+    for grant in live:
+        revoked.append(grants.end_grant(session, actor, grant, "revoked", "left",
+                                        "grant.revoke"))
+    return revoked

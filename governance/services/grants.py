@@ -1,0 +1,242 @@
+"""Grants: created by approval, carried out, activated on acknowledgement, revoked (P3, P5)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ..domain.rules import acknowledgement_current, review_due
+from ..models import (AccessRequest, Acknowledgement, Employee, Grant, System,
+                      system_user_admins, utcnow)
+from . import audit, clock, notify, policies
+from .actor import Actor
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+
+LIVE = ("approved", "active")
+
+
+def snapshot(grant: Grant) -> dict:
+    return {"status": grant.status, "fulfilled_at": grant.fulfilled_at,
+            "activated_at": grant.activated_at, "review_due": grant.review_due,
+            "ended_at": grant.ended_at, "end_reason": grant.end_reason,
+            "removed_at": grant.removed_at}
+
+
+def create_from_request(session: Session, actor: Actor, req: AccessRequest) -> Grant:
+    """The approved request becomes a grant awaiting the user administrator."""
+    grant = Grant(request=req, grantee=req.grantee, system=req.system,
+                  access_level=req.access_level, scope=req.scope, purpose=req.purpose,
+                  tasks=req.tasks, frequency=req.frequency,
+                  data_categories=list(req.data_categories), status="approved",
+                  approved_at=utcnow())
+    session.add(grant)
+    session.flush()
+    audit.record(session, actor=actor.username, action="grant.create", object_type="grant",
+                 object_id=grant.id,
+                 summary=f"Grant {grant.id} created from request {req.id}: "
+                         f"{grant.grantee.username} {grant.access_level}/{grant.scope} on "
+                         f"{grant.system.code}, awaiting the user administrator",
+                 details={"after": snapshot(grant), "request": req.id},
+                 client_address=actor.client_address)
+    notify.to_carry_out(session, grant)
+    return grant
+
+
+def get_grant(session: Session, grant_id: int) -> Grant:
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound(f"No grant with id {grant_id}")
+    return grant
+
+
+def can_view_grant(actor: Actor, grant: Grant) -> bool:
+    return (actor.has_role("approver", "dpo", "admin") or actor.employee_id == grant.grantee_id
+            or is_user_admin(actor, grant.system))
+
+
+def is_user_admin(actor: Actor, system: System) -> bool:
+    return any(admin.id == actor.employee_id for admin in system.user_admins)
+
+
+def view_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
+    grant = get_grant(session, grant_id)
+    if not can_view_grant(actor, grant):
+        raise Forbidden("You may only see your own access, or access you decide, carry out "
+                        "or audit")
+    return grant
+
+
+def acknowledged_on(session: Session, employee_id: int) -> date | None:
+    latest = session.scalar(select(func.max(Acknowledgement.acknowledged_at))
+                            .where(Acknowledgement.employee_id == employee_id))
+    return clock.local_date(latest) if latest else None
+
+
+def _activate(session: Session, actor: Actor, grant: Grant, today: date) -> None:
+    before = snapshot(grant)
+    policy = policies.in_force(session).policies.get(grant.purpose)
+    interval = policy.review_interval_for(grant.system.code) if policy else 12
+    grant.status = "active"
+    grant.activated_at = utcnow()
+    grant.review_due = review_due(today, interval)
+    session.flush()
+    audit.record(session, actor=actor.username, action="grant.activate", object_type="grant",
+                 object_id=grant.id,
+                 summary=f"Grant {grant.id} is active: carried out and acknowledged; review "
+                         f"due {grant.review_due.isoformat()}",
+                 details={"before": before, "after": snapshot(grant)},
+                 client_address=actor.client_address)
+
+
+def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = None) -> Grant:
+    """The system's user administrator records the access created (or, if revoked, removed)."""
+    today = today or clock.today()
+    grant = get_grant(session, grant_id)
+    if not is_user_admin(actor, grant.system):
+        raise Forbidden(f"Only the user administrator of {grant.system.code} can record this")
+    before = snapshot(grant)
+    if grant.status == "approved" and grant.fulfilled_at is None:
+        _claim(session, grant, Grant.fulfilled_at)
+        action, summary = "grant.fulfil", (f"Access for grant {grant.id} created in "
+                                           f"{grant.system.code}")
+    elif grant.status in ("revoked", "expired") and grant.fulfilled_at and not grant.removed_at:
+        _claim(session, grant, Grant.removed_at)
+        action, summary = "grant.remove", (f"Access for grant {grant.id} removed from "
+                                           f"{grant.system.code}")
+    else:
+        raise Conflict(f"Grant {grant.id} has nothing to carry out ({grant.status}"
+                       f"{', already created' if grant.fulfilled_at else ''}"
+                       f"{', already removed' if grant.removed_at else ''})")
+    audit.record(session, actor=actor.username, action=action, object_type="grant",
+                 object_id=grant.id, summary=summary,
+                 details={"before": before, "after": snapshot(grant)},
+                 client_address=actor.client_address)
+    if action == "grant.fulfil":
+        if acknowledgement_current(acknowledged_on(session, grant.grantee_id), today):
+            _activate(session, actor, grant, today)
+        else:
+            notify.acknowledge(session, grant)
+    return grant
+
+
+def _claim(session: Session, grant: Grant, column) -> None:
+    """Set a one-time timestamp only if it is still empty: two clicks record it once."""
+    landed = session.execute(update(Grant).where(Grant.id == grant.id, column.is_(None))
+                             .values({column.key: utcnow()})
+                             .execution_options(synchronize_session=False))
+    if landed.rowcount != 1:
+        raise Conflict(f"Grant {grant.id} was recorded by someone else at the same moment")
+    session.refresh(grant)
+
+
+def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Acknowledgement:
+    """The caller acknowledges the current lookup principles (P3); waiting grants activate."""
+    today = today or clock.today()
+    if actor.employee_id is None:
+        raise Forbidden("Only an employee can acknowledge the lookup principles")
+    principles = policies.in_force(session)
+    ack = Acknowledgement(employee_id=actor.employee_id,
+                          principles_sha256=principles.principles_sha256)
+    session.add(ack)
+    session.flush()
+    audit.record(session, actor=actor.username, action="acknowledgement.create",
+                 object_type="employee", object_id=actor.username,
+                 summary=f"{actor.username} acknowledged the lookup principles",
+                 details={"principles_sha256": principles.principles_sha256},
+                 client_address=actor.client_address)
+    waiting = session.scalars(select(Grant).where(
+        Grant.grantee_id == actor.employee_id, Grant.status == "approved",
+        Grant.fulfilled_at.is_not(None))).all()
+    for grant in waiting:
+        _activate(session, actor, grant, today)
+    return ack
+
+
+def can_revoke(actor: Actor) -> bool:
+    return actor.has_role("approver", "admin")
+
+
+def revoke(session: Session, actor: Actor, grant_id: int, reason: str,
+           action: str = "grant.revoke") -> Grant:
+    """End a live grant with a reason; if it exists in the system, it becomes a removal task."""
+    grant = get_grant(session, grant_id)
+    if not can_revoke(actor):
+        raise Forbidden("Only an approver or an administrator can revoke access")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Give a reason for the revocation", field="reason")
+    return end_grant(session, actor, grant, "revoked", reason[:300], action)
+
+
+def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason: str,
+              action: str) -> Grant:
+    before = snapshot(grant)
+    landed = session.execute(update(Grant).where(Grant.id == grant.id,
+                                                 Grant.status.in_(LIVE))
+                             .values(status=status, ended_at=utcnow(), end_reason=reason,
+                                     ended_by_id=actor.employee_id)
+                             .execution_options(synchronize_session=False))
+    if landed.rowcount != 1:
+        raise Conflict(f"Grant {grant.id} has already ended ({grant.status})")
+    session.refresh(grant)
+    audit.record(session, actor=actor.username, action=action, object_type="grant",
+                 object_id=grant.id,
+                 summary=f"Grant {grant.id} ({grant.grantee.username} on {grant.system.code}) "
+                         f"{status}: {reason}",
+                 details={"before": before, "after": snapshot(grant)},
+                 client_address=actor.client_address)
+    if grant.fulfilled_at:
+        notify.to_remove(session, grant)
+    return grant
+
+
+def grants_query(*, system: str | None = None, grantee: str | None = None,
+                 status: str | None = None, as_of: date | None = None):
+    query = select(Grant)
+    if system:
+        query = query.where(Grant.system_id == select(System.id).where(
+            System.code == system.upper()).scalar_subquery())
+    if grantee:
+        query = query.where(Grant.grantee_id == select(Employee.id).where(
+            Employee.username == grantee).scalar_subquery())
+    if status:
+        query = query.where(Grant.status == status)
+    if as_of:
+        from datetime import datetime, time
+        end_of_day = datetime.combine(as_of, time.max, tzinfo=clock.MUNICIPAL_TZ)
+        query = query.where(Grant.activated_at.is_not(None),
+                            Grant.activated_at <= end_of_day,
+                            or_(Grant.ended_at.is_(None), Grant.ended_at > end_of_day))
+    return query
+
+
+def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
+                   **filters) -> tuple[list[Grant], int]:
+    query = grants_query(**filters)
+    if not actor.has_role("approver", "dpo", "admin"):
+        administered = select(system_user_admins.c.system_id).where(
+            system_user_admins.c.employee_id == actor.employee_id)
+        query = query.where(or_(Grant.grantee_id == actor.employee_id,
+                                Grant.system_id.in_(administered)))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Grant.id).options(
+        selectinload(Grant.grantee), selectinload(Grant.system))
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:
+    """The user administrator's queues: accesses to create, and accesses to remove."""
+    if not actor.has_role("user_admin"):
+        raise Forbidden("Only user administrators have accesses to carry out")
+    administered = select(system_user_admins.c.system_id).where(
+        system_user_admins.c.employee_id == actor.employee_id)
+    base = select(Grant).where(Grant.system_id.in_(administered)).options(
+        selectinload(Grant.grantee), selectinload(Grant.system)).order_by(Grant.id)
+    to_create = session.scalars(base.where(Grant.status == "approved",
+                                           Grant.fulfilled_at.is_(None))).all()
+    to_remove = session.scalars(base.where(Grant.status.in_(("revoked", "expired")),
+                                           and_(Grant.fulfilled_at.is_not(None),
+                                                Grant.removed_at.is_(None)))).all()
+    return list(to_create), list(to_remove)

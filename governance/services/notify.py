@@ -1,0 +1,93 @@
+"""Telling people: messages queued in the outbox in the change's own transaction, sent later."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import AccessRequest, Employee, Grant, OutboxMessage
+
+LEVEL_DA = {"read": "læseadgang", "write": "skriveadgang"}
+SCOPE_DA = {"summary": "overordnede oplysninger", "detail": "sagsdetaljer"}
+SIGNATURE = "\n\nVenlig hilsen\nDataadgangsregistret, Høje-Taastrup Kommune\n"
+
+
+def queue(session: Session, *, kind: str, recipient: Employee, subject: str, body: str,
+          object_type: str, object_id, dedupe: str) -> OutboxMessage | None:
+    """Queue one e-mail; the same dedupe key never queues twice."""
+    key = f"{kind}:{object_type}:{object_id}:{recipient.username}:{dedupe}"[:200]
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+        return None
+    message = OutboxMessage(dedupe_key=key, kind=kind, recipient=recipient,
+                            recipient_email=recipient.email, subject=subject,
+                            body=body + SIGNATURE, object_type=object_type,
+                            object_id=str(object_id))
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _what(item: AccessRequest | Grant) -> str:
+    return (f"{LEVEL_DA.get(item.access_level, item.access_level)} til {item.system.code} "
+            f"({SCOPE_DA.get(item.scope, item.scope)}) for {item.grantee.name} "
+            f"({item.grantee.username})")
+
+
+def new_request(session: Session, req: AccessRequest, approvers: Iterable[str]) -> None:
+    for username in approvers:
+        approver = session.scalar(select(Employee).where(Employee.username == username))
+        if approver is None or not approver.active:
+            continue
+        queue(session, kind="request.new", recipient=approver, object_type="request",
+              object_id=req.id, dedupe="",
+              subject=f"Ny anmodning om adgang til {req.system.code} (nr. {req.id})",
+              body=f"Kære {approver.name}\n\n{req.requester.name} har anmodet om "
+                   f"{_what(req)}.\n\nArbejdsopgaver: {req.tasks}\nHyppighed: {req.frequency}"
+                   f"\n\nAnmodningen venter på din afgørelse i dataadgangsregistret under "
+                   f"Anmodninger.")
+
+
+def decided(session: Session, req: AccessRequest) -> None:
+    outcome = {"approved": "godkendt", "rejected": "afvist"}[req.status]
+    comment = req.decisions[-1].comment if req.decisions else ""
+    people = {req.requester.id: req.requester, req.grantee.id: req.grantee}
+    for person in people.values():
+        queue(session, kind="request.decided", recipient=person, object_type="request",
+              object_id=req.id, dedupe=req.status,
+              subject=f"Din anmodning om adgang til {req.system.code} er {outcome}",
+              body=f"Kære {person.name}\n\nAnmodningen om {_what(req)} er {outcome}."
+                   + (f"\n\nBemærkning: {comment}" if comment else "")
+                   + ("\n\nSystemets brugeradministrator opretter nu adgangen." if
+                      req.status == "approved" else ""))
+
+
+def to_carry_out(session: Session, grant: Grant) -> None:
+    for admin in grant.system.user_admins:
+        queue(session, kind="grant.create_task", recipient=admin, object_type="grant",
+              object_id=grant.id, dedupe="create",
+              subject=f"Opret adgang i {grant.system.code} (adgang nr. {grant.id})",
+              body=f"Kære {admin.name}\n\nDer er godkendt {_what(grant)}. Opret adgangen i "
+                   f"{grant.system.name}, og registrér det under Opgaver i "
+                   f"dataadgangsregistret.")
+
+
+def acknowledge(session: Session, grant: Grant) -> None:
+    person = grant.grantee
+    queue(session, kind="grant.acknowledge", recipient=person, object_type="grant",
+          object_id=grant.id, dedupe="",
+          subject="Kvittér for principperne for opslag",
+          body=f"Kære {person.name}\n\nDin adgang til {grant.system.code} er oprettet, men "
+               f"den bliver først aktiv, når du har kvitteret for principperne for opslag: "
+               f"du må kun slå borgere op, når dine arbejdsopgaver kræver det. Kvittér under "
+               f"Principper i dataadgangsregistret.")
+
+
+def to_remove(session: Session, grant: Grant) -> None:
+    for admin in grant.system.user_admins:
+        queue(session, kind="grant.remove_task", recipient=admin, object_type="grant",
+              object_id=grant.id, dedupe="remove",
+              subject=f"Fjern adgang i {grant.system.code} (adgang nr. {grant.id})",
+              body=f"Kære {admin.name}\n\n{_what(grant).capitalize()} er ophørt "
+                   f"({grant.end_reason}). Fjern adgangen fra {grant.system.name}, og "
+                   f"registrér det under Opgaver i dataadgangsregistret.")

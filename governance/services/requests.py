@@ -1,0 +1,363 @@
+"""Requesting access and deciding on requests (P1, P2, P4, P6, P7)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ..domain.policy import Policy
+from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider, evaluate_request,
+                            failures)
+from ..domain.vocabulary import AccessLevel, Frequency, Scope
+from ..models import AccessRequest, Decision, Employee, Grant, System, utcnow
+from . import audit, notify, policies
+from .actor import Actor
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    grantee: str
+    system: str
+    access_level: str
+    scope: str
+    purpose: str
+    tasks: str
+    frequency: str
+    data_categories: tuple[str, ...]
+    write_justification: str = ""
+
+
+def _text(data: dict, field: str, *, required: bool = True, default: str = "") -> str:
+    value = data.get(field, default)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{field}' must be text", field=field)
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(f"'{field}' is required", field=field)
+    if len(value) > MAX_TEXT:
+        raise InvalidInput(f"'{field}' is longer than {MAX_TEXT} characters", field=field)
+    return value
+
+
+def _choice(data: dict, field: str, allowed: type, default: str | None = None) -> str:
+    value = _text(data, field, required=default is None, default=default or "")
+    options = [member.value for member in allowed]
+    if value not in options:
+        raise InvalidInput(f"'{field}' must be one of: {', '.join(options)}", field=field)
+    return value
+
+
+def parse_request_input(data: Any, actor: Actor) -> RequestInput:
+    """Shape and vocabulary of a request; the rules judge the content afterwards."""
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object")
+    allowed = {"grantee", "system", "access_level", "scope", "purpose", "tasks", "frequency",
+               "data_categories", "write_justification"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidInput(f"Unknown field '{unknown[0]}'; expected: "
+                           f"{', '.join(sorted(allowed))}", field=unknown[0])
+    categories = data.get("data_categories", [])
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise InvalidInput("'data_categories' must be a list of category codes",
+                           field="data_categories")
+    return RequestInput(
+        grantee=_text(data, "grantee", required=False) or actor.username,
+        system=_text(data, "system").upper(),
+        access_level=_choice(data, "access_level", AccessLevel, default="read"),
+        scope=_choice(data, "scope", Scope, default="summary"),
+        purpose=_text(data, "purpose", required=False) or "eu-oest",
+        tasks=_text(data, "tasks", required=False),
+        frequency=_choice(data, "frequency", Frequency),
+        data_categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
+        write_justification=_text(data, "write_justification", required=False))
+
+
+@dataclass
+class Evaluation:
+    """Everything the request page shows before and after submitting."""
+
+    policy: Policy
+    grantee: Employee
+    system: System
+    checks: list[Check]
+    eligible_approvers: list[str]
+    approvals_needed: int
+
+    @property
+    def passed(self) -> bool:
+        return not failures(self.checks)
+
+
+def _policy(session: Session, purpose: str) -> Policy:
+    policy = policies.in_force(session).policies.get(purpose)
+    if policy is None:
+        raise InvalidInput(f"Unknown purpose policy '{purpose}'", field="purpose")
+    return policy
+
+
+def held_accesses(session: Session, grantee_id: int,
+                  exclude_request: int | None = None) -> list[HeldAccess]:
+    """The grantee's live grants and pending requests, for the duplicate check."""
+    grants = session.execute(
+        select(System.code, Grant.access_level, Grant.scope, Grant.status, Grant.request_id)
+        .join(Grant.system).where(Grant.grantee_id == grantee_id,
+                                  Grant.status.in_(("approved", "active")))).all()
+    pending = session.execute(
+        select(System.code, AccessRequest.access_level, AccessRequest.scope,
+               AccessRequest.status, AccessRequest.id)
+        .join(AccessRequest.system).where(AccessRequest.grantee_id == grantee_id,
+                                          AccessRequest.status == "pending",
+                                          AccessRequest.id != (exclude_request or 0))).all()
+    return [HeldAccess(*row) for row in [*grants, *pending]]
+
+
+def evaluate(session: Session, actor: Actor, data: RequestInput,
+             exclude_request: int | None = None) -> Evaluation:
+    """Run every rule on a proposed request; writes nothing."""
+    grantee = session.scalar(select(Employee).where(Employee.username == data.grantee))
+    if grantee is None:
+        raise InvalidInput(f"No employee with username '{data.grantee}'", field="grantee")
+    system = session.scalar(select(System).where(System.code == data.system)
+                            .options(selectinload(System.categories)))
+    if system is None:
+        raise InvalidInput(f"No system with code '{data.system}'", field="system")
+    held_codes = {c.code for c in system.categories}
+    for code in data.data_categories:
+        if code not in held_codes:
+            raise InvalidInput(f"{system.code} does not hold the data category '{code}'; it "
+                               f"holds: {', '.join(sorted(held_codes))}",
+                               field="data_categories")
+    policy = _policy(session, data.purpose)
+    proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
+                               data.scope, policy.id, data.tasks, data.frequency,
+                               data.data_categories, data.write_justification)
+    checks = evaluate_request(proposed, policy,
+                              held_accesses(session, grantee.id, exclude_request))
+    eligible = [a.username for a in policy.approvers
+                if a.username not in (actor.username, grantee.username)]
+    return Evaluation(policy, grantee, system, checks, eligible,
+                      policy.approvals_needed(data.access_level, data.scope))
+
+
+def request_access(session: Session, actor: Actor, data: RequestInput) -> tuple[AccessRequest,
+                                                                                 Evaluation]:
+    """File a request that passes every rule; a refusal raises and writes nothing."""
+    if not actor.has_role("requester"):
+        raise Forbidden("Only employees with the requester role can request access")
+    result = evaluate(session, actor, data)
+    if not result.passed:
+        raise RuleViolation(result.checks, audit=refusal_entry(data, result.checks))
+    if len(result.eligible_approvers) < result.approvals_needed:
+        raise Forbidden("Not enough named approvers other than the requester and the grantee "
+                        "can decide this request")
+    requester = session.get(Employee, actor.employee_id)
+    req = AccessRequest(
+        requester=requester, grantee=result.grantee, system=result.system,
+        access_level=data.access_level, scope=data.scope, purpose=result.policy.id,
+        tasks=data.tasks, frequency=data.frequency, data_categories=list(data.data_categories),
+        write_justification=data.write_justification,
+        approvals_needed=result.approvals_needed)
+    session.add(req)
+    session.flush()
+    audit.record(session, actor=actor.username, action="request.create",
+                 object_type="request", object_id=req.id,
+                 summary=f"{actor.username} requested {data.access_level}/{data.scope} access "
+                         f"to {data.system} for {data.grantee}",
+                 details={"after": request_snapshot(req),
+                          "checks": [c.code for c in result.checks]},
+                 client_address=actor.client_address)
+    notify.new_request(session, req, result.eligible_approvers)
+    return req, result
+
+
+def refusal_entry(data: RequestInput, checks: list[Check]) -> dict:
+    """Evidence that a request was refused, and by which principles (no request row)."""
+    refused = failures(checks)
+    return {"action": "request.refused", "object_type": "request", "object_id": "-",
+            "summary": f"Request for {data.grantee} to {data.system} refused: "
+                       f"{', '.join(c.code for c in refused)}",
+            "details": {"input": data.__dict__ | {"data_categories": list(data.data_categories)},
+                        "violations": [{"code": c.code, "principle": c.principle}
+                                       for c in refused]}}
+
+
+def request_snapshot(req: AccessRequest) -> dict:
+    return {"id": req.id, "requester": req.requester.username, "grantee": req.grantee.username,
+            "system": req.system.code, "access_level": req.access_level, "scope": req.scope,
+            "purpose": req.purpose, "tasks": req.tasks, "frequency": req.frequency,
+            "data_categories": list(req.data_categories),
+            "write_justification": req.write_justification, "status": req.status,
+            "approvals_needed": req.approvals_needed}
+
+
+def get_request(session: Session, actor: Actor, request_id: int) -> AccessRequest:
+    req = session.get(AccessRequest, request_id)
+    if req is None:
+        raise NotFound(f"No request with id {request_id}")
+    if not can_view_request(actor, req):
+        raise Forbidden("You may only see requests you made, that concern you, or that you "
+                        "decide, carry out or audit")
+    return req
+
+
+def can_view_request(actor: Actor, req: AccessRequest) -> bool:
+    if actor.has_role("approver", "dpo", "admin"):
+        return True
+    if actor.employee_id in (req.requester_id, req.grantee_id):
+        return True
+    return actor.has_role("user_admin") and any(
+        admin.id == actor.employee_id for admin in req.system.user_admins)
+
+
+def visible_requests(session: Session, actor: Actor, *, status: str | None = None,
+                     page: int = 1, per_page: int = 50) -> tuple[list[AccessRequest], int]:
+    from sqlalchemy import func
+    query = select(AccessRequest)
+    if not actor.has_role("approver", "dpo", "admin"):
+        query = query.where(or_(AccessRequest.requester_id == actor.employee_id,
+                                AccessRequest.grantee_id == actor.employee_id))
+    if status:
+        query = query.where(AccessRequest.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(AccessRequest.id.desc())
+                           .options(selectinload(AccessRequest.requester),
+                                    selectinload(AccessRequest.grantee),
+                                    selectinload(AccessRequest.system),
+                                    selectinload(AccessRequest.decisions))
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def pending_for(session: Session, actor: Actor) -> list[AccessRequest]:
+    """The approver's queue: pending requests they may still decide."""
+    rows = session.scalars(select(AccessRequest).where(AccessRequest.status == "pending")
+                           .order_by(AccessRequest.id)
+                           .options(selectinload(AccessRequest.requester),
+                                    selectinload(AccessRequest.grantee),
+                                    selectinload(AccessRequest.system),
+                                    selectinload(AccessRequest.decisions))).all()
+    in_force = policies.in_force(session).policies
+    return [r for r in rows
+            if r.purpose in in_force and actor.username in in_force[r.purpose].approver_usernames
+            and actor.employee_id not in (r.requester_id, r.grantee_id)
+            and all(d.approver_id != actor.employee_id for d in r.decisions)]
+
+
+def current_checks(session: Session, actor: Actor, req: AccessRequest) -> list[Check]:
+    """The rules as they judge the request now (the grantee may have left meanwhile)."""
+    data = RequestInput(req.grantee.username, req.system.code, req.access_level, req.scope,
+                        req.purpose, req.tasks, req.frequency, tuple(req.data_categories),
+                        req.write_justification)
+    return evaluate(session, actor, data, exclude_request=req.id).checks
+
+
+def decide(session: Session, actor: Actor, request_id: int, decision: str,
+           comment: str) -> AccessRequest:
+    """A named approver approves or rejects; the decision lands only on the version seen."""
+    req = session.get(AccessRequest, request_id)
+    if req is None:
+        raise NotFound(f"No request with id {request_id}")
+    if decision not in ("approve", "reject"):
+        raise InvalidInput("'decision' must be 'approve' or 'reject'", field="decision")
+    comment = (comment or "").strip()
+    if decision == "reject" and not comment:
+        raise InvalidInput("A rejection needs a comment that tells the requester why",
+                           field="comment")
+    policy = _policy(session, req.purpose)
+    refused = failures(check_decider(actor.username, req.requester.username,
+                                     req.grantee.username, policy))
+    if refused:
+        raise DecisionRefused(refused, audit={
+            "action": "request.decision_refused", "object_type": "request",
+            "object_id": req.id,
+            "summary": f"{actor.username} was refused to {decision} request {req.id}: "
+                       f"{', '.join(c.code for c in refused)}",
+            "details": {"decision": decision, "violations": [c.code for c in refused]}})
+    if req.status != "pending":
+        raise Conflict(f"Request {req.id} has already been decided ({req.status})")
+    if any(d.approver_id == actor.employee_id for d in req.decisions):
+        raise Conflict(f"You have already approved request {req.id}; it waits for the "
+                       f"other approver")
+    if decision == "approve":
+        blocking = failures(current_checks(session, actor, req))
+        if blocking:
+            raise RuleViolation(blocking, audit={
+                "action": "request.approve_refused", "object_type": "request",
+                "object_id": req.id,
+                "summary": f"Approval of request {req.id} refused: "
+                           f"{', '.join(c.code for c in blocking)}",
+                "details": {"violations": [c.code for c in blocking]}})
+    approvals = sum(1 for d in req.decisions if d.decision == "approve") + (
+        decision == "approve")
+    final = decision == "reject" or approvals >= req.approvals_needed
+    new_status = ("rejected" if decision == "reject" else "approved") if final else "pending"
+    seen_version = req.version
+    now = utcnow()
+    landed = session.execute(
+        update(AccessRequest)
+        .where(AccessRequest.id == req.id, AccessRequest.status == "pending",
+               AccessRequest.version == seen_version)
+        .values(status=new_status, version=seen_version + 1,
+                decided_at=now if final else None)
+        .execution_options(synchronize_session=False))
+    if landed.rowcount != 1:
+        raise Conflict(f"Request {req.id} was decided by someone else at the same moment; "
+                       f"reload it")
+    session.expire(req, ["status", "version", "decided_at"])
+    approver = session.get(Employee, actor.employee_id)
+    session.add(Decision(request=req, approver=approver, decision=decision, comment=comment,
+                         decided_at=now))
+    session.flush()
+    audit.record(session, actor=actor.username, action=f"request.{decision}",
+                 object_type="request", object_id=req.id,
+                 summary=f"{actor.username} {'approved' if decision == 'approve' else 'rejected'}"
+                         f" request {req.id}" + ("" if final else
+                                                 f" ({approvals} of {req.approvals_needed})"),
+                 details={"before": {"status": "pending"}, "after": {"status": new_status},
+                          "comment": comment}, client_address=actor.client_address)
+    if new_status == "approved":
+        from .grants import create_from_request
+        create_from_request(session, actor, req)
+    if final:
+        notify.decided(session, req)
+    return req
+
+
+class DecisionRefused(Forbidden):
+    """The decider may not decide this request (P4): 403 with the failed checks."""
+
+    code = "decision_refused"
+
+    def __init__(self, checks: list[Check], audit: dict | None = None):
+        self.checks = checks
+        super().__init__("; ".join(c.message_en for c in checks), audit=audit)
+
+
+def withdraw(session: Session, actor: Actor, request_id: int) -> AccessRequest:
+    """The requester (or grantee) takes back a pending request."""
+    req = session.get(AccessRequest, request_id)
+    if req is None:
+        raise NotFound(f"No request with id {request_id}")
+    if actor.employee_id not in (req.requester_id, req.grantee_id):
+        raise Forbidden("Only the requester or the grantee can withdraw a request")
+    landed = session.execute(update(AccessRequest).where(
+        AccessRequest.id == req.id, AccessRequest.status == "pending").values(
+        status="withdrawn", version=AccessRequest.version + 1, decided_at=utcnow())
+        .execution_options(synchronize_session=False))
+    if landed.rowcount != 1:
+        raise Conflict(f"Request {req.id} is no longer pending")
+    session.expire(req)
+    audit.record(session, actor=actor.username, action="request.withdraw",
+                 object_type="request", object_id=req.id,
+                 summary=f"{actor.username} withdrew request {req.id}",
+                 details={"before": {"status": "pending"}, "after": {"status": "withdrawn"}},
+                 client_address=actor.client_address)
+    return req

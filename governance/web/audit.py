@@ -1,0 +1,34 @@
+"""The audit trail for the DPO and the administrator: filters, and the chain check."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, render_template, request
+
+from ..extensions import db
+from ..services import audit_trail
+from ..services.audit import verify_chain
+from . import current_actor
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PER_PAGE = 100
+
+
+@bp.get("/")
+def index():
+    actor = current_actor()
+    audit_trail.require_reader(actor)
+    filters = audit_trail.parse_filters(request.args)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, total = audit_trail.search(db.session, actor, filters, page=page,
+                                     per_page=PER_PAGE)
+    return render_template("audit/index.html", rows=rows, total=total, page=page,
+                           per_page=PER_PAGE, filters=filters, args=request.args,
+                           details=lambda e: json.dumps(json.loads(e.details), indent=1,
+                                                        ensure_ascii=False))
+
+
+@bp.get("/verify")
+def verify():
+    audit_trail.require_reader(current_actor())
+    return render_template("audit/verify.html", report=verify_chain(db.session))

@@ -1,0 +1,70 @@
+"""Grants: one access, the user administrator's tasks, carrying out and revoking."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..services import grants as grant_service
+from ..services.errors import Forbidden
+from . import current_actor
+from .forms import EmptyForm, RevokeForm
+
+bp = Blueprint("grants", __name__, url_prefix="/grants")
+
+
+@bp.get("/")
+def index():
+    actor = current_actor()
+    if not actor.has_role("approver", "dpo", "admin", "user_admin"):
+        raise Forbidden("Only approvers, user administrators, the DPO and admins see the "
+                        "register of grants")
+    status = request.args.get("status") or None
+    if status not in (None, "approved", "active", "revoked", "expired"):
+        status = None
+    system = (request.args.get("system") or "").strip() or None
+    rows, total = grant_service.visible_grants(db.session, actor, status=status,
+                                               system=system, per_page=500)
+    return render_template("grants/index.html", grants=rows, total=total, status=status,
+                           system=system)
+
+
+@bp.get("/tasks")
+def tasks():
+    to_create, to_remove = grant_service.tasks_for(db.session, current_actor())
+    return render_template("grants/tasks.html", to_create=to_create, to_remove=to_remove,
+                           form=EmptyForm())
+
+
+@bp.get("/<int:grant_id>")
+def detail(grant_id: int):
+    actor = current_actor()
+    grant = grant_service.view_grant(db.session, actor, grant_id)
+    return render_template("grants/detail.html", grant=grant, form=EmptyForm(),
+                           revoke_form=RevokeForm(),
+                           can_revoke=grant_service.can_revoke(actor) and grant.status in
+                           grant_service.LIVE,
+                           can_fulfil=grant_service.is_user_admin(actor, grant.system))
+
+
+@bp.post("/<int:grant_id>/fulfil")
+def fulfil(grant_id: int):
+    if EmptyForm().validate_on_submit():
+        grant = grant_service.fulfil(db.session, current_actor(), grant_id)
+        db.session.commit()
+        flash(_("Recorded as removed from the system.") if grant.removed_at
+              else _("Recorded as created in the system."), "info")
+    return redirect(request.form.get("back") == "tasks" and url_for("grants.tasks")
+                    or url_for("grants.detail", grant_id=grant_id))
+
+
+@bp.post("/<int:grant_id>/revoke")
+def revoke(grant_id: int):
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the revocation."), "error")
+        return redirect(url_for("grants.detail", grant_id=grant_id))
+    grant_service.revoke(db.session, current_actor(), grant_id, form.reason.data)
+    db.session.commit()
+    flash(_("The access has been revoked."), "info")
+    return redirect(url_for("grants.detail", grant_id=grant_id))

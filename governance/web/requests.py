@@ -1,0 +1,143 @@
+"""Requests for access: the form with rule feedback, the queue, and deciding."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..errors import record_refusal
+from ..extensions import db
+from ..models import Employee, Grant, System
+from ..services import policies
+from ..services import requests as request_service
+from ..services.errors import InvalidInput, RuleViolation
+from . import current_actor
+from .forms import DecisionForm, EmptyForm, RequestForm
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+
+@bp.get("/")
+def index():
+    actor = current_actor()
+    status = request.args.get("status") or None
+    if status not in (None, "pending", "approved", "rejected", "withdrawn"):
+        status = None
+    queue = (request_service.pending_for(db.session, actor)
+             if actor.has_role("approver") else [])
+    rows, total = request_service.visible_requests(db.session, actor, status=status,
+                                                   per_page=200)
+    return render_template("requests/index.html", queue=queue, rows=rows, total=total,
+                           status=status)
+
+
+def _request_form() -> tuple[RequestForm, System | None]:
+    actor = current_actor()
+    form = RequestForm()
+    people = db.session.scalars(select(Employee).where(Employee.status == "active")
+                                .order_by(Employee.name)).all()
+    form.grantee.choices = [(p.username, f"{p.name} ({p.username}, {p.centre.code})")
+                            for p in people]
+    if not form.grantee.data:
+        form.grantee.data = actor.username
+    covered = set()
+    for policy in policies.in_force(db.session).policies.values():
+        covered |= set(policy.systems)
+    systems = db.session.scalars(select(System).order_by(System.code)).all()
+    form.system.choices = [(s.code, f"{s.code} – {s.name}") for s in systems
+                           if s.code in covered]
+    chosen = form.system.data or request.args.get("system")
+    system = next((s for s in systems if s.code == chosen), None)
+    if system is not None:
+        form.system.data = system.code
+        english = str(get_locale()) == "en"
+        sensitive = _("sensitive: cannot be granted")
+        form.data_categories.choices = [
+            (c.code, (c.name_en if english else c.name_da) +
+             (f" ({sensitive})" if c.kind in ("special", "criminal") else ""))
+            for c in system.categories]
+    return form, system
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    actor = current_actor()
+    form, system = _request_form()
+    if not actor.has_role("requester"):
+        from ..services.errors import Forbidden
+        raise Forbidden("Only employees with the requester role can request access")
+    result, status = None, 200
+    if request.method == "POST" and system is not None and form.validate_on_submit():
+        try:
+            data = request_service.parse_request_input(form.as_input(), actor)
+            if request.form.get("action") == "submit":
+                req, _result = request_service.request_access(db.session, actor, data)
+                db.session.commit()
+                flash(_("Your request has been sent to the approvers."), "info")
+                return redirect(url_for("requests.detail", request_id=req.id))
+            result = request_service.evaluate(db.session, actor, data)
+        except RuleViolation as error:
+            db.session.rollback()
+            record_refusal(error)
+            result = request_service.evaluate(db.session, actor, data)
+            status = 422
+        except InvalidInput as error:
+            db.session.rollback()
+            field = getattr(form, error.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, error.message]
+            else:
+                flash(error.message, "error")
+            status = 400
+    elif request.method == "POST" and form.errors:
+        status = 400
+    return render_template("requests/new.html", form=form, system=system,
+                           result=result), status
+
+
+@bp.get("/<int:request_id>")
+def detail(request_id: int):
+    return _detail(request_id)
+
+
+def _detail(request_id: int, decision_form: DecisionForm | None = None, status: int = 200):
+    actor = current_actor()
+    req = request_service.get_request(db.session, actor, request_id)
+    checks = (request_service.current_checks(db.session, actor, req)
+              if req.status == "pending" else [])
+    can_decide = req in request_service.pending_for(db.session, actor) if \
+        req.status == "pending" and actor.has_role("approver") else False
+    grant = db.session.scalar(select(Grant).where(Grant.request_id == req.id))
+    return render_template("requests/detail.html", req=req, checks=checks, grant=grant,
+                           can_decide=can_decide, form=decision_form or DecisionForm(),
+                           can_withdraw=req.status == "pending" and actor.employee_id in (
+                               req.requester_id, req.grantee_id),
+                           button_form=EmptyForm()), status
+
+
+@bp.post("/<int:request_id>/decision")
+def decide(request_id: int):
+    form = DecisionForm()
+    decision = request.form.get("decision")
+    if not form.validate_on_submit():
+        return _detail(request_id, form, 400)
+    try:
+        request_service.decide(db.session, current_actor(), request_id, decision or "",
+                               form.comment.data or "")
+    except InvalidInput as error:
+        db.session.rollback()
+        form.comment.errors = [*form.comment.errors, error.message]
+        return _detail(request_id, form, 400)
+    db.session.commit()
+    flash(_("Your decision has been recorded."), "info")
+    return redirect(url_for("requests.detail", request_id=request_id))
+
+
+@bp.post("/<int:request_id>/withdraw")
+def withdraw(request_id: int):
+    if EmptyForm().validate_on_submit():
+        request_service.withdraw(db.session, current_actor(), request_id)
+        db.session.commit()
+        flash(_("The request has been withdrawn."), "info")
+    return redirect(url_for("requests.detail", request_id=request_id))

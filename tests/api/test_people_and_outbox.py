@@ -1,0 +1,154 @@
+"""The HR feed, leavers, the audit API and the outbox."""
+import pytest
+import sqlalchemy as sa
+
+from governance.extensions import db
+from governance.mailer import send_outbox
+from governance.models import AccessRequest, Employee, Grant, OutboxMessage
+
+from .helpers import file_request, last_audit
+
+
+def approve_and_fulfil(api, **extra) -> int:
+    request_id = file_request(api, **extra)
+    grant_id = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                               json={"decision": "approve"}).get_json()["grant_id"]
+    system = extra.get("system", "UIS")
+    admin = {"UIS": "rha", "CVR": "ekj"}[system]
+    assert api(admin).post(f"/api/v1/grants/{grant_id}/fulfil").status_code == 200
+    return grant_id
+
+
+def test_leaver_has_every_grant_revoked_at_once(api):
+    active = approve_and_fulfil(api)
+    api("ahn").post("/api/v1/acknowledgements")
+    not_yet_created = file_request(api, system="CVR", data_categories=["identity"])
+    grant2 = api("tko").post(f"/api/v1/requests/{not_yet_created}/decision",
+                             json={"decision": "approve"}).get_json()["grant_id"]
+    pending = file_request(api, system="EINDKOMST", data_categories=["income"])
+    token_holder = api("ahn")
+    response = api("admin").patch("/api/v1/employees/ahn", json={"status": "left"})
+    assert response.status_code == 200 and response.get_json()["status"] == "left"
+    first, second = db.session.get(Grant, active), db.session.get(Grant, grant2)
+    assert (first.status, first.end_reason) == ("revoked", "left")
+    assert (second.status, second.end_reason) == ("revoked", "left")
+    assert db.session.get(AccessRequest, pending).status == "withdrawn"
+    to_remove = api("rha").get("/api/v1/tasks").get_json()["to_remove"]
+    assert [g["id"] for g in to_remove] == [active]           # only what exists in UIS
+    assert api("ekj").get("/api/v1/tasks").get_json()["to_remove"] == []
+    assert token_holder.get("/api/v1/me").status_code == 401   # the leaver's token is dead
+    assert api("admin").patch("/api/v1/employees/ahn", json={"status": "left"}).status_code == 200
+
+
+def test_only_admin_feeds_employees(api):
+    assert api("kfi").patch("/api/v1/employees/ahn", json={"status": "left"}).status_code == 403
+    assert api("dpo").post("/api/v1/employees", json={}).status_code == 403
+    assert db.session.scalar(sa.select(Employee.status).where(Employee.username == "ahn")) == \
+        "active"
+
+
+def test_create_and_update_employee(api):
+    response = api("admin").post("/api/v1/employees", json={
+        "username": "xyz", "name": "Xenia Yde", "email": "xyz@htk.dk", "centre": "SAC",
+        "title": "Socialrådgiver", "roles": ["requester"]})
+    assert response.status_code == 201, response.get_json()
+    assert last_audit().action == "employee.create"
+    response = api("admin").patch("/api/v1/employees/xyz", json={"title": "Teamleder"})
+    assert response.get_json()["title"] == "Teamleder"
+    assert last_audit().action == "employee.update"
+    assert api("admin").post("/api/v1/employees", json={
+        "username": "xyz", "name": "X", "email": "x@htk.dk", "centre": "SAC"}).status_code == 409
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "A", "email": "a@htk.dk", "centre": "SAC"}, "username"),
+    ({"username": "q", "name": "A", "email": "nope", "centre": "SAC"}, "email"),
+    ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": "XXX"}, "centre"),
+    ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": "SAC",
+      "roles": ["king"]}, "roles"),
+    ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": "SAC",
+      "password_hash": "x"}, "password_hash"),
+])
+def test_bad_employee_input_is_400(api, body, field):
+    response = api("admin").post("/api/v1/employees", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_audit_api_for_dpo_and_admin_only(api):
+    file_request(api)
+    assert api("ahn").get("/api/v1/audit").status_code == 403
+    assert api("kfi").get("/api/v1/audit/verify").status_code == 403
+    body = api("dpo").get("/api/v1/audit?action=request.create").get_json()
+    assert body["total"] == 1 and body["items"][0]["actor"] == "ahn"
+    assert body["items"][0]["details"]["after"]["system"] == "UIS"
+    assert api("dpo").get("/api/v1/audit?actor=ahn&object_type=request").get_json()["total"] == 1
+    assert api("dpo").get("/api/v1/audit?from=2000-01-01&to=2000-12-31").get_json()["total"] == 0
+    assert api("dpo").get("/api/v1/audit?from=yesterday").status_code == 400
+    verify = api("admin").get("/api/v1/audit/verify").get_json()
+    assert verify["ok"] is True and verify["entries"] > 0
+
+
+def test_outbox_sends_each_message_once(api, app):
+    file_request(api)
+    app.config["MAIL_BACKEND"] = "memory"
+    queued = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+    assert queued == 2                                         # both approvers told
+    first = send_outbox(db.session)
+    second = send_outbox(db.session)
+    assert (first.sent, second.sent) == (2, 0)
+    sent = app.extensions["mail_memory"].sent
+    assert sorted(m["To"] for m in sent) == ["kfi@htk.dk", "tko@htk.dk"]
+    assert "Ny anmodning" in sent[0]["Subject"]
+    assert "Anne Holm Nielsen" in sent[0].get_content()
+
+
+def test_notify_send_command(api, app):
+    file_request(api)
+    app.config["MAIL_BACKEND"] = "memory"
+    runner = app.test_cli_runner()
+    assert "2 sent" in runner.invoke(args=["notify", "send"]).output
+    assert "0 sent" in runner.invoke(args=["notify", "send"]).output
+
+
+def test_failed_send_is_retried_later(api, app, monkeypatch):
+    file_request(api)
+    app.config["MAIL_BACKEND"] = "smtp"
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", 9  # nothing listens
+    report = send_outbox(db.session)
+    assert (report.sent, report.failed) == (0, 2)
+    message = db.session.scalars(sa.select(OutboxMessage)).first()
+    assert message.sent_at is None and message.attempts == 1 and message.last_error
+    app.config["MAIL_BACKEND"] = "memory"
+    assert send_outbox(db.session).sent == 2
+
+
+def test_smtp_backend_delivers_to_a_real_smtp_server(api, app):
+    """The production SMTP code against a local SMTP server (aiosmtpd)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        file_request(api)
+        app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1",
+                          MAIL_PORT=port,
+                          MAIL_USE_TLS=False, MAIL_FROM="dataadgang@htk.dk")
+        report = send_outbox(db.session)
+    finally:
+        controller.stop()
+    assert report.sent == 2
+    assert sorted(m["To"] for m in received) == ["kfi@htk.dk", "tko@htk.dk"]
+    assert received[0]["From"] == "dataadgang@htk.dk"
+    assert "Ny anmodning om adgang til UIS" in received[0]["Subject"]

@@ -1,0 +1,160 @@
+"""Requests through the API: every rule refusal is a 422 that writes nothing but evidence."""
+import pytest
+
+from governance.extensions import db
+from governance.models import Employee
+
+from .helpers import file_request, last_audit, request_body, state_counts, write_body
+
+REFUSALS = [
+    ("NEED_UNDOCUMENTED", "P1", {"tasks": "Kontrol"}),
+    ("NEED_NOT_RECURRING", "P1", {"frequency": "once"}),
+    ("NEED_NOT_RECURRING", "P1", {"frequency": "yearly"}),
+    ("SYSTEM_NOT_IN_POLICY", "P4", None),
+    ("LEVEL_NOT_ALLOWED", "P4", {"system": "CPR", "access_level": "write",
+                                 "data_categories": ["address"],
+                                 "write_justification": "x" * 50}),
+    ("SCOPE_NOT_ALLOWED", "P4", {"system": "CVR", "scope": "detail",
+                                 "data_categories": ["identity"],
+                                 "write_justification": "x" * 50}),
+    ("WRITE_UNJUSTIFIED", "P4", {"system": "ACADRE", "access_level": "write",
+                                 "data_categories": ["case_overview"]}),
+    ("AREA_NOT_GRANTABLE", "P6", {"system": "ACADRE", "data_categories": ["employment"]}),
+    ("SPECIAL_CATEGORY", "P7", {"system": "ACADRE", "data_categories": ["health"]}),
+    ("SPECIAL_CATEGORY", "P7", {"system": "CPR", "data_categories": ["religion"]}),
+    ("SPECIAL_CATEGORY", "P7", {"system": "ACADRE", "data_categories": ["criminal"]}),
+]
+
+
+@pytest.mark.parametrize("code, principle, change", REFUSALS)
+def test_each_refusal_is_422_with_code_and_principle_and_writes_nothing(api, app, code,
+                                                                       principle, change):
+    if change is None:
+        # A system in the register that no policy covers.
+        api("admin")  # make the admin token first, so the counts below are stable
+        from governance.models import System
+        system = db.session.get(System, 1)
+        clone = System(code="KMDNEXUS", name="KMD Nexus", external_owner="KMD",
+                       owner=system.owner, access_levels=["read"], scopes=["summary"],
+                       user_admins=list(system.user_admins), categories=[])
+        db.session.add(clone)
+        db.session.commit()
+        change = {"system": "KMDNEXUS", "data_categories": []}
+    caller = api("ahn")
+    before = state_counts()
+    response = caller.post("/api/v1/requests", json=request_body(**change))
+    assert response.status_code == 422, response.get_json()
+    violations = response.get_json()["violations"]
+    assert {"code": code, "principle": principle} in [
+        {"code": v["code"], "principle": v["principle"]} for v in violations]
+    assert all(v["message"] for v in violations)
+    assert state_counts() == before
+    entry = last_audit()
+    assert entry.action == "request.refused" and code in entry.summary
+
+
+def test_area_refusal_names_the_contact_person(api):
+    response = api("ahn").post("/api/v1/requests", json=request_body(
+        system="ACADRE", scope="detail", data_categories=["family"],
+        write_justification="x" * 60))
+    assert response.status_code == 422
+    area = next(v for v in response.get_json()["violations"]
+                if v["code"] == "AREA_NOT_GRANTABLE")
+    assert area["contact"]["username"] == "hvi"
+    assert "Helle Vinther" in area["message"]
+
+
+def test_messages_follow_accept_language(api):
+    caller = api("ahn")
+    danish = caller.post("/api/v1/requests", json=request_body(frequency="once"))
+    english = caller.post("/api/v1/requests", json=request_body(frequency="once"),
+                          headers={"Accept-Language": "en"})
+    assert "kontaktperson" in danish.get_json()["violations"][0]["message"]
+    assert "contact person" in english.get_json()["violations"][0]["message"]
+
+
+def test_grantee_who_left_is_refused(api):
+    caller = api("ahn")
+    db.session.query(Employee).filter_by(username="sjo").one().status = "left"
+    db.session.commit()
+    response = caller.post("/api/v1/requests", json=request_body(grantee="sjo"))
+    assert response.status_code == 422
+    assert "GRANTEE_INACTIVE" in [v["code"] for v in response.get_json()["violations"]]
+
+
+def test_duplicate_of_a_pending_request_is_refused(api):
+    file_request(api)
+    response = api("ahn").post("/api/v1/requests", json=request_body())
+    assert response.status_code == 422
+    assert [v["code"] for v in response.get_json()["violations"]] == ["DUPLICATE_ACCESS"]
+
+
+def test_request_for_a_colleague_in_another_centre_is_judged_alike(api):
+    """P2: ahn (ØAC) asks for sjo (SAC); nothing about the centre changes the outcome."""
+    response = api("ahn").post("/api/v1/requests", json=request_body(grantee="sjo"))
+    assert response.status_code == 201
+    assert response.get_json()["grantee"] == "sjo"
+    assert response.get_json()["requester"] == "ahn"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"system": "UIS"}, "frequency"),
+    (request_body(frequency="sometimes"), "frequency"),
+    (request_body(access_level="admin"), "access_level"),
+    (request_body(system="NOPE"), "system"),
+    (request_body(grantee="nobody"), "grantee"),
+    (request_body(data_categories=["income"]), "data_categories"),
+    (request_body(data_categories="identity"), "data_categories"),
+    (request_body(purpose="other"), "purpose"),
+    (request_body(status="approved"), "status"),
+])
+def test_malformed_request_is_400_naming_the_field(api, body, field):
+    caller = api("ahn")
+    before = state_counts()
+    response = caller.post("/api/v1/requests", json=body)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["field"] == field
+    assert state_counts() == before
+
+
+def test_non_json_body_is_400(api):
+    response = api("ahn").post("/api/v1/requests", data="grantee=ahn",
+                               content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+
+
+def test_check_endpoint_reports_without_writing(api):
+    caller = api("ahn")
+    before = state_counts()
+    response = caller.post("/api/v1/requests/check", json=write_body())
+    body = response.get_json()
+    assert response.status_code == 200 and body["passed"] is True
+    assert body["approvals_needed"] == 2 and body["eligible_approvers"] == ["kfi", "tko"]
+    assert state_counts() == before
+
+
+def test_only_requesters_can_request(api):
+    response = api("dpo").post("/api/v1/requests", json=request_body(grantee="ahn"))
+    assert response.status_code == 403
+
+
+def test_request_visibility(api):
+    request_id = file_request(api)
+    assert api("ahn").get(f"/api/v1/requests/{request_id}").status_code == 200
+    assert api("kfi").get(f"/api/v1/requests/{request_id}").status_code == 200
+    assert api("dpo").get(f"/api/v1/requests/{request_id}").status_code == 200
+    assert api("mbe").get(f"/api/v1/requests/{request_id}").status_code == 403
+    assert api("mbe").get("/api/v1/requests").get_json()["total"] == 0
+    assert api("ahn").get("/api/v1/requests").get_json()["total"] == 1
+    assert api("ahn").get("/api/v1/requests/999").status_code == 404
+
+
+def test_withdraw(api):
+    request_id = file_request(api)
+    assert api("mbe").post(f"/api/v1/requests/{request_id}/withdraw").status_code == 403
+    response = api("ahn").post(f"/api/v1/requests/{request_id}/withdraw")
+    assert response.get_json()["status"] == "withdrawn"
+    assert api("ahn").post(f"/api/v1/requests/{request_id}/withdraw").status_code == 409
+    decision = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                               json={"decision": "approve"})
+    assert decision.status_code == 409

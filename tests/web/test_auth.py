@@ -1,0 +1,111 @@
+"""Logging in and out: audited, the same answer for unknown users, sessions ended for real."""
+import pytest
+import sqlalchemy as sa
+
+from governance.extensions import db
+from governance.models import AuditEntry, Employee
+from governance.services import auth
+from governance.services.actor import Actor
+
+PASSWORD = "htk-demo-2024"
+
+
+def audit_actions():
+    return [(e.action, e.object_id) for e in
+            db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_login_with_the_demo_password(client):
+    response = client.post("/login", data={"username": "ahn", "password": PASSWORD})
+    assert response.status_code == 302 and response.location == "/"
+    assert client.get("/").status_code == 200
+    assert ("auth.login", "ahn") in audit_actions()
+
+
+@pytest.mark.parametrize("username, password", [("ahn", "wrong-password"),
+                                                ("nobody", PASSWORD)])
+def test_failed_login_same_message_and_audited(client, username, password):
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 401
+    assert client.get("/").status_code == 302
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.object_id) == ("auth.login_failed", username)
+    assert "Forkert brugernavn eller adgangskode" in response.get_data(as_text=True)
+
+
+def test_unknown_user_and_wrong_password_look_the_same(client):
+    wrong = client.post("/login", data={"username": "ahn", "password": "nope-nope"})
+    unknown = client.post("/login", data={"username": "zzz", "password": "nope-nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_data(as_text=True).replace("ahn", "zzz") == \
+        unknown.get_data(as_text=True)
+
+
+def test_leaver_cannot_log_in(client):
+    employee = db.session.scalar(sa.select(Employee).where(Employee.username == "sjo"))
+    employee.status = "left"
+    db.session.commit()
+    response = client.post("/login", data={"username": "sjo", "password": PASSWORD})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/systems/", "/systems/"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_next_only_redirects_inside_the_app(client, target, expected):
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "ahn", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.location == expected
+
+
+def test_logout_ends_the_session_and_a_copied_cookie(client, app):
+    client.post("/login", data={"username": "ahn", "password": PASSWORD})
+    cookie = client.get_cookie("session").value
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    assert other.get("/").status_code == 200
+    assert client.post("/logout").status_code == 302
+    assert client.get("/").status_code == 302
+    assert other.get("/").status_code == 302   # the copied cookie stopped working
+    assert ("auth.logout", "ahn") in audit_actions()
+
+
+def test_logout_by_get_is_not_allowed(client, login):
+    login("ahn")
+    assert client.get("/logout").status_code == 405
+
+
+def test_password_change_ends_other_sessions(client, login):
+    login("ahn")
+    assert client.get("/").status_code == 200
+    auth.set_password(db.session, Actor.system("test"), "ahn", "a-new-password-1")
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_language_switch(client, login):
+    login("ahn")
+    danish = client.get("/").get_data(as_text=True)
+    assert '<html lang="da">' in danish
+    client.post("/language/en", data={"next": "/"})
+    english = client.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in english
+    assert "My overview" in english and "My overview" not in danish
+
+
+def test_csrf_is_required_on_forms(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post("/login", data={"username": "ahn", "password": PASSWORD})
+    assert response.status_code == 400
+    assert ("auth.login", "ahn") not in audit_actions()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/login", data={"username": "ahn", "password": PASSWORD,
+                                           "csrf_token": token})
+    assert response.status_code == 302

@@ -1,0 +1,222 @@
+"""The workflow in the web app, and its buttons: shown to those allowed, refused to others."""
+import pytest
+import sqlalchemy as sa
+
+from governance.extensions import db
+from governance.models import AccessRequest, AuditEntry, Employee, Grant
+from governance.services import grants as grant_service
+from governance.services import requests as request_service
+from governance.services.actor import Actor
+from governance.services.audit import verify_chain
+
+TASKS = "Kontrol af lovligt ophold for EU-borgere i konkrete sager om kontanthjælp"
+FORM = {"grantee": "ahn", "system": "UIS", "access_level": "read", "scope": "summary",
+        "purpose": "eu-oest", "tasks": TASKS, "frequency": "weekly",
+        "data_categories": ["residence"]}
+
+
+def actor(username: str) -> Actor:
+    return Actor.of(db.session.scalar(sa.select(Employee).where(Employee.username == username)))
+
+
+@pytest.fixture
+def pending_request(app) -> int:
+    data = request_service.parse_request_input(dict(FORM), actor("ahn"))
+    req, _ = request_service.request_access(db.session, actor("ahn"), data)
+    db.session.commit()
+    return req.id
+
+
+@pytest.fixture
+def approved_grant(app, pending_request) -> int:
+    request_service.decide(db.session, actor("kfi"), pending_request, "approve", "")
+    db.session.commit()
+    return db.session.scalar(sa.select(Grant.id).where(Grant.request_id == pending_request))
+
+
+def test_request_form_shows_rule_feedback_and_approvers_before_sending(client, login):
+    login("ahn")
+    page = client.get("/requests/new?system=UIS").get_data(as_text=True)
+    assert 'value="read" checked' in page or 'checked value="read"' in page or \
+        ('value="read"' in page and "checked" in page)
+    response = client.post("/requests/new?system=UIS", data={**FORM, "action": "check"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-code="NEED_UNDOCUMENTED"' in text
+    assert "Klaus Fisker" in text and "Tina Koudal" in text
+    assert db.session.scalar(sa.select(sa.func.count(AccessRequest.id))) == 0
+
+
+def test_refused_request_in_the_form_names_principle_and_contact(client, login):
+    login("ahn")
+    response = client.post("/requests/new?system=ACADRE", data={
+        **FORM, "system": "ACADRE", "scope": "detail", "frequency": "once",
+        "data_categories": ["family", "health"], "action": "submit"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for code in ("NEED_NOT_RECURRING", "WRITE_UNJUSTIFIED", "AREA_NOT_GRANTABLE",
+                 "SPECIAL_CATEGORY"):
+        assert f'<li class="refused" data-code="{code}"' in text
+    assert "Helle Vinther" in text
+    assert db.session.scalar(sa.select(sa.func.count(AccessRequest.id))) == 0
+    refused = db.session.scalars(sa.select(AuditEntry.action)).all()
+    assert "request.refused" in refused
+
+
+def test_request_submitted_from_the_form(client, login):
+    login("ahn")
+    response = client.post("/requests/new?system=UIS", data={**FORM, "action": "submit"})
+    assert response.status_code == 302
+    req = db.session.scalars(sa.select(AccessRequest)).one()
+    assert response.location == f"/requests/{req.id}"
+    assert (req.grantee.username, req.status) == ("ahn", "pending")
+
+
+def test_category_the_system_does_not_hold_is_a_field_error(client, login):
+    login("ahn")
+    response = client.post("/requests/new?system=UIS", data={
+        **FORM, "data_categories": ["income"], "action": "submit"})
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(AccessRequest.id))) == 0
+
+
+@pytest.mark.parametrize("username, shown", [("kfi", True), ("tko", True), ("ahn", False),
+                                             ("dpo", False), ("rha", False)])
+def test_decide_buttons_only_for_named_approvers(client, login, pending_request, username,
+                                                 shown):
+    login(username)
+    page = client.get(f"/requests/{pending_request}").get_data(as_text=True)
+    assert ('name="decision" value="approve"' in page) is shown
+    response = client.post(f"/requests/{pending_request}/decision",
+                           data={"decision": "approve", "comment": "ok"})
+    assert response.status_code == (302 if shown else 403)
+
+
+def test_approver_does_not_see_a_decide_button_on_own_request(client, login):
+    data = request_service.parse_request_input(dict(FORM, grantee="kfi"), actor("kfi"))
+    req, _ = request_service.request_access(db.session, actor("kfi"), data)
+    db.session.commit()
+    login("kfi")
+    page = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert 'name="decision"' not in page
+    assert client.post(f"/requests/{req.id}/decision",
+                       data={"decision": "approve"}).status_code == 403
+
+
+def test_reject_without_comment_is_400_and_writes_nothing(client, login, pending_request):
+    login("kfi")
+    response = client.post(f"/requests/{pending_request}/decision",
+                           data={"decision": "reject", "comment": ""})
+    assert response.status_code == 400
+    assert db.session.get(AccessRequest, pending_request).status == "pending"
+
+
+def test_approver_queue_lists_pending(client, login, pending_request):
+    login("tko")
+    page = client.get("/requests/").get_data(as_text=True)
+    assert f'href="/requests/{pending_request}"' in page
+
+
+@pytest.mark.parametrize("username, allowed", [("rha", True), ("tbr", False),
+                                               ("kfi", False), ("ahn", False)])
+def test_only_the_systems_user_admin_records_fulfilment(client, login, approved_grant,
+                                                        username, allowed):
+    login(username)
+    page = client.get(f"/grants/{approved_grant}")
+    if page.status_code == 200:
+        assert ("Registrér som oprettet" in page.get_data(as_text=True)
+                or "Record as created" in page.get_data(as_text=True)) is allowed
+    response = client.post(f"/grants/{approved_grant}/fulfil")
+    assert response.status_code == (302 if allowed else 403)
+
+
+@pytest.mark.parametrize("username, allowed", [("kfi", True), ("admin", True), ("ahn", False),
+                                               ("dpo", False), ("rha", False)])
+def test_revoke_only_by_approver_or_admin(client, login, approved_grant, username, allowed):
+    login(username)
+    response = client.post(f"/grants/{approved_grant}/revoke", data={"reason": "Ikke behov"})
+    assert response.status_code == (302 if allowed else 403)
+    assert db.session.get(Grant, approved_grant).status == ("revoked" if allowed else "approved")
+
+
+@pytest.mark.parametrize("path, allowed", [
+    ("/grants/tasks", {"rha"}), ("/grants/", {"kfi", "rha", "dpo", "admin"}),
+    ("/audit/", {"dpo", "admin"}), ("/audit/verify", {"dpo", "admin"}),
+    ("/requests/", {"ahn", "kfi", "rha", "dpo", "admin"}),
+    ("/requests/new", {"ahn", "kfi", "rha"}),
+])
+@pytest.mark.parametrize("username", ["ahn", "kfi", "rha", "dpo", "admin"])
+def test_workflow_pages_by_role(client, login, path, allowed, username):
+    login(username)
+    assert client.get(path).status_code == (200 if username in allowed else 403)
+
+
+@pytest.mark.parametrize("username, status", [("ahn", 200), ("mbe", 403), ("kfi", 200),
+                                              ("dpo", 200), ("rha", 200), ("tbr", 403)])
+def test_object_level_access_to_a_grant(client, login, approved_grant, username, status):
+    login(username)
+    assert client.get(f"/grants/{approved_grant}").status_code == status
+
+
+def test_someone_elses_request_is_403(client, login, pending_request):
+    login("mbe")
+    assert client.get(f"/requests/{pending_request}").status_code == 403
+
+
+def test_acknowledgement_activates_a_fulfilled_grant(client, login, approved_grant):
+    grant_service.fulfil(db.session, actor("rha"), approved_grant)
+    db.session.commit()
+    login("ahn")
+    page = client.get("/principles/").get_data(as_text=True)
+    assert 'action="/principles/acknowledge"' in page
+    assert client.post("/principles/acknowledge").status_code == 302
+    db.session.expire_all()
+    grant = db.session.get(Grant, approved_grant)
+    assert grant.status == "active" and grant.review_due is not None
+    assert 'action="/principles/acknowledge"' not in client.get("/principles/").get_data(
+        as_text=True)
+
+
+def test_admin_marks_a_leaver_from_the_employee_page(client, login, approved_grant):
+    login("kfi")
+    assert 'action="/employees/ahn/leave"' not in client.get("/employees/ahn").get_data(
+        as_text=True)
+    assert client.post("/employees/ahn/leave").status_code == 403
+    login("admin")
+    assert 'action="/employees/ahn/leave"' in client.get("/employees/ahn").get_data(
+        as_text=True)
+    assert client.post("/employees/ahn/leave").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Grant, approved_grant).end_reason == "left"
+
+
+def test_whole_journey_in_the_web_app(client, login):
+    login("ahn")
+    client.post("/requests/new?system=UIS", data={**FORM, "action": "submit"})
+    request_id = db.session.scalar(sa.select(AccessRequest.id))
+    login("tko")
+    client.post(f"/requests/{request_id}/decision", data={"decision": "approve",
+                                                           "comment": "Relevant"})
+    grant_id = db.session.scalar(sa.select(Grant.id))
+    login("rha")
+    assert f'action="/grants/{grant_id}/fulfil"' in client.get("/grants/tasks").get_data(
+        as_text=True)
+    client.post(f"/grants/{grant_id}/fulfil", data={"back": "tasks"})
+    login("ahn")
+    client.post("/principles/acknowledge")
+    login("kfi")
+    client.post(f"/grants/{grant_id}/revoke", data={"reason": "Opgaven er afsluttet"})
+    login("rha")
+    assert f'action="/grants/{grant_id}/fulfil"' in client.get("/grants/tasks").get_data(
+        as_text=True)
+    client.post(f"/grants/{grant_id}/fulfil", data={"back": "tasks"})
+    db.session.expire_all()
+    grant = db.session.get(Grant, grant_id)
+    assert grant.status == "revoked" and grant.activated_at and grant.removed_at
+    login("dpo")
+    page = client.get(f"/audit/?object_type=grant&object_id={grant_id}").get_data(as_text=True)
+    for action in ("grant.create", "grant.fulfil", "grant.activate", "grant.revoke",
+                   "grant.remove"):
+        assert f"<code>{action}</code>" in page
+    assert 'id="chain-ok"' in client.get("/audit/verify").get_data(as_text=True)
+    assert verify_chain(db.session).ok
