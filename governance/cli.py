@@ -97,7 +97,7 @@ def token_create(username: str) -> None:
         db.session.commit()
     except GovernanceError as error:
         db.session.rollback()
-        _fail(error.message)
+        _fail(str(error.message))
     click.echo(token)
 
 
@@ -117,7 +117,7 @@ def user_set_password(username: str) -> None:
         db.session.commit()
     except GovernanceError as error:
         db.session.rollback()
-        _fail(error.message)
+        _fail(str(error.message))
     click.echo(f"Password set for {username}.")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, jsonify, render_template, request
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -18,15 +19,15 @@ from .services.errors import GovernanceError
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "The request could not be understood",
-    401: "Please log in",
-    403: "You do not have access to this page",
-    404: "The page was not found",
-    405: "That is not allowed here",
-    409: "This has already been decided",
-    413: "What you sent is too large",
-    422: "The rules do not allow this",
-    500: "Something went wrong on our side",
+    400: _l("The request could not be understood"),
+    401: _l("Please log in"),
+    403: _l("You do not have access to this page"),
+    404: _l("The page was not found"),
+    405: _l("That is not allowed here"),
+    409: _l("This has already been decided"),
+    413: _l("What you sent is too large"),
+    422: _l("The rules do not allow this"),
+    500: _l("Something went wrong on our side"),
 }
 
 
@@ -51,10 +52,13 @@ def record_refusal(error: GovernanceError) -> None:
     if entry is None and error.status == 403:
         entry = {"action": "access.denied", "object_type": "endpoint",
                  "object_id": (request.endpoint or request.path)[:64],
-                 "summary": f"Refused {request.method} {request.path}: {error.message}"[:500],
+                 "summary": f"Refused {request.method} {request.path}: {error}"[:500],
                  "details": {"method": request.method, "path": request.path}}
     if entry is None:
         return
+    with force_locale("en"):  # the audit trail keeps one language
+        summary = str(entry["summary"])
+    entry = {**entry, "summary": summary}
     actor = g.get("actor")
     username = actor.username if actor else (
         current_user.username if current_user.is_authenticated else "anonymous")
@@ -77,15 +81,15 @@ def init_app(app: Flask) -> None:
         checks = getattr(error, "checks", None)
         if wants_json():
             locale = str(get_locale())
-            body = {"error": {"code": error.code, "message": error.message}}
+            body = {"error": {"code": error.code, "message": str(error.message)}}
             if error.field:
                 body["error"]["field"] = error.field
             if checks:
                 body["violations"] = [_violation(c, locale) for c in failures(checks)]
             return jsonify(body), error.status
         return render_template("errors/error.html", status=error.status,
-                               title=_(TITLES.get(error.status, TITLES[400])),
-                               message=error.message,
+                               title=str(TITLES.get(error.status, TITLES[400])),
+                               message=str(error.message),
                                checks=failures(checks) if checks else []), error.status
 
     @app.errorhandler(CSRFError)
@@ -95,14 +99,14 @@ def init_app(app: Flask) -> None:
                     "and try again.")
         if wants_json():
             return json_error(400, "csrf", message)
-        return render_template("errors/error.html", status=400, title=_(TITLES[400]),
+        return render_template("errors/error.html", status=400, title=str(TITLES[400]),
                                message=message), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
         status = error.code or 500
-        title = _(TITLES.get(status, TITLES[400]))
+        title = str(TITLES.get(status, TITLES[400]))
         if wants_json():
             return json_error(status, error.name.lower().replace(" ", "_"), error.description
                               or title)
@@ -116,6 +120,6 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(500, "internal_error", "Something went wrong on our side; "
                                                      "nothing was saved.")
-        return render_template("errors/error.html", status=500, title=_(TITLES[500]),
+        return render_template("errors/error.html", status=500, title=str(TITLES[500]),
                                message=_("Nothing was saved. Try again, or tell the "
                                          "administrator what you were doing.")), 500

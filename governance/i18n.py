@@ -5,10 +5,14 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 
 
 def select_locale() -> str:
+    """Pages: the language chosen in the header, Danish by default. API: Accept-Language,
+    Danish by default. Outside a request (the command line, logs): English."""
+    if not has_request_context():
+        return "en"
     languages = current_app.config["LANGUAGES"]
     if request.blueprint == "api":
         return request.accept_languages.best_match(languages, default="da")

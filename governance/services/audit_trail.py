@@ -1,6 +1,8 @@
 """Reading the audit trail with filters: for the DPO and the administrator."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Mapping
@@ -32,7 +34,7 @@ def _date(args: Mapping, key: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"'{key}' must be a date (YYYY-MM-DD)", field=key) from None
+        raise InvalidInput(_l("'%(field)s' must be a date (YYYY-MM-DD)", field=key), field=key) from None
 
 
 def parse_filters(args: Mapping) -> AuditFilters:
@@ -43,7 +45,7 @@ def parse_filters(args: Mapping) -> AuditFilters:
 
 def require_reader(actor: Actor) -> None:
     if not can_read_audit(actor):
-        raise Forbidden("Only the DPO and administrators may read the audit trail")
+        raise Forbidden(_l("Only the DPO and administrators may read the audit trail"))
 
 
 def search(session: Session, actor: Actor, filters: AuditFilters, *, page: int = 1,

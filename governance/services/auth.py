@@ -1,6 +1,8 @@
 """Logging in with a local password, and API tokens: both audited."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 import hashlib
 import secrets
 
@@ -43,10 +45,11 @@ def logout(session: Session, employee: Employee, client_address: str = "") -> No
 def set_password(session: Session, actor: Actor, username: str, password: str) -> Employee:
     employee = session.scalar(select(Employee).where(Employee.username == username))
     if employee is None:
-        raise NotFound(f"No employee with username '{username}'", field="username")
+        raise NotFound(_l("No employee with username '%(username)s'", username=username),
+                       field="username")
     if len(password) < passwords.MIN_LENGTH:
-        raise InvalidInput(f"The password must be at least {passwords.MIN_LENGTH} "
-                           "characters", field="password")
+        raise InvalidInput(_l("The password must be at least %(n)s characters",
+                              n=passwords.MIN_LENGTH), field="password")
     employee.password_hash = passwords.hash_password(password)
     employee.session_version += 1
     audit.record(session, actor=actor.username, action="user.password_set",
@@ -63,9 +66,11 @@ def create_token(session: Session, actor: Actor, username: str) -> str:
     """A new API token for the employee; only its SHA-256 is stored, the token shown once."""
     employee = session.scalar(select(Employee).where(Employee.username == username))
     if employee is None:
-        raise NotFound(f"No employee with username '{username}'", field="username")
+        raise NotFound(_l("No employee with username '%(username)s'", username=username),
+                       field="username")
     if not employee.active:
-        raise InvalidInput(f"{username} has left; no token can be created", field="username")
+        raise InvalidInput(_l("%(username)s has left; no token can be created",
+                              username=username), field="username")
     token = "htk_" + secrets.token_urlsafe(32)
     row = ApiToken(employee=employee, token_sha256=token_digest(token))
     session.add(row)

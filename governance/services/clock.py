@@ -1,6 +1,8 @@
 """Today's date in the municipality's time zone; every use case can be given another."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,4 +25,5 @@ def parse_as_of(value: str | None) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"'{value}' is not a date; use YYYY-MM-DD", field="as_of") from None
+        raise InvalidInput(_l("'%(value)s' is not a date; use YYYY-MM-DD", value=value),
+                           field="as_of") from None

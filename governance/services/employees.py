@@ -1,6 +1,8 @@
 """The HR feed: creating and changing employees, and leavers, whose access all ends at once."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from datetime import date
 from typing import Any
 
@@ -20,44 +22,47 @@ EDITABLE = ("name", "email", "centre", "title", "roles", "status")
 
 def _require_admin(actor: Actor) -> None:
     if not can_administer_people(actor):
-        raise Forbidden("Only an administrator can change the employee register")
+        raise Forbidden(_l("Only an administrator can change the employee register"))
 
 
 def _values(session: Session, data: Any, *, creating: bool) -> dict:
     if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object")
+        raise InvalidInput(_l("The body must be a JSON object"))
     allowed = ("username",) + EDITABLE if creating else EDITABLE
     unknown = sorted(set(data) - set(allowed))
     if unknown:
-        raise InvalidInput(f"Unknown or read-only field '{unknown[0]}'; expected: "
-                           f"{', '.join(allowed)}", field=unknown[0])
+        raise InvalidInput(_l("Unknown or read-only field '%(field)s'; expected: %(allowed)s",
+                              field=unknown[0], allowed=", ".join(allowed)), field=unknown[0])
     values: dict = {}
     for key in ("username", "name", "email", "title"):
         if key in data:
             value = data[key]
             if not isinstance(value, str) or (key != "title" and not value.strip()):
-                raise InvalidInput(f"'{key}' must be non-empty text", field=key)
+                raise InvalidInput(_l("'%(field)s' must be non-empty text", field=key), field=key)
             values[key] = value.strip()[:254]
     if "email" in values and "@" not in values["email"]:
-        raise InvalidInput(f"'{values['email']}' is not an e-mail address", field="email")
+        raise InvalidInput(_l("'%(value)s' is not an e-mail address", value=values["email"]),
+                           field="email")
     if "centre" in data:
         centre = session.scalar(select(Centre).where(Centre.code == data["centre"]))
         if centre is None:
-            raise InvalidInput(f"No centre with code '{data['centre']}'", field="centre")
+            raise InvalidInput(_l("No centre with code '%(code)s'", code=data["centre"]),
+                               field="centre")
         values["centre"] = centre
     if "roles" in data:
         roles = data["roles"]
         if not isinstance(roles, list) or any(r not in ROLES for r in roles):
-            raise InvalidInput(f"'roles' must be a list of: {', '.join(ROLES)}", field="roles")
+            raise InvalidInput(_l("'roles' must be a list of: %(roles)s", roles=", ".join(ROLES)),
+                               field="roles")
         values["roles"] = sorted(set(roles))
     if "status" in data:
         if data["status"] not in [s.value for s in EmployeeStatus]:
-            raise InvalidInput("'status' must be 'active' or 'left'", field="status")
+            raise InvalidInput(_l("'status' must be 'active' or 'left'"), field="status")
         values["status"] = data["status"]
     if creating:
         for key in ("username", "name", "email", "centre"):
             if key not in values:
-                raise InvalidInput(f"'{key}' is required", field=key)
+                raise InvalidInput(_l("'%(field)s' is required", field=key), field=key)
     return values
 
 
@@ -71,9 +76,10 @@ def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
     _require_admin(actor)
     values = _values(session, data, creating=True)
     if session.scalar(select(Employee.id).where(Employee.username == values["username"])):
-        raise Conflict(f"An employee with username '{values['username']}' already exists")
+        raise Conflict(_l("An employee with username '%(username)s' already exists",
+                          username=values["username"]))
     if values.get("status") == "left":
-        raise InvalidInput("A new employee cannot start as 'left'", field="status")
+        raise InvalidInput(_l("A new employee cannot start as 'left'"), field="status")
     employee = Employee(username=values["username"], name=values["name"],
                         email=values["email"], centre=values["centre"],
                         title=values.get("title", ""),
@@ -95,11 +101,12 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
     _require_admin(actor)
     employee = session.scalar(select(Employee).where(Employee.username == username))
     if employee is None:
-        raise NotFound(f"No employee with username '{username}'")
+        raise NotFound(_l("No employee with username '%(username)s'", username=username))
     values = _values(session, data, creating=False)
     leaving = values.pop("status", employee.status) == "left" and employee.active
     if employee.status == "left" and data.get("status") == "active":
-        raise Conflict(f"{username} has left; a returning employee gets a new account")
+        raise Conflict(_l("%(username)s has left; a returning employee gets a new account",
+                          username=username))
     before = describe(employee)
     for key, value in values.items():
         if key == "roles":

@@ -10,8 +10,9 @@ class GovernanceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+    def __init__(self, message, *, field: str | None = None, code: str | None = None,
                  audit: dict | None = None):
+        # The message may be a lazy translation: it is rendered in the reader's language.
         super().__init__(message)
         self.message = message
         self.field = field

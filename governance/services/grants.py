@@ -1,6 +1,8 @@
 """Grants: created by approval, carried out, activated on acknowledgement, revoked (P3, P5)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from datetime import date
 
 from sqlalchemy import and_, func, or_, select, update
@@ -46,7 +48,7 @@ def create_from_request(session: Session, actor: Actor, req: AccessRequest) -> G
 def get_grant(session: Session, grant_id: int) -> Grant:
     grant = session.get(Grant, grant_id)
     if grant is None:
-        raise NotFound(f"No grant with id {grant_id}")
+        raise NotFound(_l("No access with number %(id)s", id=grant_id))
     return grant
 
 
@@ -62,8 +64,8 @@ def is_user_admin(actor: Actor, system: System) -> bool:
 def view_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
     grant = get_grant(session, grant_id)
     if not can_view_grant(actor, grant):
-        raise Forbidden("You may only see your own access, or access you decide, carry out "
-                        "or audit")
+        raise Forbidden(_l("You may only see your own access, or access you decide, carry "
+                           "out or audit"))
     return grant
 
 
@@ -94,7 +96,8 @@ def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = N
     today = today or clock.today()
     grant = get_grant(session, grant_id)
     if not is_user_admin(actor, grant.system):
-        raise Forbidden(f"Only the user administrator of {grant.system.code} can record this")
+        raise Forbidden(_l("Only the user administrator of %(system)s can record this",
+                           system=grant.system.code))
     before = snapshot(grant)
     if grant.status == "approved" and grant.fulfilled_at is None:
         _claim(session, grant, Grant.fulfilled_at)
@@ -105,9 +108,8 @@ def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = N
         action, summary = "grant.remove", (f"Access for grant {grant.id} removed from "
                                            f"{grant.system.code}")
     else:
-        raise Conflict(f"Grant {grant.id} has nothing to carry out ({grant.status}"
-                       f"{', already created' if grant.fulfilled_at else ''}"
-                       f"{', already removed' if grant.removed_at else ''})")
+        raise Conflict(_l("Access %(id)s has nothing left to record in the system",
+                          id=grant.id))
     audit.record(session, actor=actor.username, action=action, object_type="grant",
                  object_id=grant.id, summary=summary,
                  details={"before": before, "after": snapshot(grant)},
@@ -126,7 +128,8 @@ def _claim(session: Session, grant: Grant, column) -> None:
                              .values({column.key: utcnow()})
                              .execution_options(synchronize_session=False))
     if landed.rowcount != 1:
-        raise Conflict(f"Grant {grant.id} was recorded by someone else at the same moment")
+        raise Conflict(_l("Access %(id)s was recorded by someone else at the same moment",
+                          id=grant.id))
     session.refresh(grant)
 
 
@@ -134,7 +137,7 @@ def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Ac
     """The caller acknowledges the current lookup principles (P3); waiting grants activate."""
     today = today or clock.today()
     if actor.employee_id is None:
-        raise Forbidden("Only an employee can acknowledge the lookup principles")
+        raise Forbidden(_l("Only an employee can acknowledge the lookup principles"))
     principles = policies.in_force(session)
     ack = Acknowledgement(employee_id=actor.employee_id,
                           principles_sha256=principles.principles_sha256)
@@ -162,10 +165,10 @@ def revoke(session: Session, actor: Actor, grant_id: int, reason: str,
     """End a live grant with a reason; if it exists in the system, it becomes a removal task."""
     grant = get_grant(session, grant_id)
     if not can_revoke(actor):
-        raise Forbidden("Only an approver or an administrator can revoke access")
+        raise Forbidden(_l("Only an approver or an administrator can revoke access"))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Give a reason for the revocation", field="reason")
+        raise InvalidInput(_l("Give a reason for the revocation"), field="reason")
     return end_grant(session, actor, grant, "revoked", reason[:300], action)
 
 
@@ -178,7 +181,7 @@ def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason:
                                      ended_by_id=actor.employee_id)
                              .execution_options(synchronize_session=False))
     if landed.rowcount != 1:
-        raise Conflict(f"Grant {grant.id} has already ended ({grant.status})")
+        raise Conflict(_l("Access %(id)s has already ended", id=grant.id))
     session.refresh(grant)
     audit.record(session, actor=actor.username, action=action, object_type="grant",
                  object_id=grant.id,
@@ -229,7 +232,7 @@ def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: i
 def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:
     """The user administrator's queues: accesses to create, and accesses to remove."""
     if not actor.has_role("user_admin"):
-        raise Forbidden("Only user administrators have accesses to carry out")
+        raise Forbidden(_l("Only user administrators have accesses to carry out"))
     administered = select(system_user_admins.c.system_id).where(
         system_user_admins.c.employee_id == actor.employee_id)
     base = select(Grant).where(Grant.system_id.in_(administered)).options(

@@ -1,6 +1,8 @@
 """Reading the register: systems, employees and their grants, in few queries."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -23,15 +25,15 @@ def get_system(session: Session, code: str) -> System:
         selectinload(System.categories),
         selectinload(System.areas).selectinload(NonGrantableArea.contact)))
     if system is None:
-        raise NotFound(f"No system with code '{code}'")
+        raise NotFound(_l("No system with code '%(code)s'", code=code))
     return system
 
 
 def list_employees(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
                    status: str | None = None) -> tuple[list[Employee], int]:
     if not can_view_people(actor):
-        raise Forbidden("Only approvers, user administrators, the DPO and admins may list "
-                        "employees")
+        raise Forbidden(_l("Only approvers, user administrators, the DPO and admins may "
+                           "list employees"))
     query = select(Employee)
     if status:
         query = query.where(Employee.status == status)
@@ -46,9 +48,9 @@ def get_employee(session: Session, actor: Actor, username: str) -> Employee:
     employee = session.scalar(select(Employee).where(Employee.username == username).options(
         selectinload(Employee.centre), selectinload(Employee.role_rows)))
     if employee is None:
-        raise NotFound(f"No employee with username '{username}'")
+        raise NotFound(_l("No employee with username '%(username)s'", username=username))
     if not can_view_employee(actor, username):
-        raise Forbidden("You may only see your own page in the employee register")
+        raise Forbidden(_l("You may only see your own page in the employee register"))
     return employee
 
 

@@ -1,6 +1,8 @@
 """Requesting access and deciding on requests (P1, P2, P4, P6, P7)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,12 +39,13 @@ def _text(data: dict, field: str, *, required: bool = True, default: str = "") -
     if value is None:
         value = default
     if not isinstance(value, str):
-        raise InvalidInput(f"'{field}' must be text", field=field)
+        raise InvalidInput(_l("'%(field)s' must be text", field=field), field=field)
     value = value.strip()
     if required and not value:
-        raise InvalidInput(f"'{field}' is required", field=field)
+        raise InvalidInput(_l("'%(field)s' is required", field=field), field=field)
     if len(value) > MAX_TEXT:
-        raise InvalidInput(f"'{field}' is longer than {MAX_TEXT} characters", field=field)
+        raise InvalidInput(_l("'%(field)s' is longer than %(n)s characters", field=field,
+                              n=MAX_TEXT), field=field)
     return value
 
 
@@ -50,23 +53,25 @@ def _choice(data: dict, field: str, allowed: type, default: str | None = None) -
     value = _text(data, field, required=default is None, default=default or "")
     options = [member.value for member in allowed]
     if value not in options:
-        raise InvalidInput(f"'{field}' must be one of: {', '.join(options)}", field=field)
+        raise InvalidInput(_l("'%(field)s' must be one of: %(options)s", field=field,
+                              options=", ".join(options)), field=field)
     return value
 
 
 def parse_request_input(data: Any, actor: Actor) -> RequestInput:
     """Shape and vocabulary of a request; the rules judge the content afterwards."""
     if not isinstance(data, dict):
-        raise InvalidInput("The request body must be a JSON object")
+        raise InvalidInput(_l("The body must be a JSON object"))
     allowed = {"grantee", "system", "access_level", "scope", "purpose", "tasks", "frequency",
                "data_categories", "write_justification"}
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise InvalidInput(f"Unknown field '{unknown[0]}'; expected: "
-                           f"{', '.join(sorted(allowed))}", field=unknown[0])
+        raise InvalidInput(_l("Unknown field '%(field)s'; expected: %(allowed)s",
+                              field=unknown[0], allowed=", ".join(sorted(allowed))),
+                           field=unknown[0])
     categories = data.get("data_categories", [])
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
-        raise InvalidInput("'data_categories' must be a list of category codes",
+        raise InvalidInput(_l("'data_categories' must be a list of category codes"),
                            field="data_categories")
     return RequestInput(
         grantee=_text(data, "grantee", required=False) or actor.username,
@@ -99,7 +104,8 @@ class Evaluation:
 def _policy(session: Session, purpose: str) -> Policy:
     policy = policies.in_force(session).policies.get(purpose)
     if policy is None:
-        raise InvalidInput(f"Unknown purpose policy '{purpose}'", field="purpose")
+        raise InvalidInput(_l("Unknown purpose policy '%(purpose)s'", purpose=purpose),
+                           field="purpose")
     return policy
 
 
@@ -124,16 +130,19 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
     """Run every rule on a proposed request; writes nothing."""
     grantee = session.scalar(select(Employee).where(Employee.username == data.grantee))
     if grantee is None:
-        raise InvalidInput(f"No employee with username '{data.grantee}'", field="grantee")
+        raise InvalidInput(_l("No employee with username '%(username)s'",
+                              username=data.grantee), field="grantee")
     system = session.scalar(select(System).where(System.code == data.system)
                             .options(selectinload(System.categories)))
     if system is None:
-        raise InvalidInput(f"No system with code '{data.system}'", field="system")
+        raise InvalidInput(_l("No system with code '%(code)s'", code=data.system),
+                           field="system")
     held_codes = {c.code for c in system.categories}
     for code in data.data_categories:
         if code not in held_codes:
-            raise InvalidInput(f"{system.code} does not hold the data category '{code}'; it "
-                               f"holds: {', '.join(sorted(held_codes))}",
+            raise InvalidInput(_l("%(system)s does not hold the data category '%(code)s'; "
+                                  "it holds: %(held)s", system=system.code, code=code,
+                                  held=", ".join(sorted(held_codes))),
                                field="data_categories")
     policy = _policy(session, data.purpose)
     proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
@@ -151,13 +160,13 @@ def request_access(session: Session, actor: Actor, data: RequestInput) -> tuple[
                                                                                  Evaluation]:
     """File a request that passes every rule; a refusal raises and writes nothing."""
     if not actor.has_role("requester"):
-        raise Forbidden("Only employees with the requester role can request access")
+        raise Forbidden(_l("Only employees with the requester role can request access"))
     result = evaluate(session, actor, data)
     if not result.passed:
         raise RuleViolation(result.checks, audit=refusal_entry(data, result.checks))
     if len(result.eligible_approvers) < result.approvals_needed:
-        raise Forbidden("Not enough named approvers other than the requester and the grantee "
-                        "can decide this request")
+        raise Forbidden(_l("Not enough named approvers other than the requester and the "
+                           "grantee can decide this request"))
     requester = session.get(Employee, actor.employee_id)
     req = AccessRequest(
         requester=requester, grantee=result.grantee, system=result.system,
@@ -201,10 +210,10 @@ def request_snapshot(req: AccessRequest) -> dict:
 def get_request(session: Session, actor: Actor, request_id: int) -> AccessRequest:
     req = session.get(AccessRequest, request_id)
     if req is None:
-        raise NotFound(f"No request with id {request_id}")
+        raise NotFound(_l("No request with number %(id)s", id=request_id))
     if not can_view_request(actor, req):
-        raise Forbidden("You may only see requests you made, that concern you, or that you "
-                        "decide, carry out or audit")
+        raise Forbidden(_l("You may only see requests you made, that concern you, or that "
+                           "you decide, carry out or audit"))
     return req
 
 
@@ -264,12 +273,12 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
     """A named approver approves or rejects; the decision lands only on the version seen."""
     req = session.get(AccessRequest, request_id)
     if req is None:
-        raise NotFound(f"No request with id {request_id}")
+        raise NotFound(_l("No request with number %(id)s", id=request_id))
     if decision not in ("approve", "reject"):
-        raise InvalidInput("'decision' must be 'approve' or 'reject'", field="decision")
+        raise InvalidInput(_l("'decision' must be 'approve' or 'reject'"), field="decision")
     comment = (comment or "").strip()
     if decision == "reject" and not comment:
-        raise InvalidInput("A rejection needs a comment that tells the requester why",
+        raise InvalidInput(_l("A rejection needs a comment that tells the requester why"),
                            field="comment")
     policy = _policy(session, req.purpose)
     refused = failures(check_decider(actor.username, req.requester.username,
@@ -282,10 +291,10 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
                        f"{', '.join(c.code for c in refused)}",
             "details": {"decision": decision, "violations": [c.code for c in refused]}})
     if req.status != "pending":
-        raise Conflict(f"Request {req.id} has already been decided ({req.status})")
+        raise Conflict(_l("Request %(id)s has already been decided", id=req.id))
     if any(d.approver_id == actor.employee_id for d in req.decisions):
-        raise Conflict(f"You have already approved request {req.id}; it waits for the "
-                       f"other approver")
+        raise Conflict(_l("You have already approved request %(id)s; it waits for the "
+                          "other approver", id=req.id))
     if decision == "approve":
         blocking = failures(current_checks(session, actor, req))
         if blocking:
@@ -309,8 +318,8 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
                 decided_at=now if final else None)
         .execution_options(synchronize_session=False))
     if landed.rowcount != 1:
-        raise Conflict(f"Request {req.id} was decided by someone else at the same moment; "
-                       f"reload it")
+        raise Conflict(_l("Request %(id)s was decided by someone else at the same moment; "
+                          "reload it", id=req.id))
     session.expire(req, ["status", "version", "decided_at"])
     approver = session.get(Employee, actor.employee_id)
     session.add(Decision(request=req, approver=approver, decision=decision, comment=comment,
@@ -345,15 +354,15 @@ def withdraw(session: Session, actor: Actor, request_id: int) -> AccessRequest:
     """The requester (or grantee) takes back a pending request."""
     req = session.get(AccessRequest, request_id)
     if req is None:
-        raise NotFound(f"No request with id {request_id}")
+        raise NotFound(_l("No request with number %(id)s", id=request_id))
     if actor.employee_id not in (req.requester_id, req.grantee_id):
-        raise Forbidden("Only the requester or the grantee can withdraw a request")
+        raise Forbidden(_l("Only the requester or the grantee can withdraw a request"))
     landed = session.execute(update(AccessRequest).where(
         AccessRequest.id == req.id, AccessRequest.status == "pending").values(
         status="withdrawn", version=AccessRequest.version + 1, decided_at=utcnow())
         .execution_options(synchronize_session=False))
     if landed.rowcount != 1:
-        raise Conflict(f"Request {req.id} is no longer pending")
+        raise Conflict(_l("Request %(id)s is no longer pending", id=req.id))
     session.expire(req)
     audit.record(session, actor=actor.username, action="request.withdraw",
                  object_type="request", object_id=req.id,

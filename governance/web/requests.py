@@ -86,9 +86,9 @@ def new():
             db.session.rollback()
             field = getattr(form, error.field or "", None)
             if field is not None:
-                field.errors = [*field.errors, error.message]
+                field.errors = [*field.errors, str(error.message)]
             else:
-                flash(error.message, "error")
+                flash(str(error.message), "error")
             status = 400
     elif request.method == "POST" and form.errors:
         status = 400
@@ -127,7 +127,7 @@ def decide(request_id: int):
                                form.comment.data or "")
     except InvalidInput as error:
         db.session.rollback()
-        form.comment.errors = [*form.comment.errors, error.message]
+        form.comment.errors = [*form.comment.errors, str(error.message)]
         return _detail(request_id, form, 400)
     db.session.commit()
     flash(_("Your decision has been recorded."), "info")
