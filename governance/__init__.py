@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import PROJECT_ROOT, from_environment
+from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
 
 
@@ -19,6 +20,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    check_production(app.config, app.debug)
+    if app.config["PROXY_COUNT"]:
+        # Behind the municipality's reverse proxy: trust its X-Forwarded-* headers only.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     if app.config.get("ARGON2_TIME_COST") or app.config.get("ARGON2_MEMORY_COST"):
         from .services import passwords

@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from .cli_export import export_cli
 from .config import PROJECT_ROOT
 from .domain.seed import read_seed
 from .domain.source import SourceError
@@ -147,7 +148,120 @@ def notify_send() -> None:
         sys.exit(1)
 
 
+reviews_cli = AppGroup("reviews", help="Yearly reviews (principle 5).")
+AS_OF = click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+                     help="Act as if today were this date (default: today).")
+
+
+def _as_of(value: str | None):
+    from .services.clock import parse_as_of
+    try:
+        return parse_as_of(value)
+    except GovernanceError as error:
+        _fail(str(error.message))
+
+
+@reviews_cli.command("remind")
+@AS_OF
+def reviews_remind(as_of: str | None) -> None:
+    """Queue reminders (30, 14, 3 days before) and escalations (7 days after); idempotent."""
+    from .services import reviews
+    report = reviews.remind(db.session, Actor.system(), _as_of(as_of))
+    db.session.commit()
+    click.echo(f"{report.reminders} reminders and {report.escalations} escalations queued"
+               + (f"; {len(report.expired)} grants expired (not re-assessed)"
+                  if report.expired else "") + ". Send them with 'notify send'.")
+
+
+@reviews_cli.command("overdue")
+@AS_OF
+def reviews_overdue(as_of: str | None) -> None:
+    """List active grants whose review is overdue (REVIEW_OVERDUE)."""
+    from .services import reviews
+    day = _as_of(as_of)
+    rows = reviews.overdue(db.session, day)
+    for grant in rows:
+        click.echo(f"{grant.id:>6}  {grant.grantee.username:<8} {grant.system.code:<10} "
+                   f"{grant.access_level:<5} {grant.scope:<7} due {grant.review_due} "
+                   f"({(day - grant.review_due).days} days overdue)")
+    click.echo(f"{len(rows)} overdue reviews on {day.isoformat()}.")
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False))
+def backup_command(out: str) -> None:
+    """Write a backup of the database to OUT (SQLite online backup, or pg_dump -Fc)."""
+    from .backup import BackupError, backup
+    db.session.remove()
+    try:
+        path = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(out))
+    except BackupError as error:
+        _fail(str(error))
+    audit_summary = audit.verify_chain(db.session)
+    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes; audit chain "
+               f"{'intact' if audit_summary.ok else 'BROKEN'}, {audit_summary.entries} "
+               f"entries).")
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+def restore_command(source: str) -> None:
+    """Restore the database from a backup made by 'backup' (into a fresh database)."""
+    from .backup import BackupError, restore
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(source))
+    except BackupError as error:
+        _fail(str(error))
+    report = audit.verify_chain(db.session)
+    click.echo(f"Restored from {source}; audit chain "
+               f"{'intact' if report.ok else 'BROKEN at entry ' + str(report.broken_id)}, "
+               f"{report.entries} entries.")
+    if not report.ok:
+        sys.exit(1)
+
+
+postgres_cli = AppGroup("postgres", help="PostgreSQL administration.")
+
+
+def app_role_statements(role: str) -> list[str]:
+    """What the application's own role may do: everything it needs, and on the audit
+    trail only reading and appending (UPDATE, DELETE and TRUNCATE revoked)."""
+    quoted = '"' + role.replace('"', '""') + '"'
+    return [
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {quoted}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE ON alembic_version FROM {quoted}",
+    ]
+
+
+@postgres_cli.command("grant-app-role")
+@click.argument("role")
+@click.option("--print-only", is_flag=True, help="Print the statements instead of running them.")
+def grant_app_role(role: str, print_only: bool) -> None:
+    """Give ROLE (the role the app connects as) its privileges; the audit trail append-only."""
+    statements = app_role_statements(role)
+    if print_only:
+        click.echo(";\n".join(statements) + ";")
+        return
+    if db.engine.dialect.name != "postgresql":
+        _fail("grant-app-role is for PostgreSQL; SQLite has no roles (the triggers still "
+              "make the audit trail append-only)")
+    with db.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    click.echo(f"Role {role} may read and write the register; on audit_entries only SELECT "
+               f"and INSERT.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
-    for group in (policy_cli, token_cli, user_cli, audit_cli, notify_cli):
+    app.cli.add_command(reviews_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(postgres_cli)
+    for group in (policy_cli, token_cli, user_cli, audit_cli, notify_cli, export_cli):
         app.cli.add_command(group)

@@ -16,10 +16,24 @@ def database_url(url: str) -> str:
     return url
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class UnsafeConfiguration(RuntimeError):
+    """The app would run in production with a setting that makes it unsafe."""
+
+
 def from_environment(instance_path: str) -> dict:
     default_db = f"sqlite:///{Path(instance_path) / 'governance.sqlite'}"
+    production = os.environ.get("APP_ENV", "development") == "production"
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-not-secret"),
+        "APP_ENV": "production" if production else "development",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "" if production else DEV_SECRET_KEY),
+        "SESSION_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        # Hops of reverse proxy in front of the app whose X-Forwarded-* headers are trusted.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "1" if production else "0")),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", default_db)),
         "POLICY_PATH": os.environ.get("POLICY_PATH", str(PROJECT_ROOT / "policies")),
         "SEED_PATH": os.environ.get("SEED_PATH", str(PROJECT_ROOT / "seed")),
@@ -40,3 +54,18 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "true").lower() in ("1", "true", "yes"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "dataadgang@htk.dk"),
     }
+
+
+def check_production(config: dict, debug: bool) -> None:
+    """Refuse to start in production with a default, empty or short secret, or with debug."""
+    if config.get("APP_ENV") != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET_KEY or len(secret) < MIN_SECRET_KEY_LENGTH:
+        raise UnsafeConfiguration(
+            f"APP_ENV=production needs SECRET_KEY set to a random value of at least "
+            f"{MIN_SECRET_KEY_LENGTH} characters, e.g. python3 -c 'import secrets; "
+            f"print(secrets.token_urlsafe(48))'")
+    if debug:
+        raise UnsafeConfiguration("APP_ENV=production must not run with debug on "
+                                  "(unset FLASK_DEBUG)")

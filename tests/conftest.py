@@ -120,6 +120,20 @@ def fresh_database(templates, engine: str, seeded: bool, tmp_path: Path):
 def _app_fixture(request, templates, tmp_path, seeded: bool):
     url, pg_name = fresh_database(templates, request.param, seeded, tmp_path)
     app = make_app(url, WTF_CSRF_ENABLED=False)
+
+    def reset() -> None:
+        """Put the database back as the template made it (for many runs in one test)."""
+        db.session.remove()
+        db.engine.dispose()
+        made, server = templates
+        if pg_name:
+            server.create(pg_name, made[(request.param, seeded)])
+        else:
+            path = tmp_path / "test.sqlite"
+            for suffix in ("-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            shutil.copyfile(made[("sqlite", seeded)], path)
+    app.extensions["test_reset_database"] = reset
     app.config["DATABASE_ENGINE"] = request.param
     app.test_client_class = FreshContextClient
     with app.app_context():

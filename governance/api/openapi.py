@@ -142,7 +142,8 @@ SCHEMAS.update({
             "status": {"type": "string", "enum": ["approved", "active", "revoked", "expired"]},
             "approved_at": DATE_TIME, "fulfilled_at": DATE_TIME, "activated_at": DATE_TIME,
             "review_due": {"type": ["string", "null"], "format": "date"},
-            "ended_at": DATE_TIME, "end_reason": NSTR, "removed_at": DATE_TIME}},
+            "ended_at": DATE_TIME, "end_reason": NSTR, "removed_at": DATE_TIME,
+            "approved_by": STR_LIST}},
     "Tasks": {"type": "object", "required": ["to_create", "to_remove"], "properties": {
         "to_create": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
         "to_remove": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}},
@@ -160,6 +161,19 @@ SCHEMAS.update({
                                   "actor": STR, "action": STR, "object_type": STR,
                                   "object_id": STR, "summary": STR, "details": {},
                                   "client_address": STR, "hash": STR, "prev_hash": STR}},
+    "Review": {"type": "object",
+               "required": ["id", "grant_id", "reviewer", "decision", "comment", "reviewed_on"],
+               "properties": {"id": {"type": "integer"}, "grant_id": {"type": "integer"},
+                              "reviewer": STR,
+                              "decision": {"type": "string", "enum": ["keep", "revoke"]},
+                              "comment": STR,
+                              "reviewed_on": {"type": "string", "format": "date"},
+                              "due_before": {"type": ["string", "null"], "format": "date"},
+                              "due_after": {"type": ["string", "null"], "format": "date"}}},
+    "OverdueGrant": {"allOf": [{"$ref": "#/components/schemas/Grant"}, {
+        "type": "object", "required": ["days_overdue", "finding"],
+        "properties": {"days_overdue": {"type": "integer"},
+                       "finding": {"$ref": "#/components/schemas/Check"}}}]},
     "ChainReport": {"type": "object", "required": ["ok", "entries"], "properties": {
         "ok": {"type": "boolean"}, "entries": {"type": "integer"},
         "broken_entry": {"type": ["integer", "null"]}, "reason": STR}},
@@ -252,6 +266,9 @@ PATHS = {
         "responses": {"200": _response(_ref("Request")), **_errors(401, 403, 404, 409)}}},
     "/grants": {"get": {
         "summary": "Grants the caller may see; as_of gives who held access on that date",
+        "description": "With as_of, the grants whose access existed in the system at some "
+                       "time on that date: from the user administrator's record that it "
+                       "was created until the record that it was removed.",
         "operationId": "listGrants",
         "parameters": PAGING + [_query("system", STR), _query("grantee", STR),
                                 _query("status", {"type": "string", "enum": [
@@ -271,6 +288,22 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["reason"], "properties": {"reason": STR}}}}},
         "responses": {"200": _response(_ref("Grant")), **_errors(400, 401, 403, 404, 409)}}},
+    "/grants/{grant_id}/review": {"post": {
+        "summary": "A named approver re-assesses an active grant: keep (the due date moves) "
+                   "or revoke", "operationId": "reviewGrant", "parameters": _id("grant_id"),
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["decision", "comment"], "properties": {
+                "decision": {"type": "string", "enum": ["keep", "revoke"]},
+                "comment": STR}}}}},
+        "responses": {"200": _response({"type": "object", "required": ["review", "grant"],
+                                        "properties": {"review": _ref("Review"),
+                                                       "grant": _ref("Grant")}}),
+                      **_errors(400, 401, 403, 404, 409)}}},
+    "/reviews/overdue": {"get": {
+        "summary": "Active grants overdue for review on as_of (default today)",
+        "operationId": "listOverdueReviews",
+        "parameters": PAGING + [_query("as_of", {"type": "string", "format": "date"})],
+        "responses": {"200": _response(_list_of("OverdueGrant")), **_errors(400, 401, 403)}}},
     "/tasks": {"get": {
         "summary": "The user administrator's accesses to create and to remove",
         "operationId": "listTasks",

@@ -9,6 +9,7 @@ from ..models import AccessRequest, Grant
 from ..services import employees as employee_service
 from ..services import grants as grant_service
 from ..services import requests as request_service
+from ..services import reviews as review_service
 from ..services.clock import parse_as_of
 from ..services.errors import InvalidInput
 from . import bp, listing, paginate_args
@@ -52,7 +53,7 @@ def grant_json(grant: Grant) -> dict:
         "approved_at": iso(grant.approved_at), "fulfilled_at": iso(grant.fulfilled_at),
         "activated_at": iso(grant.activated_at), "review_due": iso(grant.review_due),
         "ended_at": iso(grant.ended_at), "end_reason": grant.end_reason,
-        "removed_at": iso(grant.removed_at),
+        "removed_at": iso(grant.removed_at), "approved_by": grant_service.approved_by(grant),
     }
 
 
@@ -171,3 +172,34 @@ def create_employee():
 def update_employee(username: str):
     employee = employee_service.update_employee(db.session, g.actor, username, body())
     return jsonify(employee_json(employee))
+
+
+def review_json(row) -> dict:
+    return {"id": row.id, "grant_id": row.grant_id, "reviewer": row.reviewer.username,
+            "decision": row.decision, "comment": row.comment,
+            "reviewed_on": iso(row.reviewed_on), "due_before": iso(row.due_before),
+            "due_after": iso(row.due_after)}
+
+
+@bp.post("/grants/<int:grant_id>/review")
+def review_grant(grant_id: int):
+    data = body()
+    comment = data.get("comment", "")
+    if not isinstance(comment, str):
+        raise InvalidInput("'comment' must be text", field="comment")
+    row = review_service.review(db.session, g.actor, grant_id, data.get("decision"), comment)
+    return jsonify({"review": review_json(row), "grant": grant_json(row.grant)})
+
+
+@bp.get("/reviews/overdue")
+def overdue_reviews():
+    page, per_page = paginate_args()
+    as_of = parse_as_of(request.args.get("as_of"))
+    if not g.actor.has_role("approver", "dpo", "admin"):
+        from ..services.errors import Forbidden
+        raise Forbidden("Only the approvers, the DPO and admins see overdue reviews")
+    rows = review_service.overdue(db.session, as_of)
+    items = [{**grant_json(x), "days_overdue": (as_of - x.review_due).days,
+              "finding": review_service.finding(x, as_of).as_dict(str(get_locale()))}
+             for x in rows[(page - 1) * per_page: page * per_page]]
+    return listing(items, len(rows))

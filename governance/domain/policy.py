@@ -64,6 +64,10 @@ class Policy:
     non_grantable: tuple[AreaFacts, ...]
     source_file: str = ""
     sha256: str = ""
+    reminder_days: tuple[int, ...] = (30, 14, 3)
+    escalate_after_days: int = 7
+    # Off (None) by default: overdue access is flagged and escalated, not ended.
+    expire_overdue_after_days: int | None = None
 
     @property
     def approver_usernames(self) -> tuple[str, ...]:
@@ -144,7 +148,7 @@ def load_policy(path: Path, register: RegisterFacts, display_name: str | None = 
             "recurring_frequencies", allowed=FREQUENCIES, what="frequency")),
         min_tasks_chars=min_tasks, min_justification_chars=min_justification,
         systems=_systems(doc, register, interval), non_grantable=_areas(doc, register),
-        source_file=name, sha256=file_digest(Path(path)))
+        source_file=name, sha256=file_digest(Path(path)), **_review(doc))
     doc.done()
     _check_principle_7(doc, policy, register)
     if not policy.recurring_frequencies:
@@ -167,6 +171,26 @@ def _check_principle_7(doc: Entry, policy: Policy, register: RegisterFacts) -> N
         raise doc.error("forbidden_categories", f"must forbid every special and criminal "
                                                 f"category (principle 7); missing: "
                                                 f"{', '.join(missing)}")
+
+
+def _review(doc: Entry) -> dict:
+    """Optional P5 settings: reminders before the due date, escalation and expiry after."""
+    value = doc.optional("review", dict)
+    if value is None:
+        return {}
+    entry = doc.child("review", value, "review")
+    days = entry.optional("reminder_days", list, [30, 14, 3])
+    if not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 90 for d in days):
+        raise entry.error("reminder_days", "must be a list of whole days between 1 and 90")
+    escalate = entry.optional("escalate_after_days", int, 7)
+    expire = entry.optional("expire_overdue_after_days", int)
+    for field, number in (("escalate_after_days", escalate),
+                          ("expire_overdue_after_days", expire)):
+        if number is not None and number < 1:
+            raise entry.error(field, f"must be at least 1 day, not {number}")
+    entry.done()
+    return {"reminder_days": tuple(sorted(set(days), reverse=True)),
+            "escalate_after_days": escalate, "expire_overdue_after_days": expire}
 
 
 def _positive(entry: Entry, field: str) -> int:
@@ -262,8 +286,9 @@ def policy_from_dict(data: dict) -> Policy:
         AreaFacts(**{**a, "scopes": tuple(a["scopes"]), "categories": tuple(a["categories"])})
         for a in data["non_grantable"])
     for name in ("dual_approval_levels", "dual_approval_scopes", "forbidden_categories",
-                 "recurring_frequencies"):
-        fields[name] = tuple(data[name])
+                 "recurring_frequencies", "reminder_days"):
+        if name in data:
+            fields[name] = tuple(data[name])
     return Policy(**fields)
 
 

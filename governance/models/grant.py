@@ -88,6 +88,8 @@ class Grant(Base):
     grantee: Mapped[Employee] = relationship(foreign_keys=[grantee_id])
     system: Mapped[System] = relationship()
     request: Mapped[AccessRequest | None] = relationship()
+    reviews: Mapped[list["Review"]] = relationship(back_populates="grant",
+                                                   order_by="Review.id")
 
     def __repr__(self) -> str:
         return f"<Grant {self.id} {self.status}>"
@@ -107,3 +109,25 @@ class Acknowledgement(Base):
 
     def __repr__(self) -> str:
         return f"<Acknowledgement {self.employee_id} {self.acknowledged_at:%Y-%m-%d}>"
+
+
+class Review(Base):
+    """A re-assessment of a grant (P5): keep moves the due date, revoke ends the grant."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grant_id: Mapped[int] = mapped_column(ForeignKey("grants.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("employees.id"))
+    decision: Mapped[str] = mapped_column(String(10))  # keep | revoke
+    comment: Mapped[str] = mapped_column(Text)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    due_before: Mapped[date | None] = mapped_column(Date)
+    due_after: Mapped[date | None] = mapped_column(Date)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    grant: Mapped[Grant] = relationship(back_populates="reviews")
+    reviewer: Mapped[Employee] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Review {self.grant_id} {self.decision} {self.reviewed_on}>"

@@ -1,12 +1,11 @@
 """Reading the audit trail with filters: for the DPO and the administrator."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Mapping
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -1,35 +1,71 @@
 """Logging in with a local password, and API tokens: both audited."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import ApiToken, Employee, utcnow
+from ..models import ApiToken, Employee, LoginAttempt, utcnow
 from . import audit, passwords
 from .actor import Actor
-from .errors import InvalidInput, NotFound
+from .errors import GovernanceError, InvalidInput, NotFound
+
+
+# At most this many failed logins per username, and per address, in the window.
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+
+
+class LoginThrottled(GovernanceError):
+    """Too many failed logins: wait before trying again (the limit is in the database)."""
+
+    status = 429
+    code = "login_throttled"
+
+
+def _recent_failures(session: Session, column, value: str) -> int:
+    since = utcnow() - THROTTLE_WINDOW
+    last_success = select(func.max(LoginAttempt.attempted_at)).where(
+        column == value, LoginAttempt.succeeded.is_(True)).scalar_subquery()
+    return session.scalar(select(func.count(LoginAttempt.id)).where(
+        column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since,
+        or_(last_success.is_(None), LoginAttempt.attempted_at > last_success)))
 
 
 def authenticate(session: Session, username: str, password: str,
                  client_address: str = "") -> Employee | None:
-    """The employee if the password is right and they are active; every attempt is audited."""
+    """The employee if the password is right and they are active; every attempt is audited.
+    Unknown users and wrong passwords look alike, and both count towards the limit."""
+    username = username[:64]
+    if (_recent_failures(session, LoginAttempt.username, username) >= MAX_FAILURES_PER_USER
+            or _recent_failures(session, LoginAttempt.client_address, client_address)
+            >= MAX_FAILURES_PER_ADDRESS):
+        audit.record(session, actor=username or "-", action="auth.login_throttled",
+                     object_type="employee", object_id=username,
+                     summary=f"Login for '{username}' refused: too many failed attempts",
+                     client_address=client_address)
+        raise LoginThrottled(_l("Too many failed logins. Wait 15 minutes and try again."))
     employee = session.scalar(select(Employee).where(Employee.username == username))
     ok = passwords.verify_password(employee.password_hash if employee else None, password)
-    if ok and employee.active:
+    succeeded = bool(ok and employee.active)
+    session.add(LoginAttempt(username=username, client_address=client_address,
+                             succeeded=succeeded))
+    if succeeded:
         audit.record(session, actor=employee.username, action="auth.login",
                      object_type="employee", object_id=employee.username,
                      summary=f"{employee.username} logged in", client_address=client_address)
         return employee
     reason = ("unknown user" if employee is None else "left" if ok
               else "wrong password")
-    audit.record(session, actor=username[:64] or "-", action="auth.login_failed",
-                 object_type="employee", object_id=username[:64],
-                 summary=f"Failed login for '{username[:64]}'", details={"reason": reason},
+    audit.record(session, actor=username or "-", action="auth.login_failed",
+                 object_type="employee", object_id=username,
+                 summary=f"Failed login for '{username}'", details={"reason": reason},
                  client_address=client_address)
     return None
 

@@ -1,10 +1,10 @@
 """Today's date in the municipality's time zone; every use case can be given another."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
 
 MUNICIPAL_TZ = ZoneInfo("Europe/Copenhagen")
 

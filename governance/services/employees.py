@@ -1,11 +1,10 @@
 """The HR feed: creating and changing employees, and leavers, whose access all ends at once."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from datetime import date
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 

@@ -1,21 +1,25 @@
 """Grants: created by approval, carried out, activated on acknowledgement, revoked (P3, P5)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.rules import acknowledgement_current, review_due
-from ..models import (AccessRequest, Acknowledgement, Employee, Grant, System,
+from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant, System,
                       system_user_admins, utcnow)
 from . import audit, clock, notify, policies
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 LIVE = ("approved", "active")
+# What a list of grants shows, loaded in a fixed number of queries whatever its length.
+LIST_LOADS = (selectinload(Grant.grantee).selectinload(Employee.centre),
+              selectinload(Grant.system),
+              selectinload(Grant.request).selectinload(AccessRequest.decisions)
+              .selectinload(Decision.approver))
 
 
 def snapshot(grant: Grant) -> dict:
@@ -194,6 +198,16 @@ def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason:
     return grant
 
 
+def held_on(day: date):
+    """Held access in the system at some time on the day: from the user administrator's
+    record that it was created until the record that it was removed."""
+    from datetime import datetime, time
+    start = datetime.combine(day, time.min, tzinfo=clock.MUNICIPAL_TZ)
+    end = datetime.combine(day, time.max, tzinfo=clock.MUNICIPAL_TZ)
+    return and_(Grant.fulfilled_at.is_not(None), Grant.fulfilled_at <= end,
+                or_(Grant.removed_at.is_(None), Grant.removed_at >= start))
+
+
 def grants_query(*, system: str | None = None, grantee: str | None = None,
                  status: str | None = None, as_of: date | None = None):
     query = select(Grant)
@@ -206,11 +220,7 @@ def grants_query(*, system: str | None = None, grantee: str | None = None,
     if status:
         query = query.where(Grant.status == status)
     if as_of:
-        from datetime import datetime, time
-        end_of_day = datetime.combine(as_of, time.max, tzinfo=clock.MUNICIPAL_TZ)
-        query = query.where(Grant.activated_at.is_not(None),
-                            Grant.activated_at <= end_of_day,
-                            or_(Grant.ended_at.is_(None), Grant.ended_at > end_of_day))
+        query = query.where(held_on(as_of))
     return query
 
 
@@ -223,10 +233,16 @@ def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: i
         query = query.where(or_(Grant.grantee_id == actor.employee_id,
                                 Grant.system_id.in_(administered)))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Grant.id).options(
-        selectinload(Grant.grantee), selectinload(Grant.system))
-        .limit(per_page).offset((page - 1) * per_page)).all()
+    rows = session.scalars(query.order_by(Grant.id).options(*LIST_LOADS)
+                           .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
+
+
+def approved_by(grant: Grant) -> list[str]:
+    """The usernames of the approvers whose approval created the grant."""
+    if grant.request is None:
+        return []
+    return [d.approver.username for d in grant.request.decisions if d.decision == "approve"]
 
 
 def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:

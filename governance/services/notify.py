@@ -91,3 +91,27 @@ def to_remove(session: Session, grant: Grant) -> None:
               body=f"Kære {admin.name}\n\n{_what(grant).capitalize()} er ophørt "
                    f"({grant.end_reason}). Fjern adgangen fra {grant.system.name}, og "
                    f"registrér det under Opgaver i dataadgangsregistret.")
+
+
+def review_reminder(session: Session, grant: Grant, person: Employee, threshold: int,
+                    days_left: int) -> OutboxMessage | None:
+    return queue(session, kind="review.reminder", recipient=person, object_type="grant",
+                 object_id=grant.id, dedupe=f"{grant.review_due.isoformat()}:{threshold}",
+                 subject=f"Revurdering af adgang til {grant.system.code} senest "
+                         f"{grant.review_due.isoformat()}",
+                 body=f"Kære {person.name}\n\n{_what(grant).capitalize()} skal revurderes "
+                      f"senest {grant.review_due.isoformat()} (om {days_left} dage). Vurdér, "
+                      f"om behovet fortsat er der, under Revurdering i dataadgangsregistret "
+                      f"(princip 5).")
+
+
+def review_escalation(session: Session, grant: Grant, person: Employee,
+                      overdue_days: int) -> OutboxMessage | None:
+    return queue(session, kind="review.escalation", recipient=person, object_type="grant",
+                 object_id=grant.id, dedupe=grant.review_due.isoformat(),
+                 subject=f"Overskredet revurdering: adgang til {grant.system.code} "
+                         f"(adgang nr. {grant.id})",
+                 body=f"Kære {person.name}\n\nRevurderingen af {_what(grant)} skulle være "
+                      f"sket senest {grant.review_due.isoformat()} og er nu overskredet med "
+                      f"{overdue_days} dage. Adgangen skal revurderes mindst én gang årligt "
+                      f"(princip 5).")

@@ -23,6 +23,16 @@ def can_administer_people(actor: Actor) -> bool:
     return actor.has_role("admin")
 
 
+def can_read_reports(actor: Actor) -> bool:
+    """Exports of the register, reviews and audit trail, and the status report."""
+    return actor.has_role("dpo", "admin")
+
+
+def can_read_review_report(actor: Actor) -> bool:
+    """The yearly review report: also for the approvers, who do the reviews."""
+    return actor.has_role("approver", "dpo", "admin")
+
+
 def abilities(actor: Actor) -> list[str]:
     """What the actor may do, as stable keys the overview page explains."""
     result = ["view_own_grants", "view_systems", "view_principles"]

@@ -1,11 +1,10 @@
 """Requesting access and deciding on requests (P1, P2, P4, P6, P7)."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 

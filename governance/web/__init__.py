@@ -37,9 +37,11 @@ def client_address() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from . import audit, auth, employees, grants, overview, principles, requests, systems
+    from . import (audit, auth, dashboard, employees, grants, overview, principles, reports,
+                   requests, reviews, systems)
 
-    for module in (auth, overview, requests, grants, systems, employees, principles, audit):
+    for module in (auth, overview, dashboard, requests, reviews, grants, systems, employees,
+                   principles, audit, reports):
         app.register_blueprint(module.bp)
 
     @app.before_request

@@ -32,8 +32,13 @@ def login():
         return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        employee = auth_service.authenticate(db.session, form.username.data.strip(),
-                                             form.password.data, client_address())
+        try:
+            employee = auth_service.authenticate(db.session, form.username.data.strip(),
+                                                 form.password.data, client_address())
+        except auth_service.LoginThrottled as error:
+            db.session.commit()  # keep the audit entry of the refused attempt
+            flash(str(error.message), "error")
+            return render_template("auth/login.html", form=form), 429
         db.session.commit()
         if employee is not None:
             lang = session.get("lang")

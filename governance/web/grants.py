@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..services import clock, register
 from ..services import grants as grant_service
 from ..services.errors import Forbidden
 from . import current_actor
@@ -27,6 +28,23 @@ def index():
                                                system=system, per_page=500)
     return render_template("grants/index.html", grants=rows, total=total, status=status,
                            system=system)
+
+
+@bp.get("/at")
+def point_in_time():
+    """Who could access system X on date D, approved by whom, for which tasks."""
+    actor = current_actor()
+    if not actor.has_role("approver", "dpo", "admin"):
+        raise Forbidden(_("Only approvers, the DPO and admins see who held access"))
+    systems = register.list_systems(db.session)
+    code = (request.args.get("system") or "").upper() or None
+    day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
+    rows = []
+    if code and day:
+        rows, _total = grant_service.visible_grants(db.session, actor, system=code, as_of=day,
+                                                    per_page=10000)
+    return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
+                           approved_by=grant_service.approved_by)
 
 
 @bp.get("/tasks")

@@ -109,3 +109,37 @@ def test_csrf_is_required_on_forms(app):
     response = client.post("/login", data={"username": "ahn", "password": PASSWORD,
                                            "csrf_token": token})
     assert response.status_code == 302
+
+
+def test_login_limit_holds_across_two_app_instances(app):
+    """Five failures for a user, spread over two workers sharing the database, lock it."""
+    from tests.conftest import make_app
+    other = make_app(app.config["SQLALCHEMY_DATABASE_URI"], WTF_CSRF_ENABLED=False)
+    first, second = app.test_client(), other.test_client()
+    for n in range(5):
+        client = first if n % 2 else second
+        assert client.post("/login", data={"username": "ahn", "password": f"wrong-{n}"}
+                           ).status_code == 401
+    locked = first.post("/login", data={"username": "ahn", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert second.post("/login", data={"username": "ahn", "password": PASSWORD}
+                       ).status_code == 429
+    assert ("auth.login_throttled", "ahn") in audit_actions()
+    # Another user from the same address is not locked by ahn's failures.
+    assert first.post("/login", data={"username": "mbe", "password": PASSWORD}
+                      ).status_code == 302
+    with other.app_context():
+        from governance.extensions import db as other_db
+        other_db.engine.dispose()
+
+
+def test_a_success_resets_the_count(client):
+    for n in range(4):
+        client.post("/login", data={"username": "ahn", "password": f"wrong-{n}"})
+    assert client.post("/login", data={"username": "ahn", "password": PASSWORD}
+                       ).status_code == 302
+    client.post("/logout")
+    for n in range(4):
+        client.post("/login", data={"username": "ahn", "password": f"wrong-{n}"})
+    assert client.post("/login", data={"username": "ahn", "password": PASSWORD}
+                       ).status_code == 302

@@ -1,0 +1,147 @@
+"""The DPO's dashboard: each figure is the count of a named list, so they always agree."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
+from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
+from . import clock
+from .actor import Actor
+from .errors import Forbidden, InvalidInput
+from .grants import LIST_LOADS
+
+
+def _unacknowledged(as_of: date):
+    """Grantees of live grants without an acknowledgement from the last twelve months."""
+    from datetime import datetime, time
+    since = datetime.combine(add_months(as_of, -ACKNOWLEDGEMENT_VALID_MONTHS) + timedelta(days=1),
+                             time.min, tzinfo=clock.MUNICIPAL_TZ)
+    current = exists().where(Acknowledgement.employee_id == Grant.grantee_id,
+                             Acknowledgement.acknowledged_at >= since)
+    return and_(Grant.status.in_(("approved", "active")), ~current)
+
+
+def _left():
+    return exists().where(Employee.id == Grant.grantee_id, Employee.status == "left")
+
+
+# name -> (label, condition on Grant for the day)
+GRANT_LISTS: dict[str, tuple] = {
+    "active": (_l("Active access"), lambda d: Grant.status == "active"),
+    "to_create": (_l("Approved, not yet created in the system"),
+                  lambda d: and_(Grant.status == "approved", Grant.fulfilled_at.is_(None))),
+    "to_remove": (_l("Ended, not yet removed from the system"),
+                  lambda d: and_(Grant.status.in_(("revoked", "expired")),
+                                 Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))),
+    "overdue": (_l("Reviews overdue"),
+                lambda d: and_(Grant.status == "active", Grant.review_due < d)),
+    "due_30": (_l("Reviews due in the next 30 days"),
+               lambda d: and_(Grant.status == "active", Grant.review_due >= d,
+                              Grant.review_due <= d + timedelta(days=30))),
+    "write_or_detail": (_l("Write access or case detail"),
+                        lambda d: and_(Grant.status == "active",
+                                       or_(Grant.access_level == "write",
+                                           Grant.scope == "detail"))),
+    "leavers": (_l("Leavers whose access is not yet removed"),
+                lambda d: and_(_left(), Grant.fulfilled_at.is_not(None),
+                               Grant.removed_at.is_(None))),
+    "unacknowledged": (_l("Access of employees without a current acknowledgement"),
+                       _unacknowledged),
+}
+
+
+def require_dpo(actor: Actor) -> None:
+    if not actor.has_role("dpo", "admin"):
+        raise Forbidden(_l("Only the DPO and administrators see the dashboard"))
+
+
+def grant_list_query(name: str, as_of: date):
+    if name not in GRANT_LISTS:
+        raise InvalidInput(_l("Unknown list '%(name)s'", name=name), field="list")
+    return select(Grant).where(GRANT_LISTS[name][1](as_of))
+
+
+def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = None,
+               system: str | None = None) -> list[Grant]:
+    require_dpo(actor)
+    query = grant_list_query(name, as_of or clock.today())
+    if system:
+        query = query.join(Grant.system).where(System.code == system)
+    return list(session.scalars(query.order_by(Grant.id).options(*LIST_LOADS)))
+
+
+@dataclass
+class Dashboard:
+    as_of: date
+    counts: dict[str, int]
+    by_system_level: dict[tuple[str, str], int]
+    by_system: dict[str, int]
+    pending_requests: int
+    refusals_by_principle: dict[str, int]
+    due_by_month: list[tuple[str, int]]
+
+
+def build(session: Session, actor: Actor, as_of: date | None = None) -> Dashboard:
+    require_dpo(actor)
+    as_of = as_of or clock.today()
+    counts = {name: session.scalar(select(func.count(Grant.id)).where(cond(as_of)))
+              for name, (_label, cond) in GRANT_LISTS.items()}
+    by_system_level = {(code, level): n for code, level, n in session.execute(
+        select(System.code, Grant.access_level, func.count(Grant.id)).join(Grant.system)
+        .where(Grant.status == "active").group_by(System.code, Grant.access_level)
+        .order_by(System.code, Grant.access_level))}
+    by_system = Counter()
+    for (code, _level), n in by_system_level.items():
+        by_system[code] += n
+    for code in session.scalars(select(System.code).order_by(System.code)):
+        by_system.setdefault(code, 0)
+    pending = session.scalar(select(func.count(AccessRequest.id))
+                             .where(AccessRequest.status == "pending"))
+    return Dashboard(as_of, counts, by_system_level, dict(sorted(by_system.items())), pending,
+                     refusals_by_principle(session), reviews_due_by_month(session, as_of))
+
+
+def refusals_by_principle(session: Session, since=None, until=None) -> dict[str, int]:
+    """Refused requests counted per principle, from the evidence the refusals left."""
+    query = select(AuditEntry.details).where(AuditEntry.action == "request.refused")
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
+    result: Counter = Counter()
+    for details in session.scalars(query):
+        principles = {v["principle"] for v in json.loads(details).get("violations", [])}
+        result.update(principles)
+    return dict(sorted(result.items()))
+
+
+def reviews_due_by_month(session: Session, as_of: date, months: int = 13) -> list[tuple[str, int]]:
+    """Active grants by the month their review falls due; overdue ones in the first month."""
+    dues = session.scalars(select(Grant.review_due).where(
+        Grant.status == "active", Grant.review_due.is_not(None))).all()
+    first = as_of.replace(day=1)
+    buckets = [add_months(first, i) for i in range(months)]
+    counts = Counter()
+    for due in dues:
+        month = max(due.replace(day=1), first)
+        counts[month] += 1
+    return [(month.strftime("%Y-%m"), counts.get(month, 0)) for month in buckets]
+
+
+def bar_chart(items: list[tuple[str, int]], width: int = 640, bar: int = 22,
+              label_width: int = 110) -> dict:
+    """Geometry for a horizontal bar chart drawn as SVG by the template (no scripts)."""
+    top = max([n for _, n in items] + [1])
+    scale = (width - label_width - 50) / top
+    rows = [{"label": name, "value": n, "y": i * (bar + 8), "w": max(n * scale, 0)}
+            for i, (name, n) in enumerate(items)]
+    return {"rows": rows, "width": width, "height": len(items) * (bar + 8), "bar": bar,
+            "label_width": label_width}

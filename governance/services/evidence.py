@@ -1,0 +1,119 @@
+"""The evidence pack: policies in force, register, reviews and audit trail with its
+verification, and a manifest of SHA-256 digests, in one zip (GDPR art. 5(2))."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, scoped_session
+
+from ..models import PolicyVersion, utcnow
+from . import reports
+from .tabular import local
+from .audit import ChainReport, verify_chain
+from .tabular import FORMULA_STARTS, csv_chunks
+
+
+@dataclass
+class EvidencePack:
+    path: Path
+    chain: ChainReport
+    files: list[dict] = field(default_factory=list)
+
+
+def _snapshot(session: Session) -> None:
+    """On PostgreSQL, read everything from one snapshot, so the files agree with each other."""
+    current = session() if isinstance(session, scoped_session) else session
+    if current.get_bind().dialect.name == "postgresql" and not current.in_transaction():
+        current.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def policy_files(policy_path: Path) -> list[Path]:
+    if policy_path.is_file():
+        return [policy_path]
+    return sorted(policy_path.glob("*.yaml")) if policy_path.is_dir() else []
+
+
+def latest_policy_versions(session: Session) -> list[PolicyVersion]:
+    latest = select(func.max(PolicyVersion.id)).group_by(PolicyVersion.name)
+    return list(session.scalars(select(PolicyVersion).where(PolicyVersion.id.in_(latest))
+                                .order_by(PolicyVersion.name)))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> EvidencePack:
+    """Write the pack to a temporary file beside OUT and move it into place when complete."""
+    _snapshot(session)
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.partial")
+    pack = EvidencePack(out, ChainReport(False, 0))
+    stamp = local(utcnow()).timetuple()[:6]  # zip entries keep local time
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            def add(name: str, chunks: Iterable[bytes]) -> None:
+                digest, size = hashlib.sha256(), 0
+                entry = zipfile.ZipInfo(name, date_time=stamp)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(entry, "w") as target:
+                    for chunk in chunks:
+                        digest.update(chunk)
+                        size += len(chunk)
+                        target.write(chunk)
+                pack.files.append({"path": name, "sha256": digest.hexdigest(), "size": size})
+
+            in_force = _add_policies(session, add, Path(policy_path))
+            # Verified first; audit.csv then stops at the last verified entry, so both
+            # describe the same chain even if entries are appended meanwhile.
+            pack.chain = verify_chain(session)
+            verified_at = utcnow()
+            add("register.csv", csv_chunks(reports.register_table(session)))
+            add("reviews.csv", csv_chunks(reports.review_log_table(session)))
+            add("audit.csv", csv_chunks(reports.audit_table(
+                session, up_to=pack.chain.entries if pack.chain.ok else None)))
+            add("audit-verification.json", [_json({**pack.chain.as_dict(),
+                                                   "verified_at": verified_at.isoformat()})])
+            archive.writestr(zipfile.ZipInfo("manifest.json", date_time=stamp), _json({
+                "generated_at": utcnow().isoformat(),
+                "policies_in_force": in_force,
+                "csv": {"encoding": "UTF-8 with byte order mark", "delimiter": ",",
+                        "dates": "ISO 8601; times in Europe/Copenhagen with offset, "
+                                 "audit times in UTC exactly as hashed",
+                        "formula_guard": "text cells starting with "
+                                         f"{' '.join(repr(c) for c in FORMULA_STARTS)} are "
+                                         "prefixed with a single quote (')"},
+                "files": pack.files}), compress_type=zipfile.ZIP_DEFLATED)
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return pack
+
+
+def _add_policies(session: Session, add, policy_path: Path) -> list[dict]:
+    """Each policy's version in force as stored, and the YAML files in the folder now."""
+    in_folder = {file.name: file.read_bytes() for file in policy_files(policy_path)}
+    in_force = []
+    for version in latest_policy_versions(session):
+        add(f"policies/{version.name}.json", [version.content.encode("utf-8")])
+        folder_file = in_folder.get(Path(version.file).name)
+        in_force.append({
+            "name": version.name, "version_id": version.id, "source_file": version.file,
+            "source_sha256": version.sha256, "loaded_at": version.loaded_at.isoformat(),
+            "folder_file_matches": folder_file is not None
+            and _sha256(folder_file) == version.sha256})
+    for name, content in in_folder.items():
+        add(f"policies/{name}", [content])
+    return in_force
+
+
+def _json(value: dict) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8")

@@ -1,0 +1,345 @@
+"""Reports and exports: the register, reviews and audit trail as tables, the yearly review
+report and the directorate's status report. Reads only; never writes or commits."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Iterator, Mapping
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..domain.policy import Principle
+from ..domain.rules import add_months
+from ..domain.vocabulary import RequestStatus, label
+from ..models import (AccessRequest, AuditEntry, Decision, Employee, Grant, Review, System,
+                      utcnow)
+from . import clock, policies
+from .actor import Actor
+from .errors import Forbidden, InvalidInput
+from .permissions import can_read_reports, can_read_review_report
+from .tabular import Table
+
+BATCH = 500
+REFUSAL_ACTION = "request.refused"
+
+
+def require_reader(actor: Actor) -> None:
+    if not can_read_reports(actor):
+        raise Forbidden(_l("Only the DPO and administrators may read reports and exports"))
+
+
+def require_review_report_reader(actor: Actor) -> None:
+    if not can_read_review_report(actor):
+        raise Forbidden(_l("Only approvers, the DPO and administrators may read the review "
+                           "report"))
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clock.MUNICIPAL_TZ)
+
+
+def _batched(session: Session, query, batch: int = BATCH) -> Iterator:
+    """ORM rows in id order, a batch at a time: memory stays flat on a long register."""
+    entity = query.column_descriptions[0]["entity"]
+    last = 0
+    while True:
+        rows = session.scalars(query.where(entity.id > last).order_by(entity.id)
+                               .limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def approver_usernames(grant: Grant) -> list[str]:
+    decisions = grant.request.decisions if grant.request else []
+    return [d.approver.username for d in decisions if d.decision == "approve"]
+
+
+# The register of grants -------------------------------------------------------------
+
+REGISTER_COLUMNS = (
+    "id", "request_id", "grantee", "grantee_name", "centre", "system", "access_level",
+    "scope", "purpose", "tasks", "frequency", "data_categories", "status", "approved_at",
+    "approved_by", "created_in_system_at", "active_from", "review_due", "ended_at",
+    "end_reason", "removed_at")
+
+
+def _register_rows(session: Session) -> Iterator[list]:
+    query = select(Grant).options(
+        selectinload(Grant.grantee).selectinload(Employee.centre), selectinload(Grant.system),
+        selectinload(Grant.request).selectinload(AccessRequest.decisions)
+        .selectinload(Decision.approver))
+    for g in _batched(session, query):
+        yield [g.id, g.request_id, g.grantee.username, g.grantee.name, g.grantee.centre.code,
+               g.system.code, g.access_level, g.scope, g.purpose, g.tasks, g.frequency,
+               ", ".join(g.data_categories), g.status, g.approved_at,
+               ", ".join(approver_usernames(g)), g.fulfilled_at, g.activated_at,
+               g.review_due, g.ended_at, g.end_reason, g.removed_at]
+
+
+def register_table(session: Session) -> Table:
+    """One row per grant, live or ended: who, what, why, approved by whom, and how it ended."""
+    return Table("register", REGISTER_COLUMNS, _register_rows(session))
+
+
+# Every review ------------------------------------------------------------------------
+
+REVIEW_LOG_COLUMNS = (
+    "id", "grant_id", "grantee", "grantee_name", "centre", "system", "access_level", "scope",
+    "decision", "comment", "reviewed_on", "reviewer", "reviewer_name", "due_before",
+    "due_after", "reviewed_at")
+
+
+def _review_log_rows(session: Session) -> Iterator[list]:
+    query = select(Review).options(
+        selectinload(Review.reviewer),
+        selectinload(Review.grant).selectinload(Grant.grantee).selectinload(Employee.centre),
+        selectinload(Review.grant).selectinload(Grant.system))
+    for r in _batched(session, query):
+        g = r.grant
+        yield [r.id, g.id, g.grantee.username, g.grantee.name, g.grantee.centre.code,
+               g.system.code, g.access_level, g.scope, r.decision, r.comment, r.reviewed_on,
+               r.reviewer.username, r.reviewer.name, r.due_before, r.due_after, r.reviewed_at]
+
+
+def review_log_table(session: Session) -> Table:
+    """One row per review ever made (keep or revoke), oldest first."""
+    return Table("reviews", REVIEW_LOG_COLUMNS, _review_log_rows(session))
+
+
+# The audit trail -----------------------------------------------------------------------
+
+AUDIT_COLUMNS = ("id", "time", "actor", "action", "object_type", "object_id", "summary",
+                 "details", "client_address", "prev_hash", "hash")
+
+
+def _audit_rows(session: Session, up_to: int | None, batch: int = 2000) -> Iterator[list]:
+    table, last = AuditEntry.__table__, 0
+    while True:
+        query = select(table).where(table.c.id > last)
+        if up_to is not None:
+            query = query.where(table.c.id <= up_to)
+        rows = session.execute(query.order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            return
+        for e in rows:
+            # The time exactly as hashed (UTC, microseconds), so the chain can be re-checked.
+            yield [e.id, e.created_at.isoformat(timespec="microseconds"), e.actor, e.action,
+                   e.object_type, e.object_id, e.summary, e.details, e.client_address,
+                   e.prev_hash, e.hash]
+        last = rows[-1].id
+
+
+def audit_table(session: Session, up_to: int | None = None) -> Table:
+    """Every audit entry in chain order (to entry up_to), details JSON and hashes as stored."""
+    return Table("audit", AUDIT_COLUMNS, _audit_rows(session, up_to))
+
+
+# The yearly review report (P5) -------------------------------------------------------------
+
+REVIEW_STATUSES = {
+    "kept": _l("kept"), "revoked": _l("revoked"), "overdue": _l("overdue"),
+    "not_yet_due": _l("not yet due"), "ended": _l("ended without review"),
+}
+REVIEW_REPORT_COLUMNS = (
+    _l("Name"), _l("User"), _l("Centre"), _l("System"), _l("Level"), _l("Scope"),
+    _l("How granted"), _l("Valid from"), _l("Valid to"), _l("Review status"),
+    _l("Reviewed by"), _l("Date"), _l("Remark"))
+
+
+@dataclass(frozen=True)
+class ReviewReportRow:
+    grant: Grant
+    status: str  # a key of REVIEW_STATUSES
+    review: Review | None
+    due: date | None
+
+    @property
+    def remark(self) -> str:
+        if self.review:
+            return self.review.comment
+        return (self.grant.end_reason or "") if self.status == "ended" else ""
+
+
+def parse_cycle(value: str | None, as_of: date) -> int:
+    """A calendar year (?cycle=2026); the current year when absent."""
+    if not value:
+        return as_of.year
+    try:
+        year = int(value)
+    except ValueError:
+        year = 0
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(_l("'cycle' must be a year, such as %(year)s", year=as_of.year),
+                           field="cycle")
+    return year
+
+
+def due_on(grant: Grant, day: date) -> date | None:
+    """The review due date that was in force on a day: later reviews record what they moved."""
+    later = [r for r in grant.reviews if r.reviewed_on > day]
+    return min(later, key=lambda r: (r.reviewed_on, r.id)).due_before if later else grant.review_due
+
+
+def review_status(grant: Grant, review: Review | None, reference: date) -> str:
+    if review is not None:
+        return "kept" if review.decision == "keep" else "revoked"
+    if grant.ended_at is not None and clock.local_date(grant.ended_at) <= reference:
+        return "ended"
+    due = due_on(grant, reference)
+    return "overdue" if due is not None and due < reference else "not_yet_due"
+
+
+def cycle_reference(cycle: int, as_of: date) -> date:
+    """The day the report's statuses are judged on: the year's last day, or today."""
+    return min(date(cycle, 12, 31), as_of)
+
+
+def review_report(session: Session, cycle: int, as_of: date) -> list[ReviewReportRow]:
+    """One row per grant active at some point in the year, with its last review that year."""
+    first, last = date(cycle, 1, 1), date(cycle, 12, 31)
+    reference = cycle_reference(cycle, as_of)
+    query = (select(Grant).join(Grant.grantee).join(Grant.system)
+             .where(Grant.activated_at.is_not(None),
+                    Grant.activated_at < _start_of(last + timedelta(days=1)),
+                    or_(Grant.ended_at.is_(None), Grant.ended_at >= _start_of(first)))
+             .order_by(Employee.name, System.code, Grant.id)
+             .options(selectinload(Grant.grantee).selectinload(Employee.centre),
+                      selectinload(Grant.system),
+                      selectinload(Grant.reviews).selectinload(Review.reviewer),
+                      selectinload(Grant.request).selectinload(AccessRequest.decisions)
+                      .selectinload(Decision.approver)))
+    rows = []
+    for grant in session.scalars(query):
+        in_year = [r for r in grant.reviews if first <= r.reviewed_on <= last]
+        review = max(in_year, key=lambda r: (r.reviewed_on, r.id)) if in_year else None
+        rows.append(ReviewReportRow(grant, review_status(grant, review, reference), review,
+                                    due_on(grant, reference)))
+    return rows
+
+
+def how_granted(grant: Grant) -> str:
+    if grant.request_id is None:
+        return str(_l("registered without a request"))
+    return str(_l("request %(id)s, approved by %(approvers)s", id=grant.request_id,
+                  approvers=", ".join(approver_usernames(grant)) or "–"))
+
+
+def review_report_table(rows: list[ReviewReportRow], cycle: int, locale: str) -> Table:
+    """The review report in the reader's language, in the columns auditors know."""
+    def cells(row: ReviewReportRow) -> list:
+        g, r = row.grant, row.review
+        return [g.grantee.name, g.grantee.username, g.grantee.centre.code, g.system.code,
+                label(g.access_level, locale), label(g.scope, locale), how_granted(g),
+                clock.local_date(g.activated_at), clock.local_date(g.ended_at),
+                str(REVIEW_STATUSES[row.status]), r.reviewer.username if r else None,
+                r.reviewed_on if r else None, row.remark]
+    return Table(str(_l("Reviews %(year)s", year=cycle)),
+                 [str(c) for c in REVIEW_REPORT_COLUMNS], (cells(row) for row in rows))
+
+
+# The directorate's status report (19-11-2024) ---------------------------------------------
+
+@dataclass
+class StatusReport:
+    start: date
+    end: date
+    requests: dict[str, int] = field(default_factory=dict)
+    grants_by_system: list[tuple[System, int]] = field(default_factory=list)
+    reviews: dict[str, int] = field(default_factory=dict)
+    overdue: list[tuple[Grant, date]] = field(default_factory=list)
+    refusals: int = 0
+    refusals_by_principle: list[tuple[str, int, dict[str, int]]] = field(default_factory=list)
+    removal_tasks: list[Grant] = field(default_factory=list)
+    principles: dict[str, Principle] = field(default_factory=dict)
+    made_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def requests_total(self) -> int:
+        return sum(self.requests.values())
+
+    @property
+    def active_grants(self) -> int:
+        return sum(count for _system, count in self.grants_by_system)
+
+    @property
+    def reviews_total(self) -> int:
+        return sum(self.reviews.values())
+
+
+def _date(args: Mapping, key: str) -> date | None:
+    value = (args.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(_l("'%(field)s' must be a date (YYYY-MM-DD)", field=key),
+                           field=key) from None
+
+
+def parse_period(args: Mapping, today: date) -> tuple[date, date]:
+    """?from=&to= as dates; by default the three months up to today."""
+    end = _date(args, "to") or today
+    start = _date(args, "from") or add_months(end, -3)
+    if start > end:
+        raise InvalidInput(_l("The period must start before it ends"), field="from")
+    return start, end
+
+
+def status_report(session: Session, start: date, end: date) -> StatusReport:
+    """The figures for the period; the lists behind the overdue and removal figures."""
+    since, until = _start_of(start), _start_of(end + timedelta(days=1))
+    report = StatusReport(start, end, principles={
+        p.id: p for p in policies.in_force(session).principles})
+
+    counts = dict(session.execute(
+        select(AccessRequest.status, func.count(AccessRequest.id))
+        .where(AccessRequest.created_at >= since, AccessRequest.created_at < until)
+        .group_by(AccessRequest.status)).all())
+    report.requests = {status.value: counts.get(status.value, 0) for status in RequestStatus}
+
+    # Active (carried out and acknowledged, not ended) at the close of the last day.
+    live = session.scalars(select(Grant).where(
+        Grant.activated_at < until, or_(Grant.ended_at.is_(None), Grant.ended_at >= until))
+        .options(selectinload(Grant.grantee), selectinload(Grant.system),
+                 selectinload(Grant.reviews))).all()
+    per_system = Counter(g.system_id for g in live)
+    report.grants_by_system = [(s, per_system[s.id]) for s in
+                               session.scalars(select(System).order_by(System.code))]
+    dues = [(g, due_on(g, end)) for g in live]
+    report.overdue = sorted(((g, due) for g, due in dues if due is not None and due < end),
+                            key=lambda item: (item[1], item[0].id))
+
+    decided = dict(session.execute(
+        select(Review.decision, func.count(Review.id))
+        .where(Review.reviewed_on >= start, Review.reviewed_on <= end)
+        .group_by(Review.decision)).all())
+    report.reviews = {"keep": decided.get("keep", 0), "revoke": decided.get("revoke", 0)}
+
+    principles: Counter = Counter()
+    codes: dict[str, Counter] = {}
+    for details in session.scalars(select(AuditEntry.details).where(
+            AuditEntry.action == REFUSAL_ACTION, AuditEntry.created_at >= since,
+            AuditEntry.created_at < until)):
+        report.refusals += 1
+        violations = json.loads(details).get("violations", [])
+        for principle in {v.get("principle") or "–" for v in violations}:
+            principles[principle] += 1
+        for v in violations:
+            codes.setdefault(v.get("principle") or "–", Counter())[v.get("code", "?")] += 1
+    report.refusals_by_principle = [(p, n, dict(sorted(codes[p].items())))
+                                    for p, n in sorted(principles.items())]
+
+    report.removal_tasks = list(session.scalars(
+        select(Grant).where(Grant.status.in_(("revoked", "expired")),
+                            Grant.ended_at < until, Grant.fulfilled_at < until,
+                            or_(Grant.removed_at.is_(None), Grant.removed_at >= until))
+        .order_by(Grant.ended_at, Grant.id)
+        .options(selectinload(Grant.grantee), selectinload(Grant.system))))
+    return report

@@ -1,0 +1,217 @@
+"""Yearly reviews (P5): who must re-assess what, keep or revoke, reminders and escalation."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+
+from ..domain.policy import Policy
+from ..domain.rules import check_decider, check_review, failures, review_due
+from ..models import AccessRequest, Decision, Employee, EmployeeRole, Grant, Review
+from . import audit, clock, grants, notify, policies
+from .actor import Actor
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .requests import DecisionRefused
+
+DUE_WINDOW_DAYS = 30
+
+
+def _policy_for(session: Session, grant: Grant) -> Policy | None:
+    return policies.in_force(session).policies.get(grant.purpose)
+
+
+def can_review(actor: Actor, grant: Grant, policy: Policy | None) -> bool:
+    return (policy is not None and actor.username in policy.approver_usernames
+            and actor.employee_id != grant.grantee_id)
+
+
+def _live_grants(session: Session):
+    return (select(Grant).where(Grant.status == "active")
+            .options(selectinload(Grant.grantee).selectinload(Employee.centre),
+                     selectinload(Grant.system),
+                     selectinload(Grant.request).selectinload(AccessRequest.decisions)
+                     .selectinload(Decision.approver),
+                     selectinload(Grant.reviews).selectinload(Review.reviewer)))
+
+
+@dataclass
+class ReviewQueue:
+    """Grants due within the window or overdue, grouped by grantee."""
+
+    as_of: date
+    by_grantee: dict[Employee, list[Grant]] = field(default_factory=dict)
+    own: list[Grant] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(items) for items in self.by_grantee.values())
+
+
+def queue_for(session: Session, actor: Actor, as_of: date | None = None) -> ReviewQueue:
+    """The reviewer's page: due in the next 30 days, and overdue; never their own access."""
+    as_of = as_of or clock.today()
+    if not actor.has_role("approver"):
+        raise Forbidden(_l("Only the named approvers review access"))
+    rows = session.scalars(_live_grants(session).where(
+        Grant.review_due <= as_of + timedelta(days=DUE_WINDOW_DAYS))
+        .order_by(Grant.review_due, Grant.id)).all()
+    queue = ReviewQueue(as_of)
+    grouped: dict[Employee, list[Grant]] = defaultdict(list)
+    for grant in rows:
+        if grant.grantee_id == actor.employee_id:
+            queue.own.append(grant)
+        elif can_review(actor, grant, _policy_for(session, grant)):
+            grouped[grant.grantee].append(grant)
+    queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: kv[0].name))
+    return queue
+
+
+def overdue(session: Session, as_of: date | None = None) -> list[Grant]:
+    """Active grants whose review date has passed (REVIEW_OVERDUE)."""
+    as_of = as_of or clock.today()
+    return list(session.scalars(_live_grants(session).where(Grant.review_due < as_of)
+                                .order_by(Grant.review_due, Grant.id)))
+
+
+def finding(grant: Grant, as_of: date):
+    return check_review(grant.review_due, as_of)
+
+
+def review(session: Session, actor: Actor, grant_id: int, decision: str, comment: str,
+           as_of: date | None = None) -> Review:
+    """Keep (the need still holds; the due date moves) or revoke (the grant ends)."""
+    as_of = as_of or clock.today()
+    grant = session.get(Grant, grant_id)
+    if grant is None:
+        raise NotFound(_l("No access with number %(id)s", id=grant_id))
+    if decision not in ("keep", "revoke"):
+        raise InvalidInput(_l("'decision' must be 'keep' or 'revoke'"), field="decision")
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput(_l("Write a comment: why the need still holds, or why it ends"),
+                           field="comment")
+    policy = _policy_for(session, grant)
+    if policy is None:
+        raise Conflict(_l("Access %(id)s is under a policy no longer in force", id=grant.id))
+    refused = failures(check_decider(actor.username, "", grant.grantee.username, policy))
+    if refused:
+        raise DecisionRefused(refused, audit={
+            "action": "grant.review_refused", "object_type": "grant", "object_id": grant.id,
+            "summary": f"{actor.username} was refused to review grant {grant.id}: "
+                       f"{', '.join(c.code for c in refused)}",
+            "details": {"decision": decision, "violations": [c.code for c in refused]}})
+    if grant.status != "active":
+        raise Conflict(_l("Only active access is reviewed; access %(id)s is %(status)s",
+                          id=grant.id, status=grant.status))
+    due_before = grant.review_due
+    due_after = (review_due(as_of, policy.review_interval_for(grant.system.code))
+                 if decision == "keep" else None)
+    if decision == "keep":
+        landed = session.execute(
+            update(Grant).where(Grant.id == grant.id, Grant.status == "active",
+                                Grant.review_due == due_before)
+            .values(review_due=due_after).execution_options(synchronize_session=False))
+        if landed.rowcount != 1:
+            raise Conflict(_l("Access %(id)s was reviewed by someone else at the same "
+                              "moment", id=grant.id))
+        session.refresh(grant)
+    row = Review(grant=grant, reviewer_id=actor.employee_id, decision=decision,
+                 comment=comment, reviewed_on=as_of, due_before=due_before,
+                 due_after=due_after)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor.username, action=f"grant.review_{decision}",
+                 object_type="grant", object_id=grant.id,
+                 summary=f"{actor.username} reviewed grant {grant.id} "
+                         f"({grant.grantee.username} on {grant.system.code}): {decision}",
+                 details={"before": {"review_due": due_before},
+                          "after": {"review_due": due_after}, "comment": comment,
+                          "review": row.id, "reviewed_on": as_of},
+                 client_address=actor.client_address)
+    if decision == "revoke":
+        grants.end_grant(session, actor, grant, "revoked", f"review: {comment}"[:300],
+                         "grant.revoke")
+    return row
+
+
+def bulk_keep(session: Session, actor: Actor, grant_ids: list[int], comment: str,
+              as_of: date | None = None) -> list[Review]:
+    """Keep several read accesses with one comment; write access is always reviewed alone."""
+    if not grant_ids:
+        raise InvalidInput(_l("Choose the accesses to keep"), field="grant_ids")
+    chosen = session.scalars(select(Grant).where(Grant.id.in_(grant_ids))).all()
+    if len(chosen) != len(set(grant_ids)):
+        raise NotFound(_l("One of the chosen accesses does not exist"))
+    written = [g.id for g in chosen if g.access_level == "write"]
+    if written:
+        raise InvalidInput(_l("Write access is reviewed one at a time, not in bulk "
+                              "(access %(ids)s)", ids=", ".join(map(str, written))),
+                           field="grant_ids")
+    return [review(session, actor, g.id, "keep", comment, as_of) for g in chosen]
+
+
+@dataclass
+class ReminderReport:
+    reminders: int = 0
+    escalations: int = 0
+    expired: list[int] = field(default_factory=list)
+
+
+def _approvers_of(grant: Grant, policy: Policy, people: dict[str, Employee]) -> list[Employee]:
+    named = [people[u] for u in policy.approver_usernames if u in people]
+    named = [p for p in named if p.active and p.id != grant.grantee_id]
+    approved_by = {d.approver_id for d in (grant.request.decisions if grant.request else [])
+                   if d.decision == "approve"}
+    responsible = [p for p in named if p.id in approved_by]
+    return responsible or named
+
+
+def remind(session: Session, actor: Actor, as_of: date | None = None) -> ReminderReport:
+    """Queue reminders before the due date and escalation after it; each once per cycle.
+    Where the policy says so, end access overdue by too long as expired."""
+    as_of = as_of or clock.today()
+    report = ReminderReport()
+    people = {e.username: e for e in session.scalars(select(Employee))}
+    dpos = session.scalars(select(Employee).join(EmployeeRole).where(
+        EmployeeRole.role == "dpo", Employee.status == "active")).all()
+    horizon = as_of + timedelta(days=90)
+    for grant in session.scalars(_live_grants(session).where(Grant.review_due <= horizon)):
+        policy = _policy_for(session, grant)
+        if policy is None or grant.review_due is None:
+            continue
+        days_left = (grant.review_due - as_of).days
+        responsible = _approvers_of(grant, policy, people)
+        if days_left >= 0:
+            reached = [d for d in policy.reminder_days if days_left <= d]
+            if reached:
+                threshold = min(reached)
+                for person in responsible:
+                    if notify.review_reminder(session, grant, person, threshold, days_left):
+                        report.reminders += 1
+            continue
+        overdue_days = -days_left
+        expire_after = policy.expire_overdue_after_days
+        if expire_after is not None and overdue_days > expire_after:
+            grants.end_grant(session, actor, grant, "expired", "not re-assessed",
+                             "grant.expire")
+            report.expired.append(grant.id)
+            continue
+        if overdue_days >= policy.escalate_after_days:
+            others = [p for p in people.values() if p.username in policy.approver_usernames
+                      and p.active and p.id != grant.grantee_id and p not in responsible]
+            for person in [*others, *dpos]:
+                if notify.review_escalation(session, grant, person, overdue_days):
+                    report.escalations += 1
+    if report.reminders or report.escalations or report.expired:
+        audit.record(session, actor=actor.username, action="reviews.remind",
+                     object_type="reviews", object_id=as_of.isoformat(),
+                     summary=f"Review reminders for {as_of.isoformat()}: {report.reminders} "
+                             f"reminders, {report.escalations} escalations, "
+                             f"{len(report.expired)} expired",
+                     details={"as_of": as_of, "expired": report.expired},
+                     client_address=actor.client_address)
+    return report

@@ -1,0 +1,29 @@
+"""The DPO's dashboard, and the lists behind its figures."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from ..extensions import db
+from ..services import clock, dashboard
+from . import current_actor
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@bp.get("/")
+def index():
+    as_of = clock.parse_as_of(request.args.get("as_of"))
+    board = dashboard.build(db.session, current_actor(), as_of)
+    return render_template(
+        "dashboard/index.html", board=board, lists=dashboard.GRANT_LISTS,
+        system_chart=dashboard.bar_chart(list(board.by_system.items())),
+        due_chart=dashboard.bar_chart(board.due_by_month, label_width=80))
+
+
+@bp.get("/list/<name>")
+def grant_list(name: str):
+    as_of = clock.parse_as_of(request.args.get("as_of"))
+    system = request.args.get("system") or None
+    rows = dashboard.grant_list(db.session, current_actor(), name, as_of, system)
+    return render_template("dashboard/list.html", rows=rows, name=name, as_of=as_of,
+                           title=dashboard.GRANT_LISTS[name][0], system=system)

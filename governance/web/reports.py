@@ -1,0 +1,88 @@
+"""Reports and exports for the DPO and administrators; the review report also for approvers."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import get_locale
+
+from ..extensions import db
+from ..services import clock, reports
+from ..services.tabular import XLSX_MEDIA_TYPE, Table, csv_chunks, xlsx_bytes
+from . import current_actor
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def download(table: Table, fmt: str, filename: str) -> Response:
+    """CSV streams as it is read from the database; XLSX is built whole, then sent."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}.{fmt}"',
+               "Cache-Control": "no-store"}
+    if fmt == "csv":
+        return Response(stream_with_context(csv_chunks(table)),
+                        content_type="text/csv; charset=utf-8", headers=headers)
+    return Response(xlsx_bytes(table), content_type=XLSX_MEDIA_TYPE, headers=headers)
+
+
+@bp.get("/")
+def index():
+    reports.require_reader(current_actor())
+    today = clock.parse_as_of(request.args.get("as_of"))
+    return render_template("reports/index.html", today=today,
+                           period=reports.parse_period({}, today))
+
+
+def formats(path: str):
+    """One route per file type (/x.csv and /x.xlsx), so each is a page of its own."""
+    def decorate(view):
+        for fmt in ("csv", "xlsx"):
+            view = bp.get(f"{path}.{fmt}", defaults={"fmt": fmt})(view)
+        return view
+    return decorate
+
+
+@formats("/register")
+def register(fmt: str):
+    reports.require_reader(current_actor())
+    return download(reports.register_table(db.session), fmt, f"register-{clock.today()}")
+
+
+@formats("/review-log")
+def review_log(fmt: str):
+    reports.require_reader(current_actor())
+    return download(reports.review_log_table(db.session), fmt, f"reviews-{clock.today()}")
+
+
+@formats("/audit")
+def audit(fmt: str):
+    reports.require_reader(current_actor())
+    return download(reports.audit_table(db.session), fmt, f"audit-{clock.today()}")
+
+
+@bp.get("/reviews")
+def reviews():
+    reports.require_review_report_reader(current_actor())
+    as_of = clock.parse_as_of(request.args.get("as_of"))
+    cycle = reports.parse_cycle(request.args.get("cycle"), as_of)
+    rows = reports.review_report(db.session, cycle, as_of)
+    return render_template("reports/reviews.html", rows=rows, cycle=cycle,
+                           reference=reports.cycle_reference(cycle, as_of),
+                           statuses=reports.REVIEW_STATUSES, how_granted=reports.how_granted,
+                           local_date=clock.local_date)
+
+
+@formats("/reviews")
+def review_report(fmt: str):
+    reports.require_review_report_reader(current_actor())
+    as_of = clock.parse_as_of(request.args.get("as_of"))
+    cycle = reports.parse_cycle(request.args.get("cycle"), as_of)
+    rows = reports.review_report(db.session, cycle, as_of)
+    table = reports.review_report_table(rows, cycle, str(get_locale()))
+    return download(table, fmt, f"review-report-{cycle}")
+
+
+@bp.get("/status")
+def status():
+    reports.require_reader(current_actor())
+    today = clock.parse_as_of(request.args.get("as_of"))
+    start, end = reports.parse_period(request.args, today)
+    return render_template("reports/status.html",
+                           report=reports.status_report(db.session, start, end))

@@ -1,0 +1,53 @@
+"""Reviews (P5): the approvers' page of access due and overdue, keep or revoke."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..services import reviews as review_service
+from ..services.errors import InvalidInput
+from . import current_actor
+from .forms import DecisionForm, EmptyForm
+
+bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+
+
+@bp.get("/")
+def index():
+    queue = review_service.queue_for(db.session, current_actor())
+    return render_template("reviews/index.html", queue=queue, form=DecisionForm(),
+                           bulk_form=EmptyForm())
+
+
+@bp.post("/<int:grant_id>")
+def decide(grant_id: int):
+    form = DecisionForm()
+    if form.validate_on_submit():
+        try:
+            review_service.review(db.session, current_actor(), grant_id,
+                                  request.form.get("decision", ""), form.comment.data or "")
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("reviews.index") + f"#grant-{grant_id}")
+        db.session.commit()
+        flash(_("Your review is recorded."), "info")
+    return redirect(url_for("reviews.index"))
+
+
+@bp.post("/keep")
+def bulk_keep():
+    """Keep several read accesses of one person with one comment."""
+    if EmptyForm().validate_on_submit():
+        ids = [int(x) for x in request.form.getlist("grant_id") if x.isdigit()]
+        try:
+            kept = review_service.bulk_keep(db.session, current_actor(), ids,
+                                            request.form.get("comment", ""))
+        except InvalidInput as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("reviews.index"))
+        db.session.commit()
+        flash(_("%(n)s accesses kept.", n=len(kept)), "info")
+    return redirect(url_for("reviews.index"))

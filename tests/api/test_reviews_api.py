@@ -1,0 +1,77 @@
+"""Reviews through the API and the reviewer's page."""
+from datetime import timedelta
+
+import pytest
+
+from governance.extensions import db
+from governance.services import clock
+
+from ..services.workflow import active_grant
+
+
+@pytest.fixture
+def grant(app):
+    return active_grant(clock.today())
+
+
+def test_review_keep_and_revoke(api, grant):
+    response = api("tko").post(f"/api/v1/grants/{grant.id}/review",
+                               json={"decision": "keep", "comment": "Behovet består"})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["review"]["decision"] == "keep" and body["review"]["reviewer"] == "tko"
+    response = api("kfi").post(f"/api/v1/grants/{grant.id}/review",
+                               json={"decision": "revoke", "comment": "Opgaven er slut"})
+    assert response.get_json()["grant"]["status"] == "revoked"
+
+
+@pytest.mark.parametrize("who, status", [("ahn", 403), ("dpo", 403), ("kfi", 200)])
+def test_review_permissions(api, grant, who, status):
+    response = api(who).post(f"/api/v1/grants/{grant.id}/review",
+                             json={"decision": "keep", "comment": "ok"})
+    assert response.status_code == status
+
+
+def test_review_input_errors(api, grant):
+    assert api("kfi").post(f"/api/v1/grants/{grant.id}/review",
+                           json={"decision": "maybe", "comment": "x"}).status_code == 400
+    assert api("kfi").post(f"/api/v1/grants/{grant.id}/review",
+                           json={"decision": "keep"}).status_code == 400
+    assert api("kfi").post("/api/v1/grants/9999/review",
+                           json={"decision": "keep", "comment": "x"}).status_code == 404
+
+
+def test_overdue_endpoint_with_as_of(api, grant):
+    due = grant.review_due
+    on_due = api("dpo").get(f"/api/v1/reviews/overdue?as_of={due.isoformat()}").get_json()
+    assert on_due["total"] == 0
+    after = api("dpo").get(
+        f"/api/v1/reviews/overdue?as_of={(due + timedelta(days=3)).isoformat()}").get_json()
+    assert after["total"] == 1
+    item = after["items"][0]
+    assert item["id"] == grant.id and item["days_overdue"] == 3
+    assert item["finding"]["code"] == "REVIEW_OVERDUE" and item["finding"]["principle"] == "P5"
+    assert api("ahn").get("/api/v1/reviews/overdue").status_code == 403
+    assert api("dpo").get("/api/v1/reviews/overdue?as_of=tomorrow").status_code == 400
+
+
+def test_review_page_and_form(client, login, grant):
+    db.session.expire_all()
+    login("tko")
+    # Not due yet: the page is empty; the form still refuses a missing comment.
+    assert f'id="grant-{grant.id}"' not in client.get("/reviews/").get_data(as_text=True)
+    grant.review_due = clock.today() + timedelta(days=5)
+    db.session.commit()
+    page = client.get("/reviews/").get_data(as_text=True)
+    assert f'id="grant-{grant.id}"' in page and "Anne Holm Nielsen" in page
+    assert client.post(f"/reviews/{grant.id}", data={"decision": "keep", "comment": "Behov"}
+                       ).status_code == 302
+    db.session.expire_all()
+    assert grant.review_due > clock.today() + timedelta(days=300)
+
+
+@pytest.mark.parametrize("who, status", [("kfi", 200), ("tko", 200), ("ahn", 403),
+                                         ("dpo", 403), ("rha", 403)])
+def test_review_page_by_role(client, login, who, status):
+    login(who)
+    assert client.get("/reviews/").status_code == status

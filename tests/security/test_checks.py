@@ -1,0 +1,249 @@
+"""One test per security check (OWASP ASVS level 2 and the Flask security guidance)."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from governance import create_app
+from governance.config import UnsafeConfiguration
+from governance.extensions import db
+from governance.models import AccessRequest, AuditEntry, Employee
+
+from ..services.workflow import TASKS, approved_grant
+
+REQUEST = {"grantee": "ahn", "system": "UIS", "frequency": "weekly", "tasks": TASKS,
+           "data_categories": ["residence"]}
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+# --- CSRF -----------------------------------------------------------------------------
+
+@pytest.fixture
+def csrf_client(app, login):
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app.test_client()
+
+
+def csrf_token(client, path="/requests/new?system=UIS") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def session_login(client, username):
+    employee = db.session.scalar(sa.select(Employee).where(Employee.username == username))
+    with client.session_transaction() as session:
+        session["_user_id"] = employee.get_id()
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_form_without_a_valid_csrf_token_is_400_and_writes_nothing(csrf_client, token):
+    session_login(csrf_client, "ahn")
+    data = {**REQUEST, "action": "submit", **({"csrf_token": token} if token else {})}
+    response = csrf_client.post("/requests/new?system=UIS", data=data)
+    assert response.status_code == 400
+    assert count(AccessRequest) == 0
+
+
+def test_a_token_from_another_session_is_refused(app, csrf_client):
+    other = app.test_client()
+    session_login(other, "mbe")
+    foreign = csrf_token(other)
+    session_login(csrf_client, "ahn")
+    response = csrf_client.post("/requests/new?system=UIS",
+                                data={**REQUEST, "action": "submit", "csrf_token": foreign})
+    assert response.status_code == 400
+    assert count(AccessRequest) == 0
+
+
+def test_session_authenticated_json_needs_csrf_but_bearer_does_not(csrf_client, api):
+    session_login(csrf_client, "ahn")
+    response = csrf_client.post("/api/v1/requests", json=REQUEST)
+    assert response.status_code == 400 and count(AccessRequest) == 0
+    response = csrf_client.post("/api/v1/requests", json=REQUEST,
+                                headers={"X-CSRFToken": csrf_token(csrf_client)})
+    assert response.status_code == 201
+    assert api("mbe").post("/api/v1/requests", json={**REQUEST, "grantee": "mbe"}
+                           ).status_code == 201
+
+
+# --- methods --------------------------------------------------------------------------
+
+def post_only_routes(app) -> list[str]:
+    methods: dict[str, set] = {}
+    for rule in app.url_map.iter_rules():
+        methods.setdefault(rule.rule, set()).update(rule.methods)
+    routes = []
+    for rule, allowed in methods.items():
+        if ("POST" in allowed or "PATCH" in allowed) and "GET" not in allowed:
+            path = re.sub(r"<int:\w+>", "1", rule)
+            routes.append(re.sub(r"<(?:\w+:)?\w+>", "ahn", path))
+    return routes
+
+
+def test_get_on_every_state_changing_url_is_405(app, client, login):
+    login("admin")
+    routes = post_only_routes(app)
+    assert len(routes) > 10
+    for path in routes:
+        response = client.get(path)
+        assert response.status_code == 405, path
+
+
+# --- mass assignment ------------------------------------------------------------------
+
+def test_api_refuses_to_set_status_or_approver(api):
+    caller = api("ahn")
+    for extra in ({"status": "approved"}, {"approver": "kfi"}, {"approvals_needed": 0}):
+        response = caller.post("/api/v1/requests", json={**REQUEST, **extra})
+        assert response.status_code == 400
+        assert response.get_json()["error"]["field"] == next(iter(extra))
+    assert count(AccessRequest) == 0
+
+
+def test_form_ignores_status_and_approver(client, login):
+    login("ahn")
+    client.post("/requests/new?system=UIS", data={**REQUEST, "action": "submit",
+                                                   "status": "approved", "approver": "kfi",
+                                                   "approvals_needed": "0"})
+    req = db.session.scalars(sa.select(AccessRequest)).one()
+    assert (req.status, req.approvals_needed, req.decisions) == ("pending", 1, [])
+
+
+def test_employee_patch_cannot_set_the_password_hash(api):
+    response = api("admin").patch("/api/v1/employees/ahn", json={"password_hash": "x"})
+    assert response.status_code == 400
+
+
+# --- sessions -------------------------------------------------------------------------
+
+def test_login_issues_a_new_session(app):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    client.post("/login", data={"username": "ahn", "password": "htk-demo-2024"})
+    with client.session_transaction() as session:
+        assert "planted" not in session
+
+
+def test_replayed_cookie_after_logout_is_refused(app):
+    client = app.test_client()
+    client.post("/login", data={"username": "ahn", "password": "htk-demo-2024"})
+    cookie = client.get_cookie("session").value
+    client.post("/logout")
+    replay = app.test_client()
+    replay.set_cookie("session", cookie)
+    assert replay.get("/").status_code == 302
+
+
+def test_a_leaver_loses_every_session_at_once(app, api):
+    client = app.test_client()
+    client.post("/login", data={"username": "sjo", "password": "htk-demo-2024"})
+    assert client.get("/").status_code == 200
+    api("admin").patch("/api/v1/employees/sjo", json={"status": "left"})
+    assert client.get("/").status_code == 302
+
+
+def test_open_redirect_is_refused(app):
+    client = app.test_client()
+    response = client.post("/login?next=https://evil.example/phish",
+                           data={"username": "ahn", "password": "htk-demo-2024"})
+    assert response.location == "/"
+
+
+# --- headers, errors, limits ----------------------------------------------------------
+
+@pytest.mark.parametrize("path, kind", [("/", "html"), ("/api/v1/me", "json"),
+                                        ("/nope", "error"), ("/api/v1/nope", "json-error"),
+                                        ("/employees/kfi", "forbidden")])
+def test_security_headers_on_html_json_and_errors(client, login, api, path, kind):
+    login("ahn")
+    response = api("ahn").get(path) if path.startswith("/api") else client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    for directive in ("default-src 'self'", "script-src 'self'", "object-src 'none'",
+                      "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_error_pages_are_danish_without_trace_sql_or_secret(client, login, monkeypatch, app):
+    from governance.services import register
+
+    def broken(*args, **kwargs):
+        raise sa.exc.OperationalError("SELECT * FROM employees", {}, Exception("boom"))
+    monkeypatch.setattr(register, "list_systems", broken)
+    login("ahn")
+    response = client.get("/systems/")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Der gik noget galt hos os" in text
+    for leak in ("Traceback", "SELECT", "boom", app.config["SECRET_KEY"]):
+        assert leak not in text
+
+
+def test_oversized_body_is_413(client, login):
+    login("ahn")
+    response = client.post("/requests/new?system=UIS",
+                           data={**REQUEST, "tasks": "x" * (1024 * 1024 + 10)})
+    assert response.status_code == 413
+    assert count(AccessRequest) == 0
+
+
+def test_failed_authorisation_is_audited(client, login):
+    login("ahn")
+    assert client.get("/audit/").status_code == 403
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.actor) == ("access.denied", "ahn")
+
+
+def test_passwords_are_argon2id(app):
+    assert all(h.startswith("$argon2id$") for h in db.session.scalars(
+        sa.select(Employee.password_hash).where(Employee.password_hash.is_not(None))))
+
+
+# --- production configuration ---------------------------------------------------------
+
+@pytest.mark.parametrize("secret", ["", "dev-only-not-secret", "short"])
+def test_production_refuses_a_weak_secret_key(monkeypatch, secret):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(UnsafeConfiguration):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_refuses_debug(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(UnsafeConfiguration):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_production_cookies_hsts_and_proxy(monkeypatch, app):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    prod = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    assert prod.config["SESSION_COOKIE_SECURE"] and prod.config["SESSION_COOKIE_HTTPONLY"]
+    client = prod.test_client()
+    response = client.post("/login", data={"username": "ahn", "password": "htk-demo-2024"},
+                           headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.2.3"},
+                           base_url="http://register.htk.dk")
+    assert response.status_code in (302, 400)  # 400: CSRF is on in production
+    assert "max-age" in response.headers["Strict-Transport-Security"]
+    page = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    cookie = page.headers.get("Set-Cookie", "")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    with prod.app_context():
+        from governance.extensions import db as prod_db
+        prod_db.engine.dispose()
+
+
+def test_the_object_level_check_covers_requests_of_others(api):
+    grant = approved_grant()
+    assert api("mbe").get(f"/api/v1/requests/{grant.request_id}").status_code == 403
+    assert api("mbe").get(f"/api/v1/grants/{grant.id}").status_code == 403

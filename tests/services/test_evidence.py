@@ -1,0 +1,83 @@
+"""The evidence pack: every file the manifest lists is there with its digest, the audit
+chain verifies, and the CSVs hold the register as it is."""
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from governance.config import PROJECT_ROOT
+from governance.extensions import db
+from governance.models import AuditEntry, AuditHead, Grant, PolicyVersion
+
+from .report_scenario import FORMULA_TASKS, build_journey
+
+
+def csv_rows(pack: zipfile.ZipFile, name: str) -> list[dict]:
+    data = pack.read(name)
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
+    journey = build_journey()
+    (tmp_path / "out").mkdir()
+    out = tmp_path / "out" / "evidence.zip"
+    result = runner.invoke(args=["export", "evidence", str(out)])
+    assert result.exit_code == 0, result.output
+    entries = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    assert f"Audit chain OK: {entries} entries verified." in result.output
+    assert [p.name for p in out.parent.iterdir()] == ["evidence.zip"]  # no partial file left
+
+    with zipfile.ZipFile(out) as pack:
+        manifest = json.loads(pack.read("manifest.json"))
+        listed = [f["path"] for f in manifest["files"]]
+        assert sorted(pack.namelist()) == sorted([*listed, "manifest.json"])
+        for item in manifest["files"]:
+            data = pack.read(item["path"])
+            assert hashlib.sha256(data).hexdigest() == item["sha256"], item["path"]
+            assert len(data) == item["size"]
+        assert datetime.fromisoformat(manifest["generated_at"]).tzinfo is not None
+
+        for name in ("eu-oest", "principles"):
+            stored = db.session.scalar(sa.select(PolicyVersion.content).where(
+                PolicyVersion.name == name).order_by(PolicyVersion.id.desc()).limit(1))
+            assert pack.read(f"policies/{name}.json").decode("utf-8") == stored
+        for path in sorted((PROJECT_ROOT / "policies").glob("*.yaml")):
+            assert pack.read(f"policies/{path.name}") == path.read_bytes()
+        assert all(p["folder_file_matches"] for p in manifest["policies_in_force"])
+
+        verification = json.loads(pack.read("audit-verification.json"))
+        assert verification["ok"] is True and verification["entries"] == entries
+        assert verification["broken_entry"] is None and verification["verified_at"]
+
+        register = csv_rows(pack, "register.csv")
+        assert [int(r["id"]) for r in register] == sorted(db.session.scalars(sa.select(Grant.id)))
+        by_id = {int(r["id"]): r for r in register}
+        assert by_id[journey.formula]["tasks"] == "'" + FORMULA_TASKS
+        assert (by_id[journey.revoked_open]["status"], by_id[journey.revoked_open]["removed_at"]
+                ) == ("revoked", "")
+        reviews = csv_rows(pack, "reviews.csv")
+        assert [(int(r["grant_id"]), r["decision"]) for r in reviews] == [(journey.kept, "keep")]
+        audit = csv_rows(pack, "audit.csv")
+        assert len(audit) == entries and audit[-1]["hash"] == db.session.get(
+            AuditHead, 1).last_hash
+
+
+def test_evidence_pack_of_a_broken_chain_is_written_and_exits_1(app, runner, tmp_path):
+    build_journey()
+    db.session.execute(sa.update(AuditHead).values(entries=AuditHead.entries + 1))
+    db.session.commit()
+    out = tmp_path / "evidence.zip"
+    result = runner.invoke(args=["export", "evidence", str(out)])
+    assert result.exit_code == 1 and "audit chain is broken" in result.output
+    with zipfile.ZipFile(out) as pack:
+        assert json.loads(pack.read("audit-verification.json"))["ok"] is False
+
+
+def test_evidence_pack_into_a_missing_folder_fails_cleanly(app, runner, tmp_path):
+    result = runner.invoke(args=["export", "evidence", str(tmp_path / "no" / "pack.zip")])
+    assert result.exit_code == 1 and "could not write" in result.output

@@ -1,0 +1,176 @@
+"""Reviews (P5) with --as-of dates: due, overdue, keep, revoke, reminders and escalation."""
+import shutil
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from governance.config import PROJECT_ROOT
+from governance.domain.rules import add_months
+from governance.extensions import db
+from governance.models import AuditEntry, Grant, OutboxMessage, Review
+from governance.services import clock, policies, reviews
+from governance.services import grants as grant_service
+from governance.services.actor import Actor
+from governance.services.errors import Conflict, Forbidden, InvalidInput
+
+from .workflow import active_grant, actor
+
+TODAY = clock.today()
+
+
+@pytest.fixture
+def grant(app):
+    return active_grant(TODAY)
+
+
+def messages(kind: str) -> list[tuple[str, int]]:
+    return [(m.recipient.username, m.object_id) for m in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id))]
+
+
+def test_due_twelve_months_after_activation_and_overdue_the_day_after(grant):
+    due = add_months(TODAY, 12)
+    assert grant.review_due == due
+    assert reviews.overdue(db.session, due) == []
+    assert [g.id for g in reviews.overdue(db.session, due + timedelta(days=1))] == [grant.id]
+    finding = reviews.finding(grant, due + timedelta(days=1))
+    assert (finding.code, finding.passed) == ("REVIEW_OVERDUE", False)
+
+
+def test_review_page_window_is_thirty_days(grant):
+    due = grant.review_due
+    assert reviews.queue_for(db.session, actor("tko"), due - timedelta(days=31)).count == 0
+    queue = reviews.queue_for(db.session, actor("tko"), due - timedelta(days=30))
+    assert [g.id for items in queue.by_grantee.values() for g in items] == [grant.id]
+
+
+def test_keep_moves_the_due_date(grant):
+    due = grant.review_due
+    day = due - timedelta(days=10)
+    row = reviews.review(db.session, actor("tko"), grant.id, "keep", "Behovet består", day)
+    db.session.commit()
+    assert (row.due_before, row.due_after) == (due, add_months(day, 12))
+    assert grant.review_due == add_months(day, 12) and grant.status == "active"
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.action == "grant.review_keep"
+
+
+def test_revoke_ends_the_grant_and_creates_the_removal_task(grant):
+    reviews.review(db.session, actor("kfi"), grant.id, "revoke", "Ikke længere behov",
+                   grant.review_due)
+    db.session.commit()
+    assert grant.status == "revoked" and grant.end_reason.startswith("review:")
+    _, to_remove = grant_service.tasks_for(db.session, actor("rha"))
+    assert [g.id for g in to_remove] == [grant.id]
+    with pytest.raises(Conflict):
+        reviews.review(db.session, actor("tko"), grant.id, "keep", "x", grant.review_due)
+
+
+@pytest.mark.parametrize("reviewer", ["ahn", "dpo", "admin", "mbe"])
+def test_only_named_approvers_review(grant, reviewer):
+    with pytest.raises(Forbidden):
+        reviews.review(db.session, actor(reviewer), grant.id, "keep", "ok", TODAY)
+
+
+def test_nobody_reviews_their_own_access(app):
+    own = active_grant(TODAY, grantee="kfi", approvers=("tko",))
+    with pytest.raises(Forbidden) as refused:
+        reviews.review(db.session, actor("kfi"), own.id, "keep", "Jeg har brug for det", TODAY)
+    assert "SELF_DECISION" in [c.code for c in refused.value.checks]
+    assert own.id not in [g.id for items in reviews.queue_for(
+        db.session, actor("kfi"), own.review_due).by_grantee.values() for g in items]
+
+
+def test_keep_needs_a_comment(grant):
+    with pytest.raises(InvalidInput):
+        reviews.review(db.session, actor("kfi"), grant.id, "keep", "  ", TODAY)
+
+
+def test_no_bulk_keep_for_write_access(app):
+    read = active_grant(TODAY)
+    write = active_grant(TODAY, user_admin="sni", system="ACADRE", access_level="write",
+                         categories=("case_overview",), approvers=("kfi", "tko"),
+                         write_justification="Taskforcen journaliserer sine egne kontrolsager")
+    with pytest.raises(InvalidInput):
+        reviews.bulk_keep(db.session, actor("tko"), [read.id, write.id], "Behov", TODAY)
+    db.session.rollback()
+    kept = reviews.bulk_keep(db.session, actor("tko"), [read.id], "Behov", TODAY)
+    assert [r.grant_id for r in kept] == [read.id]
+
+
+def test_reminders_and_escalation_go_out_once_each(grant):
+    due = grant.review_due
+    system = Actor.system("test")
+
+    def remind(day):
+        report = reviews.remind(db.session, system, day)
+        db.session.commit()
+        return report.reminders, report.escalations
+
+    assert remind(due - timedelta(days=31)) == (0, 0)
+    assert remind(due - timedelta(days=30)) == (1, 0)       # the approver who approved
+    assert remind(due - timedelta(days=30)) == (0, 0)       # idempotent
+    assert remind(due - timedelta(days=20)) == (0, 0)
+    assert remind(due - timedelta(days=14)) == (1, 0)
+    assert remind(due - timedelta(days=3)) == (1, 0)
+    assert remind(due) == (0, 0)
+    assert remind(due + timedelta(days=6)) == (0, 0)
+    assert remind(due + timedelta(days=7)) == (0, 2)        # the other approver and the DPO
+    assert remind(due + timedelta(days=30)) == (0, 0)
+    assert messages("review.reminder") == [("kfi", str(grant.id))] * 3
+    assert sorted(messages("review.escalation")) == [("dpo", str(grant.id)),
+                                                     ("tko", str(grant.id))]
+    assert grant.status == "active"                           # flagged, not ended
+
+
+def test_a_late_first_run_sends_only_the_most_urgent_reminder(grant):
+    report = reviews.remind(db.session, Actor.system("test"), grant.review_due - timedelta(days=5))
+    assert report.reminders == 1
+    assert db.session.scalar(sa.select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.kind == "review.reminder")).endswith(":14")
+
+
+def test_keep_starts_a_new_reminder_cycle(grant):
+    due = grant.review_due
+    reviews.remind(db.session, Actor.system("test"), due - timedelta(days=3))
+    reviews.review(db.session, actor("kfi"), grant.id, "keep", "Behov", due - timedelta(days=1))
+    new_due = grant.review_due
+    report = reviews.remind(db.session, Actor.system("test"), new_due - timedelta(days=3))
+    assert report.reminders == 1
+
+
+def test_policy_option_expires_long_overdue_grants(grant, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "expire_overdue_after_days: null", "expire_overdue_after_days: 30"), encoding="utf-8")
+    policies.load_into_register(db.session, Actor.system("test"), folder, PROJECT_ROOT)
+    db.session.commit()
+    due = grant.review_due
+    assert reviews.remind(db.session, Actor.system("test"), due + timedelta(days=30)).expired == []
+    report = reviews.remind(db.session, Actor.system("test"), due + timedelta(days=31))
+    db.session.commit()
+    assert report.expired == [grant.id]
+    assert (grant.status, grant.end_reason) == ("expired", "not re-assessed")
+    _, to_remove = grant_service.tasks_for(db.session, actor("rha"))
+    assert [g.id for g in to_remove] == [grant.id]
+
+
+def test_reviews_cli(grant, app):
+    runner = app.test_cli_runner()
+    day = (grant.review_due + timedelta(days=7)).isoformat()
+    result = runner.invoke(args=["reviews", "remind", "--as-of", day])
+    assert result.exit_code == 0 and "2 escalations" in result.output
+    again = runner.invoke(args=["reviews", "remind", "--as-of", day])
+    assert "0 reminders and 0 escalations" in again.output
+    listed = runner.invoke(args=["reviews", "overdue", "--as-of", day])
+    assert "1 overdue reviews" in listed.output and "7 days overdue" in listed.output
+    assert runner.invoke(args=["reviews", "overdue", "--as-of", "31-12-2026"]).exit_code == 1
+
+
+def test_review_rows_are_kept(grant):
+    reviews.review(db.session, actor("kfi"), grant.id, "keep", "Behov", TODAY)
+    reviews.review(db.session, actor("tko"), grant.id, "keep", "Stadig behov", TODAY)
+    assert [r.reviewer.username for r in db.session.scalars(sa.select(Review))] == ["kfi", "tko"]

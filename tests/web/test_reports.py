@@ -1,0 +1,145 @@
+"""Reports pages and downloads: who may have them, and what is in them."""
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from governance.config import PROJECT_ROOT
+from governance.extensions import db
+from governance.models import Grant
+
+from ..services.report_scenario import FORMULA_TASKS, build_journey
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DPO_ONLY = ["/reports/", "/reports/register.csv", "/reports/register.xlsx",
+            "/reports/review-log.csv", "/reports/review-log.xlsx", "/reports/audit.csv",
+            "/reports/audit.xlsx", "/reports/status",
+            "/reports/status?from=2026-01-01&to=2026-03-31"]
+REVIEW_REPORT = ["/reports/reviews", "/reports/reviews?cycle=2025",
+                 "/reports/reviews.csv?cycle=2026", "/reports/reviews.xlsx"]
+
+
+@pytest.fixture
+def journey(app):
+    return build_journey()
+
+
+def csv_rows(response) -> list[dict]:
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def xlsx_rows(response) -> list[dict]:
+    assert response.content_type == XLSX
+    sheet = load_workbook(io.BytesIO(response.get_data())).worksheets[0]
+    header, *rows = sheet.values
+    return [dict(zip(header, row)) for row in rows]
+
+
+@pytest.mark.parametrize("username", ["dpo", "admin", "ahn", "kfi", "rha"])
+def test_reports_by_role(client, login, username):
+    login(username)
+    for path in DPO_ONLY:
+        assert client.get(path).status_code == (200 if username in ("dpo", "admin") else 403), path
+    for path in REVIEW_REPORT:
+        expected = 200 if username in ("dpo", "admin", "kfi") else 403
+        assert client.get(path).status_code == expected, path
+
+
+def test_index_lists_the_downloads_and_the_status_report(client, login):
+    login("dpo")
+    page = client.get("/reports/").get_data(as_text=True)
+    for href in ("/reports/register.csv", "/reports/register.xlsx", "/reports/audit.csv",
+                 "/reports/audit.xlsx", "/reports/review-log.csv", "/reports/status",
+                 "/reports/reviews"):
+        assert f'"{href}' in page, href
+
+
+def test_register_downloads_neutralise_formulas(client, login, journey):
+    login("dpo")
+    response = client.get("/reports/register.csv")
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert re.match(r'attachment; filename="register-\d{4}-\d\d-\d\d\.csv"',
+                    response.headers["Content-Disposition"])
+    assert response.headers["Cache-Control"] == "no-store"
+    ids = sorted(db.session.scalars(sa.select(Grant.id)))
+    for rows in (csv_rows(response), xlsx_rows(client.get("/reports/register.xlsx"))):
+        assert [int(r["id"]) for r in rows] == ids
+        formula = next(r for r in rows if int(r["id"]) == journey.formula)
+        assert formula["tasks"] == "'" + FORMULA_TASKS
+        assert formula["grantee"] == "sjo" and formula["approved_by"] == "tko"
+
+
+def test_audit_and_review_log_downloads(client, login, journey):
+    login("admin")
+    audit = csv_rows(client.get("/reports/audit.csv"))
+    assert [int(r["id"]) for r in audit] == list(range(1, len(audit) + 1))
+    assert xlsx_rows(client.get("/reports/audit.xlsx"))[-1]["hash"] == audit[-1]["hash"]
+    reviews = xlsx_rows(client.get("/reports/review-log.xlsx"))
+    assert [(r["grant_id"], r["decision"]) for r in reviews] == [(journey.kept, "keep")]
+
+
+def test_review_report_in_danish_for_an_approver(client, login, journey):
+    login("kfi")
+    year = journey.today.year
+    response = client.get(f"/reports/reviews.csv?cycle={year}")
+    assert f'filename="review-report-{year}.csv"' in response.headers["Content-Disposition"]
+    rows = {r["Bruger"]: r for r in csv_rows(response)}
+    assert set(rows) == {"ahn", "mbe", "lpe", "nra"}
+    kept = rows["ahn"]
+    request_id = db.session.get(Grant, journey.kept).request_id
+    assert kept["Hvordan bevilget"] == f"anmodning {request_id}, godkendt af kfi"
+    assert (kept["Niveau"], kept["Omfang"]) == ("læseadgang", "overordnede oplysninger")
+    assert (kept["Revurderingsstatus"], kept["Revurderet af"], kept["Bemærkning"]) == (
+        "fastholdt", "kfi", "Behovet består")
+    assert kept["Gyldig fra"] == journey.today.isoformat() and kept["Gyldig til"] == ""
+    assert rows["nra"]["Revurderingsstatus"] == "overskredet"
+    xlsx = {r["Bruger"]: r for r in xlsx_rows(client.get(f"/reports/reviews.xlsx?cycle={year}"))}
+    assert xlsx["ahn"]["Revurderingsstatus"] == "fastholdt"
+    page = client.get(f"/reports/reviews?cycle={year}").get_data(as_text=True)
+    assert f'data-grant="{journey.overdue}"' in page and "overskredet" in page
+
+
+def test_bad_cycle_and_period_are_400(client, login):
+    login("dpo")
+    assert client.get("/reports/reviews.csv?cycle=abc").status_code == 400
+    assert client.get("/reports/status?from=2026-05-01&to=2026-04-01").status_code == 400
+    assert client.get("/reports/status?to=1-4-2026").status_code == 400
+
+
+def figure(page: str, attribute: str, value: str) -> int:
+    match = re.search(rf'<tr data-{attribute}="{value}">.*?<td class="number">(\d+)</td>',
+                      page, re.S)
+    return int(match.group(1))
+
+
+def test_status_report_figures_match_its_lists(client, login, journey):
+    login("dpo")
+    start = (journey.today - timedelta(days=30)).isoformat()
+    page = client.get(f"/reports/status?from={start}&to={journey.today}").get_data(
+        as_text=True)
+    assert [figure(page, "status", s) for s in ("pending", "approved", "rejected",
+                                                "withdrawn")] == [1, 5, 1, 1]
+    assert figure(page, "system", "UIS") == 1 and figure(page, "system", "EINDKOMST") == 1
+    assert figure(page, "system", "CPR") == 0
+    assert figure(page, "decision", "keep") == 1 and figure(page, "decision", "revoke") == 0
+    overdue_list = re.search(r'id="overdue-list".*?</table>', page, re.S).group(0)
+    assert figure(page, "decision", "overdue") == overdue_list.count("<tr data-grant=") == 1
+    assert f'data-grant="{journey.overdue}"' in overdue_list
+    assert figure(page, "principle", "P7") == 2
+    removal_list = re.search(r'id="removal-list".*?</table>', page, re.S).group(0)
+    assert re.findall(r'<tr data-grant="(\d+)"', removal_list) == [str(journey.revoked_open)]
+
+
+def test_status_report_defaults_to_three_months_and_is_printable(client, login):
+    login("dpo")
+    page = client.get("/reports/status?as_of=2026-05-31").get_data(as_text=True)
+    assert 'value="2026-02-28"' in page and 'value="2026-05-31"' in page
+    # The CSP allows only 'self': no inline styles or scripts; print rules in the stylesheet.
+    assert "<script" not in page and "<style" not in page and " style=" not in page
+    assert "@media print" in (PROJECT_ROOT / "static" / "style.css").read_text()
