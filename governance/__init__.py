@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import BaseConverter
 
 from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
@@ -30,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from .services import passwords
         passwords.configure(app.config.get("ARGON2_TIME_COST"),
                             app.config.get("ARGON2_MEMORY_COST"))
+    app.url_map.converters["id"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True)
@@ -47,6 +49,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .cli import register_commands
     register_commands(app)
     return app
+
+
+class IdConverter(BaseConverter):
+    """A row id in a URL: at most 18 digits, so a huge number is a 404, not an overflow."""
+
+    regex = r"\d{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 @event.listens_for(Engine, "connect")

@@ -12,6 +12,7 @@ from ..services.actor import Actor
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_PAGE = 1_000_000
 
 
 @bp.before_request
@@ -57,9 +58,9 @@ def paginate_args() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", 50))
     except ValueError:
         raise InvalidInput("page and per_page must be whole numbers", field="page") from None
-    if page < 1 or not 1 <= per_page <= 500:
-        raise InvalidInput("page must be >= 1 and per_page between 1 and 500",
-                           field="per_page" if page >= 1 else "page")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 500:
+        raise InvalidInput(f"page must be between 1 and {MAX_PAGE}, per_page between 1 and "
+                           f"500", field="per_page" if 1 <= page <= MAX_PAGE else "page")
     return page, per_page
 
 

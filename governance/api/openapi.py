@@ -25,7 +25,8 @@ def _errors(*statuses: int) -> dict:
 
 
 PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "page", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
     {"name": "per_page", "in": "query",
      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
 ]
@@ -151,9 +152,14 @@ SCHEMAS.update({
                         "required": ["employee", "acknowledged_at", "principles_sha256"],
                         "properties": {"employee": STR, "acknowledged_at": DATE_TIME,
                                        "principles_sha256": STR}},
-    "EmployeeInput": {"type": "object", "additionalProperties": False, "properties": {
-        "username": STR, "name": STR, "email": STR, "centre": STR, "title": STR,
-        "roles": STR_LIST, "status": {"type": "string", "enum": ["active", "left"]}}},
+    "EmployeeInput": {"type": "object", "additionalProperties": False,
+                      "required": ["username", "name", "email", "centre"], "properties": {
+                          "username": STR, "name": STR, "email": STR, "centre": STR,
+                          "title": STR, "roles": STR_LIST,
+                          "status": {"type": "string", "enum": ["active"]}}},
+    "EmployeeChange": {"type": "object", "additionalProperties": False, "properties": {
+        "name": STR, "email": STR, "centre": STR, "title": STR, "roles": STR_LIST,
+        "status": {"type": "string", "enum": ["active", "left"]}}},
     "AuditEntry": {"type": "object",
                    "required": ["id", "created_at", "actor", "action", "object_type",
                                 "object_id", "summary", "details", "hash", "prev_hash"],
@@ -231,7 +237,7 @@ PATHS = {
                   "operationId": "updateEmployee",
                   "parameters": [{"name": "username", "in": "path", "required": True,
                                   "schema": {"type": "string"}}],
-                  "requestBody": _json_body("EmployeeInput"),
+                  "requestBody": _json_body("EmployeeChange"),
                   "responses": {"200": _response(_ref("Employee")),
                                 **_errors(400, 401, 403, 404, 409)}}},
     "/requests": {

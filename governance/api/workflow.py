@@ -92,7 +92,7 @@ def list_requests():
     return listing([request_json(r) for r in rows], total)
 
 
-@bp.get("/requests/<int:request_id>")
+@bp.get("/requests/<id:request_id>")
 def get_request(request_id: int):
     req = request_service.get_request(db.session, g.actor, request_id)
     result = request_json(req)
@@ -101,7 +101,7 @@ def get_request(request_id: int):
     return jsonify(result)
 
 
-@bp.post("/requests/<int:request_id>/decision")
+@bp.post("/requests/<id:request_id>/decision")
 def decide(request_id: int):
     data = body()
     decision, comment = data.get("decision"), data.get("comment", "")
@@ -111,7 +111,7 @@ def decide(request_id: int):
     return jsonify(request_json(req))
 
 
-@bp.post("/requests/<int:request_id>/withdraw")
+@bp.post("/requests/<id:request_id>/withdraw")
 def withdraw(request_id: int):
     return jsonify(request_json(request_service.withdraw(db.session, g.actor, request_id)))
 
@@ -130,17 +130,17 @@ def list_grants():
     return listing([grant_json(x) for x in rows], total)
 
 
-@bp.get("/grants/<int:grant_id>")
+@bp.get("/grants/<id:grant_id>")
 def get_grant(grant_id: int):
     return jsonify(grant_json(grant_service.view_grant(db.session, g.actor, grant_id)))
 
 
-@bp.post("/grants/<int:grant_id>/fulfil")
+@bp.post("/grants/<id:grant_id>/fulfil")
 def fulfil(grant_id: int):
     return jsonify(grant_json(grant_service.fulfil(db.session, g.actor, grant_id)))
 
 
-@bp.post("/grants/<int:grant_id>/revoke")
+@bp.post("/grants/<id:grant_id>/revoke")
 def revoke(grant_id: int):
     reason = body().get("reason", "")
     if not isinstance(reason, str):
@@ -181,7 +181,7 @@ def review_json(row) -> dict:
             "due_after": iso(row.due_after)}
 
 
-@bp.post("/grants/<int:grant_id>/review")
+@bp.post("/grants/<id:grant_id>/review")
 def review_grant(grant_id: int):
     data = body()
     comment = data.get("comment", "")

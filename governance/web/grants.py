@@ -54,7 +54,7 @@ def tasks():
                            form=EmptyForm())
 
 
-@bp.get("/<int:grant_id>")
+@bp.get("/<id:grant_id>")
 def detail(grant_id: int):
     actor = current_actor()
     grant = grant_service.view_grant(db.session, actor, grant_id)
@@ -65,7 +65,7 @@ def detail(grant_id: int):
                            can_fulfil=grant_service.is_user_admin(actor, grant.system))
 
 
-@bp.post("/<int:grant_id>/fulfil")
+@bp.post("/<id:grant_id>/fulfil")
 def fulfil(grant_id: int):
     if EmptyForm().validate_on_submit():
         grant = grant_service.fulfil(db.session, current_actor(), grant_id)
@@ -76,7 +76,7 @@ def fulfil(grant_id: int):
                     or url_for("grants.detail", grant_id=grant_id))
 
 
-@bp.post("/<int:grant_id>/revoke")
+@bp.post("/<id:grant_id>/revoke")
 def revoke(grant_id: int):
     form = RevokeForm()
     if not form.validate_on_submit():

@@ -96,7 +96,7 @@ def new():
                            result=result), status
 
 
-@bp.get("/<int:request_id>")
+@bp.get("/<id:request_id>")
 def detail(request_id: int):
     return _detail(request_id)
 
@@ -116,7 +116,7 @@ def _detail(request_id: int, decision_form: DecisionForm | None = None, status: 
                            button_form=EmptyForm()), status
 
 
-@bp.post("/<int:request_id>/decision")
+@bp.post("/<id:request_id>/decision")
 def decide(request_id: int):
     form = DecisionForm()
     decision = request.form.get("decision")
@@ -134,7 +134,7 @@ def decide(request_id: int):
     return redirect(url_for("requests.detail", request_id=request_id))
 
 
-@bp.post("/<int:request_id>/withdraw")
+@bp.post("/<id:request_id>/withdraw")
 def withdraw(request_id: int):
     if EmptyForm().validate_on_submit():
         request_service.withdraw(db.session, current_actor(), request_id)

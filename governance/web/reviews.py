@@ -20,7 +20,7 @@ def index():
                            bulk_form=EmptyForm())
 
 
-@bp.post("/<int:grant_id>")
+@bp.post("/<id:grant_id>")
 def decide(grant_id: int):
     form = DecisionForm()
     if form.validate_on_submit():

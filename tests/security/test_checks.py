@@ -78,7 +78,7 @@ def post_only_routes(app) -> list[str]:
     routes = []
     for rule, allowed in methods.items():
         if ("POST" in allowed or "PATCH" in allowed) and "GET" not in allowed:
-            path = re.sub(r"<int:\w+>", "1", rule)
+            path = re.sub(r"<id:\w+>", "1", rule)
             routes.append(re.sub(r"<(?:\w+:)?\w+>", "ahn", path))
     return routes
 

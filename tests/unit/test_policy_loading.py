@@ -22,6 +22,8 @@ from governance.domain.seed import read_seed
 from governance.domain.source import SourceError
 from governance.domain.vocabulary import CRIMINAL_CATEGORY, SPECIAL_CATEGORIES
 
+from .located import assert_located, line_of
+
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "eu-oest.yaml"
 PRINCIPLES = ROOT / "policies" / "principles.yaml"
@@ -49,32 +51,6 @@ def variant(tmp_path: Path, source: Path, old: str, new: str) -> tuple[Path, str
     path = tmp_path / source.name
     path.write_text(altered, encoding="utf-8")
     return path, altered
-
-
-def line_of(text: str, needle: str, occurrence: int = 1) -> int:
-    """The 1-based line of the n-th occurrence of needle in text."""
-    index = -1
-    for _ in range(occurrence):
-        index = text.index(needle, index + 1)
-    return text.count("\n", 0, index) + 1
-
-
-def assert_located(error: SourceError, path: Path | str, *, entry: str = "", field: str = "",
-                   line: int | None = None, says: str = "") -> None:
-    text = str(error)
-    assert error.file == str(path)
-    assert text.startswith(str(path)), text
-    if entry:
-        assert error.entry == entry, text
-        assert f"entry {entry}," in text or f"entry {entry}:" in text, text
-    if field:
-        assert error.field == field, text
-        assert f"field '{field}'" in text, text
-    if line is not None:
-        assert error.line == line, text
-        assert text.startswith(f"{path}:{line}"), text
-    assert says in error.detail, text
-    assert says in text
 
 
 def refused_policy(tmp_path, register, old, new) -> tuple[SourceError, Path, str]:

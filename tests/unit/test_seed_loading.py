@@ -16,6 +16,8 @@ from governance.domain.seed import read_seed
 from governance.domain.source import SourceError
 from governance.domain.vocabulary import CRIMINAL_CATEGORY, SPECIAL_CATEGORIES
 
+from .located import assert_located, line_of
+
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "seed"
 SYSTEM_CODES = ("UIS", "CPR", "CVR", "EINDKOMST", "ACADRE", "FASIT", "SAPA")
@@ -38,27 +40,6 @@ def seed_variant(tmp_path: Path, file: str, old: str, new: str) -> tuple[Path, P
     altered = text.replace(old, new, 1)
     path.write_text(altered, encoding="utf-8")
     return folder, path, altered
-
-
-def line_of(text: str, needle: str) -> int:
-    return text.count("\n", 0, text.index(needle)) + 1
-
-
-def assert_located(error: SourceError, path: Path | str, *, entry: str = "", field: str = "",
-                   line: int | None = None, says: str = "") -> None:
-    text = str(error)
-    assert error.file == str(path), text
-    assert text.startswith(str(path)), text
-    if entry:
-        assert error.entry == entry, text
-        assert f"entry {entry}," in text or f"entry {entry}:" in text, text
-    if field:
-        assert error.field == field, text
-        assert f"field '{field}'" in text, text
-    if line is not None:
-        assert error.line == line, text
-        assert text.startswith(f"{path}:{line}"), text
-    assert says in error.detail, text
 
 
 def refused_seed(tmp_path, file, old, new) -> tuple[SourceError, Path, str]:
