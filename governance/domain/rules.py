@@ -381,3 +381,33 @@ def evaluate_grant(grant: ExistingGrant, policy: "Policy", today: date) -> list[
     if grant.review_due is not None:
         checks.append(check_review(grant.review_due, today))
     return checks
+
+
+class GrantEvaluator:
+    """Re-evaluates many grants against one policy. What depends only on the grant's
+    system, level, scope and categories is worked out once per combination."""
+
+    def __init__(self, policy: "Policy", today: date):
+        self.policy, self.today = policy, today
+        self._static: dict[tuple, list[Check]] = {}
+
+    def findings(self, grant: ExistingGrant) -> list[Check]:
+        """The failed checks of one grant (an empty list when all is well)."""
+        key = (grant.system, grant.access_level, grant.scope, grant.data_categories)
+        static = self._static.get(key)
+        if static is None:
+            req = ProposedRequest(grant.grantee, True, grant.system, grant.access_level,
+                                  grant.scope, self.policy.id, "", "", grant.data_categories)
+            static = self._static[key] = failures(
+                [*check_system(req, self.policy), *check_areas(req, self.policy),
+                 check_special_categories(req, self.policy)])
+        result = list(static)
+        if not grant.grantee_active:
+            result.append(check_grantee_active(ProposedRequest(
+                grant.grantee, False, grant.system, grant.access_level, grant.scope, "", "",
+                "")))
+        if not acknowledgement_current(grant.acknowledged_on, self.today):
+            result.append(check_acknowledgement(grant.acknowledged_on, self.today))
+        if grant.review_due is not None and self.today > grant.review_due:
+            result.append(check_review(grant.review_due, self.today))
+        return result

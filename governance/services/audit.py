@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from sqlalchemy import select, update
@@ -21,17 +21,20 @@ def canonical_details(details: Any) -> str:
                       separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def entry_hash(*, id: int, created_at: datetime, actor: str, action: str, object_type: str,
-               object_id: str, summary: str, details: str, client_address: str,
-               prev_hash: str) -> str:
-    """SHA-256 over a canonical serialisation of the entry and its predecessor's hash."""
-    body = json.dumps({
-        "id": id, "created_at": created_at.isoformat(timespec="microseconds"),
-        "actor": actor, "action": action, "object_type": object_type,
-        "object_id": object_id, "summary": summary, "details": details,
-        "client_address": client_address, "prev_hash": prev_hash,
-    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def entry_hash(*, id: int, created_at: datetime | str, actor: str, action: str,
+               object_type: str, object_id: str, summary: str, details: str,
+               client_address: str, prev_hash: str) -> str:
+    """SHA-256 over the previous entry's hash and a canonical serialisation of the entry:
+    each field as <length>:<text>; so no choice of text can shift one field into another."""
+    stamp = created_at if isinstance(created_at, str) else utc_stamp(created_at)
+    body = "".join(f"{len(v)}:{v};" for v in (str(id), stamp, actor, action, object_type,
+                                               object_id, summary, details, client_address))
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+
+
+def utc_stamp(moment: datetime) -> str:
+    """The timestamp as hashed: UTC, ISO 8601, microseconds."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def record(session: Session, *, actor: str | None, action: str, object_type: str,
@@ -80,32 +83,53 @@ class ChainReport:
                 "reason": self.reason}
 
 
-def _entries(session: Session, batch: int = 10000) -> Iterator[Any]:
-    """Plain rows in id order, a batch at a time, so memory stays flat on long chains."""
-    table, last = AuditEntry.__table__, 0
+_COLUMNS = ("id, created_at, actor, action, object_type, object_id, summary, details, "
+            "client_address, prev_hash, hash")
+
+
+def _stored_stamp(value) -> str:
+    """created_at as the driver returns it, in the hashed form. SQLite keeps UTC text
+    'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL gives an aware datetime."""
+    if isinstance(value, str):
+        return value.replace(" ", "T", 1) + "+00:00"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return utc_stamp(value)
+
+
+def _rows(session: Session, batch: int = 20000) -> Iterator[tuple]:
+    """Raw rows in id order, a batch at a time: flat memory, no ORM cost per entry."""
+    connection = session.connection()
+    last = 0
     while True:
-        rows = session.execute(select(table).where(table.c.id > last)
-                               .order_by(table.c.id).limit(batch)).all()
+        rows = connection.exec_driver_sql(
+            f"SELECT {_COLUMNS} FROM audit_entries WHERE id > {int(last)} "
+            f"ORDER BY id LIMIT {batch}").fetchall()
         if not rows:
             return
         yield from rows
-        last = rows[-1].id
+        last = rows[-1][0]
 
 
 def verify_chain(session: Session) -> ChainReport:
     """Walk the chain in order; name the first entry whose hash or link does not hold."""
     previous, expected_id, count = GENESIS_HASH, 1, 0
-    for entry in _entries(session):
-        if entry.id != expected_id:
+    sha256 = hashlib.sha256
+    for (id_, created_at, actor, action, object_type, object_id, summary, details,
+         client_address, prev_hash, stored_hash) in _rows(session):
+        if id_ != expected_id:
             return ChainReport(False, count, expected_id,
-                               f"entry {expected_id} is missing (next is {entry.id})")
-        if entry.prev_hash != previous:
-            return ChainReport(False, count, entry.id,
+                               f"entry {expected_id} is missing (next is {id_})")
+        if prev_hash != previous:
+            return ChainReport(False, count, id_,
                                "does not link to the previous entry's hash")
-        if entry_hash(**_hashed_fields(entry)) != entry.hash:
-            return ChainReport(False, count, entry.id,
+        body = "".join(f"{len(v)}:{v};" for v in (
+            str(id_), _stored_stamp(created_at), actor, action, object_type, object_id,
+            summary, details, client_address))
+        if sha256((prev_hash + body).encode("utf-8")).hexdigest() != stored_hash:
+            return ChainReport(False, count, id_,
                                "its content does not match its hash (altered)")
-        previous, expected_id, count = entry.hash, expected_id + 1, count + 1
+        previous, expected_id, count = stored_hash, expected_id + 1, count + 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_hash != previous or head.entries != count):
         return ChainReport(False, count, expected_id,

@@ -70,12 +70,17 @@ def grant_list_query(name: str, as_of: date):
 
 
 def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = None,
-               system: str | None = None) -> list[Grant]:
+               system: str | None = None, page: int = 1,
+               per_page: int | None = None) -> tuple[list[Grant], int]:
+    """One page of the list behind a figure, and the figure itself (the list's length)."""
     require_dpo(actor)
     query = grant_list_query(name, as_of or clock.today())
     if system:
         query = query.join(Grant.system).where(System.code == system)
-    return list(session.scalars(query.order_by(Grant.id).options(*LIST_LOADS)))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    if per_page:
+        query = query.limit(per_page).offset((page - 1) * per_page)
+    return list(session.scalars(query.order_by(Grant.id).options(*LIST_LOADS))), total
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Iterator, Mapping
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from ..domain.policy import Principle
 from ..domain.rules import add_months
@@ -307,8 +307,9 @@ def status_report(session: Session, start: date, end: date) -> StatusReport:
     # Active (carried out and acknowledged, not ended) at the close of the last day.
     live = session.scalars(select(Grant).where(
         Grant.activated_at < until, or_(Grant.ended_at.is_(None), Grant.ended_at >= until))
-        .options(selectinload(Grant.grantee), selectinload(Grant.system),
-                 selectinload(Grant.reviews))).all()
+        # One statement per relation however many grants: this list is not paged.
+        .options(joinedload(Grant.grantee), joinedload(Grant.system),
+                 subqueryload(Grant.reviews))).unique().all()
     per_system = Counter(g.system_id for g in live)
     report.grants_by_system = [(s, per_system[s.id]) for s in
                                session.scalars(select(System).order_by(System.code))]
@@ -341,5 +342,5 @@ def status_report(session: Session, start: date, end: date) -> StatusReport:
                             Grant.ended_at < until, Grant.fulfilled_at < until,
                             or_(Grant.removed_at.is_(None), Grant.removed_at >= until))
         .order_by(Grant.ended_at, Grant.id)
-        .options(selectinload(Grant.grantee), selectinload(Grant.system))))
+        .options(joinedload(Grant.grantee), joinedload(Grant.system))))
     return report

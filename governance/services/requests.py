@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
@@ -227,7 +227,6 @@ def can_view_request(actor: Actor, req: AccessRequest) -> bool:
 
 def visible_requests(session: Session, actor: Actor, *, status: str | None = None,
                      page: int = 1, per_page: int = 50) -> tuple[list[AccessRequest], int]:
-    from sqlalchemy import func
     query = select(AccessRequest)
     if not actor.has_role("approver", "dpo", "admin"):
         query = query.where(or_(AccessRequest.requester_id == actor.employee_id,
@@ -244,19 +243,37 @@ def visible_requests(session: Session, actor: Actor, *, status: str | None = Non
     return list(rows), total
 
 
-def pending_for(session: Session, actor: Actor) -> list[AccessRequest]:
-    """The approver's queue: pending requests they may still decide."""
-    rows = session.scalars(select(AccessRequest).where(AccessRequest.status == "pending")
-                           .order_by(AccessRequest.id)
+def pending_query(session: Session, actor: Actor):
+    """Pending requests the actor may still decide: under a policy naming them, not their
+    own, and not already approved by them."""
+    purposes = [pid for pid, policy in policies.in_force(session).policies.items()
+                if actor.username in policy.approver_usernames]
+    decided = select(Decision.id).where(Decision.request_id == AccessRequest.id,
+                                        Decision.approver_id == actor.employee_id).exists()
+    return select(AccessRequest).where(
+        AccessRequest.status == "pending", AccessRequest.purpose.in_(purposes),
+        AccessRequest.requester_id != actor.employee_id,
+        AccessRequest.grantee_id != actor.employee_id, ~decided)
+
+
+def pending_for(session: Session, actor: Actor, *, page: int = 1,
+                per_page: int = 100) -> tuple[list[AccessRequest], int]:
+    """The approver's queue, oldest first, one page at a time, and its length."""
+    query = pending_query(session, actor)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(AccessRequest.id)
+                           .limit(per_page).offset((page - 1) * per_page)
                            .options(selectinload(AccessRequest.requester),
-                                    selectinload(AccessRequest.grantee),
+                                    selectinload(AccessRequest.grantee)
+                                    .selectinload(Employee.centre),
                                     selectinload(AccessRequest.system),
                                     selectinload(AccessRequest.decisions))).all()
-    in_force = policies.in_force(session).policies
-    return [r for r in rows
-            if r.purpose in in_force and actor.username in in_force[r.purpose].approver_usernames
-            and actor.employee_id not in (r.requester_id, r.grantee_id)
-            and all(d.approver_id != actor.employee_id for d in r.decisions)]
+    return list(rows), total
+
+
+def can_decide(session: Session, actor: Actor, req: AccessRequest) -> bool:
+    return session.scalar(select(func.count()).select_from(
+        pending_query(session, actor).where(AccessRequest.id == req.id).subquery())) == 1
 
 
 def current_checks(session: Session, actor: Actor, req: AccessRequest) -> list[Check]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
@@ -40,32 +40,39 @@ def _live_grants(session: Session):
 
 @dataclass
 class ReviewQueue:
-    """Grants due within the window or overdue, grouped by grantee."""
+    """Grants due within the window or overdue, grouped by grantee, the most urgent first."""
 
     as_of: date
     by_grantee: dict[Employee, list[Grant]] = field(default_factory=dict)
-    own: list[Grant] = field(default_factory=list)
+    own: int = 0
+    total: int = 0
 
     @property
     def count(self) -> int:
         return sum(len(items) for items in self.by_grantee.values())
 
 
-def queue_for(session: Session, actor: Actor, as_of: date | None = None) -> ReviewQueue:
-    """The reviewer's page: due in the next 30 days, and overdue; never their own access."""
+def queue_for(session: Session, actor: Actor, as_of: date | None = None,
+              limit: int = 100) -> ReviewQueue:
+    """The reviewer's page: due in the next 30 days, and overdue; never their own access.
+    At most `limit` grants at a time, the most urgent first; `total` says how many wait."""
     as_of = as_of or clock.today()
     if not actor.has_role("approver"):
         raise Forbidden(_l("Only the named approvers review access"))
-    rows = session.scalars(_live_grants(session).where(
-        Grant.review_due <= as_of + timedelta(days=DUE_WINDOW_DAYS))
-        .order_by(Grant.review_due, Grant.id)).all()
+    purposes = [pid for pid, policy in policies.in_force(session).policies.items()
+                if actor.username in policy.approver_usernames]
+    due = and_(Grant.status == "active",
+               Grant.review_due <= as_of + timedelta(days=DUE_WINDOW_DAYS))
+    mine = and_(due, Grant.purpose.in_(purposes), Grant.grantee_id != actor.employee_id)
     queue = ReviewQueue(as_of)
+    queue.own = session.scalar(select(func.count(Grant.id)).where(
+        due, Grant.grantee_id == actor.employee_id))
+    queue.total = session.scalar(select(func.count(Grant.id)).where(mine))
+    rows = session.scalars(_live_grants(session).where(mine)
+                           .order_by(Grant.review_due, Grant.id).limit(limit)).all()
     grouped: dict[Employee, list[Grant]] = defaultdict(list)
     for grant in rows:
-        if grant.grantee_id == actor.employee_id:
-            queue.own.append(grant)
-        elif can_review(actor, grant, _policy_for(session, grant)):
-            grouped[grant.grantee].append(grant)
+        grouped[grant.grantee].append(grant)
     queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: kv[0].name))
     return queue
 

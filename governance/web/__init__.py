@@ -36,6 +36,14 @@ def client_address() -> str:
     return request.remote_addr or ""
 
 
+PER_PAGE = 100
+
+
+def page_arg() -> int:
+    """The page asked for in ?page=, at least 1."""
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
 def init_app(app: Flask) -> None:
     from . import (audit, auth, dashboard, employees, grants, overview, principles, reports,
                    requests, reviews, systems)

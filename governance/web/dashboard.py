@@ -5,7 +5,7 @@ from flask import Blueprint, render_template, request
 
 from ..extensions import db
 from ..services import clock, dashboard
-from . import current_actor
+from . import PER_PAGE, current_actor, page_arg
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -24,6 +24,10 @@ def index():
 def grant_list(name: str):
     as_of = clock.parse_as_of(request.args.get("as_of"))
     system = request.args.get("system") or None
-    rows = dashboard.grant_list(db.session, current_actor(), name, as_of, system)
-    return render_template("dashboard/list.html", rows=rows, name=name, as_of=as_of,
-                           title=dashboard.GRANT_LISTS[name][0], system=system)
+    rows, total = dashboard.grant_list(db.session, current_actor(), name, as_of, system,
+                                       page_arg(), PER_PAGE)
+    return render_template("dashboard/list.html", rows=rows, total=total, name=name,
+                           as_of=as_of, title=dashboard.GRANT_LISTS[name][0], system=system,
+                           page=page_arg(), per_page=PER_PAGE,
+                           pager_args={"name": name, "as_of": as_of.isoformat(),
+                                       **({"system": system} if system else {})})

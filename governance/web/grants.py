@@ -8,7 +8,7 @@ from ..extensions import db
 from ..services import clock, register
 from ..services import grants as grant_service
 from ..services.errors import Forbidden
-from . import current_actor
+from . import PER_PAGE, current_actor, page_arg
 from .forms import EmptyForm, RevokeForm
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
@@ -25,9 +25,12 @@ def index():
         status = None
     system = (request.args.get("system") or "").strip() or None
     rows, total = grant_service.visible_grants(db.session, actor, status=status,
-                                               system=system, per_page=500)
+                                               system=system, page=page_arg(),
+                                               per_page=PER_PAGE)
     return render_template("grants/index.html", grants=rows, total=total, status=status,
-                           system=system)
+                           system=system, page=page_arg(), per_page=PER_PAGE,
+                           pager_args={k: v for k, v in (("status", status), ("system", system))
+                                       if v})
 
 
 @bp.get("/at")
@@ -39,11 +42,12 @@ def point_in_time():
     systems = register.list_systems(db.session)
     code = (request.args.get("system") or "").upper() or None
     day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
-    rows = []
+    rows, total = [], 0
     if code and day:
-        rows, _total = grant_service.visible_grants(db.session, actor, system=code, as_of=day,
-                                                    per_page=10000)
+        rows, total = grant_service.visible_grants(db.session, actor, system=code, as_of=day,
+                                                   page=page_arg(), per_page=PER_PAGE)
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
+                           total=total, page=page_arg(), per_page=PER_PAGE,
                            approved_by=grant_service.approved_by)
 
 

@@ -12,7 +12,7 @@ from ..models import Employee, Grant, System
 from ..services import policies
 from ..services import requests as request_service
 from ..services.errors import InvalidInput, RuleViolation
-from . import current_actor
+from . import PER_PAGE, current_actor, page_arg
 from .forms import DecisionForm, EmptyForm, RequestForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -24,12 +24,13 @@ def index():
     status = request.args.get("status") or None
     if status not in (None, "pending", "approved", "rejected", "withdrawn"):
         status = None
-    queue = (request_service.pending_for(db.session, actor)
-             if actor.has_role("approver") else [])
+    queue, queued = (request_service.pending_for(db.session, actor)
+                     if actor.has_role("approver") else ([], 0))
     rows, total = request_service.visible_requests(db.session, actor, status=status,
-                                                   per_page=200)
-    return render_template("requests/index.html", queue=queue, rows=rows, total=total,
-                           status=status)
+                                                   page=page_arg(), per_page=PER_PAGE)
+    return render_template("requests/index.html", queue=queue, queued=queued, rows=rows,
+                           total=total, status=status, page=page_arg(), per_page=PER_PAGE,
+                           pager_args={"status": status} if status else {})
 
 
 def _request_form() -> tuple[RequestForm, System | None]:
@@ -106,8 +107,8 @@ def _detail(request_id: int, decision_form: DecisionForm | None = None, status: 
     req = request_service.get_request(db.session, actor, request_id)
     checks = (request_service.current_checks(db.session, actor, req)
               if req.status == "pending" else [])
-    can_decide = req in request_service.pending_for(db.session, actor) if \
-        req.status == "pending" and actor.has_role("approver") else False
+    can_decide = (req.status == "pending" and actor.has_role("approver")
+                  and request_service.can_decide(db.session, actor, req))
     grant = db.session.scalar(select(Grant).where(Grant.request_id == req.id))
     return render_template("requests/detail.html", req=req, checks=checks, grant=grant,
                            can_decide=can_decide, form=decision_form or DecisionForm(),

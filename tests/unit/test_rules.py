@@ -764,3 +764,23 @@ def test_every_vocabulary_word_has_a_danish_and_an_english_label():
     assert set(LABELS_DA) == set(LABELS_EN)
     for category in (*SPECIAL_CATEGORIES, "criminal"):
         assert LABELS_DA[category] != category and LABELS_EN[category]
+
+
+def test_grant_evaluator_agrees_with_evaluate_grant():
+    """The fast path for many grants finds exactly the failures of the full evaluation."""
+    from itertools import product
+
+    from governance.domain.rules import ExistingGrant, GrantEvaluator, evaluate_grant
+    policy = make_policy()
+    today = date(2026, 11, 23)
+    evaluator = GrantEvaluator(policy, today)
+    combos = product(["UIS", "ACADRE", "CPR", "NOPE"], ["read", "write"], ["summary", "detail"],
+                     [(), ("health",), ("family",)], [True, False],
+                     [None, date(2026, 1, 1), date(2025, 1, 1)],
+                     [None, date(2026, 12, 1), date(2026, 11, 1)])
+    for system, level, scope, categories, active, acked, due in combos:
+        grant = ExistingGrant("ahn", active, system, level, scope, categories, due, acked)
+        slow = [(c.code, c.message_en) for c in evaluate_grant(grant, policy, today)
+                if not c.passed]
+        fast = [(c.code, c.message_en) for c in evaluator.findings(grant)]
+        assert sorted(fast) == sorted(slow), (system, level, scope, categories, active)
