@@ -139,3 +139,23 @@ def test_concurrent_appends_never_fork_the_chain(empty_app):
     assert errors == []
     report = audit.verify_chain(db.session)
     assert report.ok and report.entries == 40
+
+
+@pytest.mark.parametrize("altered, relinked", [(7, None), (None, 6), (2, None)])
+def test_parallel_walk_names_the_same_first_broken_entry(empty_app, altered, relinked):
+    """A long chain is walked by several processes; the verdict is the sequential one."""
+    for n in range(12):
+        record(object_id=n)
+    db.session.commit()
+    assert audit.verify_chain(db.session, workers=3).as_dict()["ok"]
+    db.session.remove()
+    if altered:
+        tamper(f"UPDATE audit_entries SET summary = 'x' WHERE id = {altered}")
+    if relinked:
+        tamper(f"UPDATE audit_entries SET prev_hash = '{'e' * 64}' WHERE id = {relinked}")
+    sequential = audit.verify_chain(db.session, workers=1)
+    parallel = audit.verify_chain(db.session, workers=3)
+    assert not sequential.ok
+    assert (parallel.ok, parallel.broken_id, parallel.entries) == \
+        (sequential.ok, sequential.broken_id, sequential.entries)
+    assert parallel.broken_id == (altered or relinked)
