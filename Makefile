@@ -4,7 +4,7 @@ VENV ?= .venv
 PORT ?= 5000
 FLASK = $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test install clean
+.PHONY: run test bench install clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 
 test: install
 	$(VENV)/bin/python -m pytest
+
+# The benchmark at municipal scale (minutes); DATABASE_URL=postgresql://... adds PostgreSQL.
+bench: install
+	$(VENV)/bin/python -m bench.run --json bench/figures.json
 
 clean:
 	rm -rf $(VENV) instance

@@ -52,9 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 class IdConverter(BaseConverter):
-    """A row id in a URL: at most 18 digits, so a huge number is a 404, not an overflow."""
+    """A row id in a URL: at most 9 digits (ids are 32-bit integers on PostgreSQL), so a
+    huge number is a 404, not an overflow."""
 
-    regex = r"\d{1,18}"
+    regex = r"\d{1,9}"
 
     def to_python(self, value: str) -> int:
         return int(value)

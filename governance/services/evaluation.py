@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.rules import Check, ExistingGrant, GrantEvaluator
@@ -32,7 +32,7 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
     # Core rows, not ORM ones, and no joins: tens of thousands of plain tuples.
     rows = session.connection().execute(
         select(Grant.id, Grant.purpose, Grant.grantee_id, Grant.system_id, Grant.access_level,
-               Grant.scope, type_coerce(Grant.data_categories, String), Grant.review_due)
+               Grant.scope, cast(Grant.data_categories, Text), Grant.review_due)
         .where(Grant.status == "active")).all()
     evaluators: dict[str, GrantEvaluator] = {}
     findings: list[Finding] = []

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import (Policy, Principle, file_digest, load_policy, load_principles, policy_from_dict,
                              policy_to_dict, principles_from_list, principles_to_list)
@@ -30,7 +30,8 @@ class PolicySet:
 def register_facts(session: Session) -> RegisterFacts:
     """The register as plain facts, for checking policies against it."""
     people = {e.username: PersonFacts(e.username, e.name, frozenset(e.roles), e.active)
-              for e in session.scalars(select(Employee))}
+              for e in session.scalars(select(Employee).options(
+                  selectinload(Employee.role_rows)))}
     systems = {}
     for s in session.scalars(select(System)):
         areas = {a.key: AreaFacts(s.code, a.key, a.name_da, a.name_en, a.contact.username,

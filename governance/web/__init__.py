@@ -53,6 +53,17 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     @app.before_request
+    def refuse_nul_characters():
+        """Text with a NUL character cannot be stored (PostgreSQL refuses it): a 400."""
+        body = request.get_data(cache=True) if request.content_length else b""
+        for raw in (request.query_string, body):
+            lowered = raw.lower()
+            if b"\x00" in raw or b"%00" in lowered or b"\\u0000" in lowered:
+                from werkzeug.exceptions import BadRequest
+                raise BadRequest("Text with a NUL character cannot be stored.")
+        return None
+
+    @app.before_request
     def require_login():
         if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
             return None

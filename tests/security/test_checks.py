@@ -247,3 +247,19 @@ def test_the_object_level_check_covers_requests_of_others(api):
     grant = approved_grant()
     assert api("mbe").get(f"/api/v1/requests/{grant.request_id}").status_code == 403
     assert api("mbe").get(f"/api/v1/grants/{grant.id}").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/v1/audit?actor=a%00b", "/api/v1/employees?status=%00"])
+def test_nul_characters_are_refused_not_a_500(api, path):
+    assert api("dpo").get(path).status_code == 400
+
+
+def test_nul_in_a_json_body_is_refused(api):
+    response = api("ahn").post("/api/v1/requests", json={**REQUEST, "tasks": "a\x00b" * 30})
+    assert response.status_code == 400
+    assert count(AccessRequest) == 0
+
+
+def test_an_id_too_large_for_the_database_is_404(api):
+    assert api("kfi").post("/api/v1/grants/19063209132/review",
+                           json={"decision": "keep", "comment": "x"}).status_code == 404
