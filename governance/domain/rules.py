@@ -393,6 +393,9 @@ class GrantEvaluator:
         self.policy, self.today = policy, today
         self._static: dict[tuple, list[Check]] = {}
         self._by_system: dict[str, "Policy"] = {}
+        # Thousands of grants share a few hundred acknowledgement and due dates.
+        self._acknowledged: dict[date | None, list[Check]] = {}
+        self._due: dict[date, list[Check]] = {}
 
     def _policy_for(self, system: str) -> "Policy":
         """The policy with only this system's non-grantable areas: the same answers,
@@ -419,8 +422,15 @@ class GrantEvaluator:
             result.append(check_grantee_active(ProposedRequest(
                 grant.grantee, False, grant.system, grant.access_level, grant.scope, "", "",
                 "")))
-        if not acknowledgement_current(grant.acknowledged_on, self.today):
-            result.append(check_acknowledgement(grant.acknowledged_on, self.today))
+        acknowledged = self._acknowledged.get(grant.acknowledged_on)
+        if acknowledged is None:
+            acknowledged = self._acknowledged[grant.acknowledged_on] = (
+                [] if acknowledgement_current(grant.acknowledged_on, self.today)
+                else [check_acknowledgement(grant.acknowledged_on, self.today)])
+        result.extend(acknowledged)
         if grant.review_due is not None and self.today > grant.review_due:
-            result.append(check_review(grant.review_due, self.today))
+            due = self._due.get(grant.review_due)
+            if due is None:
+                due = self._due[grant.review_due] = [check_review(grant.review_due, self.today)]
+            result.extend(due)
         return result

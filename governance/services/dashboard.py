@@ -9,14 +9,13 @@ from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
 from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
 from . import clock
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
-from .grants import LIST_LOADS
 
 
 def _unacknowledged(as_of: date):
@@ -82,7 +81,9 @@ def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = N
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     if per_page:
         query = query.limit(per_page).offset((page - 1) * per_page)
-    return list(session.scalars(query.order_by(Grant.id).options(*LIST_LOADS))), total
+    # Only what the list shows: the employee and the system.
+    return list(session.scalars(query.order_by(Grant.id).options(
+        selectinload(Grant.grantee), selectinload(Grant.system)))), total
 
 
 @dataclass

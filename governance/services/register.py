@@ -18,6 +18,12 @@ def list_systems(session: Session) -> list[System]:
         selectinload(System.areas).selectinload(NonGrantableArea.contact))))
 
 
+def system_names(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every system, for choosing one."""
+    return [tuple(row) for row in session.execute(
+        select(System.code, System.name).order_by(System.code))]
+
+
 def get_system(session: Session, code: str) -> System:
     system = session.scalar(select(System).where(System.code == code.upper()).options(
         selectinload(System.owner), selectinload(System.user_admins),

@@ -39,7 +39,7 @@ def point_in_time():
     actor = current_actor()
     if not actor.has_role("approver", "dpo", "admin"):
         raise Forbidden(_("Only approvers, the DPO and admins see who held access"))
-    systems = register.list_systems(db.session)
+    systems = register.system_names(db.session)
     code = (request.args.get("system") or "").upper() or None
     day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
     rows, total = [], 0
