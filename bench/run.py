@@ -552,7 +552,7 @@ def vm_hwm_kb(pid: int) -> int:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
     except OSError:
-        pass
+        return 0  # the worker has already exited
     return 0
 
 
@@ -648,7 +648,7 @@ def measure_api(app, url: str, engine: str, figures: list[Figure]) -> None:
                 if conn.getresponse().status == 200:
                     break
             except OSError:
-                pass
+                time.sleep(0.05)  # not listening yet
             if time.time() > deadline or server.poll() is not None:
                 raise RuntimeError(f"gunicorn did not start; see {log_path}")
             time.sleep(0.2)

@@ -32,7 +32,7 @@ class LocatedDict(dict):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """SafeLoader whose mappings remember their lines (constructor registered below)."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
