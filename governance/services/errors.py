@@ -23,6 +23,15 @@ class GovernanceError(Exception):
             self.code = code
 
 
+def refusal_audit(action: str, object_type: str, object_id, what: str, checks: list[Check],
+                  **details) -> dict:
+    """The audit entry that records a refusal by the rules: which checks failed, and why."""
+    codes = [check.code for check in checks]
+    return {"action": action, "object_type": object_type, "object_id": object_id,
+            "summary": f"{what} refused: {', '.join(codes)}",
+            "details": {**details, "violations": codes}}
+
+
 class InvalidInput(GovernanceError):
     status = 400
     code = "invalid_input"

@@ -15,7 +15,8 @@ from ..domain.vocabulary import AccessLevel, Frequency, Scope
 from ..models import AccessRequest, Decision, Employee, Grant, System, utcnow
 from . import audit, notify, policies
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation,
+                     refusal_audit)
 
 MAX_TEXT = 4000
 
@@ -300,12 +301,9 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
     refused = failures(check_decider(actor.username, req.requester.username,
                                      req.grantee.username, policy))
     if refused:
-        raise DecisionRefused(refused, audit={
-            "action": "request.decision_refused", "object_type": "request",
-            "object_id": req.id,
-            "summary": f"{actor.username} was refused to {decision} request {req.id}: "
-                       f"{', '.join(c.code for c in refused)}",
-            "details": {"decision": decision, "violations": [c.code for c in refused]}})
+        raise DecisionRefused(refused, audit=refusal_audit(
+            "request.decision_refused", "request", req.id,
+            f"{actor.username}'s {decision} of request {req.id}", refused, decision=decision))
     if req.status != "pending":
         raise Conflict(_l("Request %(id)s has already been decided", id=req.id))
     if any(d.approver_id == actor.employee_id for d in req.decisions):
@@ -314,12 +312,9 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
     if decision == "approve":
         blocking = failures(current_checks(session, actor, req))
         if blocking:
-            raise RuleViolation(blocking, audit={
-                "action": "request.approve_refused", "object_type": "request",
-                "object_id": req.id,
-                "summary": f"Approval of request {req.id} refused: "
-                           f"{', '.join(c.code for c in blocking)}",
-                "details": {"violations": [c.code for c in blocking]}})
+            raise RuleViolation(blocking, audit=refusal_audit(
+                "request.approve_refused", "request", req.id,
+                f"Approval of request {req.id}", blocking))
     approvals = sum(1 for d in req.decisions if d.decision == "approve") + (
         decision == "approve")
     final = decision == "reject" or approvals >= req.approvals_needed

@@ -14,7 +14,7 @@ from ..domain.rules import check_decider, check_review, failures, review_due
 from ..models import AccessRequest, Decision, Employee, EmployeeRole, Grant, Review
 from . import audit, clock, grants, notify, policies
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit
 from .requests import DecisionRefused
 
 DUE_WINDOW_DAYS = 30
@@ -106,11 +106,9 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
         raise Conflict(_l("Access %(id)s is under a policy no longer in force", id=grant.id))
     refused = failures(check_decider(actor.username, "", grant.grantee.username, policy))
     if refused:
-        raise DecisionRefused(refused, audit={
-            "action": "grant.review_refused", "object_type": "grant", "object_id": grant.id,
-            "summary": f"{actor.username} was refused to review grant {grant.id}: "
-                       f"{', '.join(c.code for c in refused)}",
-            "details": {"decision": decision, "violations": [c.code for c in refused]}})
+        raise DecisionRefused(refused, audit=refusal_audit(
+            "grant.review_refused", "grant", grant.id,
+            f"{actor.username}'s review of grant {grant.id}", refused, decision=decision))
     if grant.status != "active":
         raise Conflict(_l("Only active access is reviewed; access %(id)s is %(status)s",
                           id=grant.id, status=grant.status))
