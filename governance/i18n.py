@@ -5,7 +5,8 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import get_translations
 
 
 def select_locale() -> str:
@@ -30,3 +31,21 @@ def compile_catalogues(directory: Path) -> None:
             catalogue = read_po(po_file)
         with mo_path.open("wb") as mo_file:
             write_mo(mo_file, catalogue)
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates look each message up in the request's catalogue, found once per request;
+    Flask-Babel's own callables find the catalogue again for every message, and a page
+    has hundreds of them."""
+    def catalogue():
+        if not has_request_context():
+            return get_translations()
+        found = g.get("_catalogue")
+        if found is None:
+            found = g._catalogue = get_translations()
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        lambda message: catalogue().ugettext(message),
+        lambda singular, plural, n: catalogue().ungettext(singular, plural, n),
+        newstyle=True)

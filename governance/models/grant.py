@@ -99,6 +99,15 @@ class Grant(Base):
     reviews: Mapped[list["Review"]] = relationship(back_populates="grant",
                                                    order_by="Review.id")
 
+    # The names list rows carry (services/listing.py), so one template shows either.
+    @property
+    def grantee_name(self) -> str:
+        return self.grantee.name
+
+    @property
+    def system_code(self) -> str:
+        return self.system.code
+
     def __repr__(self) -> str:
         return f"<Grant {self.id} {self.status}>"
 

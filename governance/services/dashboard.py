@@ -9,11 +9,11 @@ from typing import Callable
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
 from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
-from . import clock
+from . import clock, listing
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
 
@@ -72,18 +72,17 @@ def grant_list_query(name: str, as_of: date):
 
 def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = None,
                system: str | None = None, page: int = 1,
-               per_page: int | None = None) -> tuple[list[Grant], int]:
-    """One page of the list behind a figure, and the figure itself (the list's length)."""
+               per_page: int | None = None) -> tuple[list, int]:
+    """One page of the list behind a figure (the shown columns, see `listing`), and the
+    figure itself (the list's length)."""
     require_dpo(actor)
-    query = grant_list_query(name, as_of or clock.today())
+    where = grant_list_query(name, as_of or clock.today()).whereclause
     if system:
-        query = query.join(Grant.system).where(System.code == system)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    if per_page:
-        query = query.limit(per_page).offset((page - 1) * per_page)
-    # Only what the list shows: the employee and the system.
-    return list(session.scalars(query.order_by(Grant.id).options(
-        selectinload(Grant.grantee), selectinload(Grant.system)))), total
+        where = and_(where, Grant.system_id == select(System.id).where(
+            System.code == system).scalar_subquery())
+    total = listing.count(session, Grant, where)
+    return listing.grant_rows(session, where, limit=per_page,
+                              offset=(page - 1) * per_page if per_page else 0), total
 
 
 @dataclass

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.rules import acknowledgement_current, review_due
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant, System,
                       system_user_admins, utcnow)
-from . import audit, clock, notify, policies
+from . import audit, clock, listing, notify, policies
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -224,18 +224,33 @@ def grants_query(*, system: str | None = None, grantee: str | None = None,
     return query
 
 
-def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
-                   **filters) -> tuple[list[Grant], int]:
+def _visible(actor: Actor, **filters):
+    """The grants the actor sees under the filters: approvers, the DPO and admins all;
+    others their own and those on the systems they administer."""
     query = grants_query(**filters)
     if not actor.has_role("approver", "dpo", "admin"):
         administered = select(system_user_admins.c.system_id).where(
             system_user_admins.c.employee_id == actor.employee_id)
         query = query.where(or_(Grant.grantee_id == actor.employee_id,
                                 Grant.system_id.in_(administered)))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Grant.id).options(*LIST_LOADS)
+    return query.whereclause if query.whereclause is not None else true()
+
+
+def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
+                   **filters) -> tuple[list[Grant], int]:
+    where = _visible(actor, **filters)
+    total = listing.count(session, Grant, where)
+    rows = session.scalars(select(Grant).where(where).order_by(Grant.id).options(*LIST_LOADS)
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
+
+
+def visible_grant_rows(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
+                       **filters) -> tuple[list, int]:
+    """The grants as a list page shows them (see `listing`), and how many there are."""
+    where = _visible(actor, **filters)
+    return (listing.grant_rows(session, where, limit=per_page, offset=(page - 1) * per_page),
+            listing.count(session, Grant, where))
 
 
 def approved_by(grant: Grant) -> list[str]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
@@ -13,7 +13,7 @@ from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider, e
                             failures)
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
 from ..models import AccessRequest, Decision, Employee, Grant, System, utcnow
-from . import audit, notify, policies
+from . import audit, listing, notify, policies
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation,
                      refusal_audit)
@@ -226,22 +226,38 @@ def can_view_request(actor: Actor, req: AccessRequest) -> bool:
         admin.id == actor.employee_id for admin in req.system.user_admins)
 
 
+def _visible(actor: Actor, status: str | None):
+    """Which requests the actor sees: approvers, the DPO and admins all; others their own."""
+    where = true()
+    if not actor.has_role("approver", "dpo", "admin"):
+        where = or_(AccessRequest.requester_id == actor.employee_id,
+                    AccessRequest.grantee_id == actor.employee_id)
+    if status:
+        where = and_(where, AccessRequest.status == status)
+    return where
+
+
 def visible_requests(session: Session, actor: Actor, *, status: str | None = None,
                      page: int = 1, per_page: int = 50) -> tuple[list[AccessRequest], int]:
-    query = select(AccessRequest)
-    if not actor.has_role("approver", "dpo", "admin"):
-        query = query.where(or_(AccessRequest.requester_id == actor.employee_id,
-                                AccessRequest.grantee_id == actor.employee_id))
-    if status:
-        query = query.where(AccessRequest.status == status)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(AccessRequest.id.desc())
+    where = _visible(actor, status)
+    total = listing.count(session, AccessRequest, where)
+    rows = session.scalars(select(AccessRequest).where(where)
+                           .order_by(AccessRequest.id.desc())
                            .options(selectinload(AccessRequest.requester),
                                     selectinload(AccessRequest.grantee),
                                     selectinload(AccessRequest.system),
                                     selectinload(AccessRequest.decisions))
                            .limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
+
+
+def visible_request_rows(session: Session, actor: Actor, *, status: str | None = None,
+                         page: int = 1, per_page: int = 50) -> tuple[list, int]:
+    """The request list as the page shows it (see `listing`), newest first, and its length."""
+    where = _visible(actor, status)
+    return (listing.request_rows(session, where, order_by=(AccessRequest.id.desc(),),
+                                 limit=per_page, offset=(page - 1) * per_page),
+            listing.count(session, AccessRequest, where))
 
 
 def pending_query(session: Session, actor: Actor):
@@ -258,18 +274,13 @@ def pending_query(session: Session, actor: Actor):
 
 
 def pending_for(session: Session, actor: Actor, *, page: int = 1,
-                per_page: int = 100) -> tuple[list[AccessRequest], int]:
-    """The approver's queue, oldest first, one page at a time, and its length."""
-    query = pending_query(session, actor)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(AccessRequest.id)
-                           .limit(per_page).offset((page - 1) * per_page)
-                           .options(selectinload(AccessRequest.requester),
-                                    selectinload(AccessRequest.grantee)
-                                    .selectinload(Employee.centre),
-                                    selectinload(AccessRequest.system),
-                                    selectinload(AccessRequest.decisions))).all()
-    return list(rows), total
+                per_page: int = 100) -> tuple[list, int]:
+    """The approver's queue as the page shows it (see `listing`), oldest first, one page at
+    a time, and its length."""
+    where = pending_query(session, actor).whereclause
+    return (listing.request_rows(session, where, limit=per_page,
+                                 offset=(page - 1) * per_page),
+            listing.count(session, AccessRequest, where))
 
 
 def can_decide(session: Session, actor: Actor, req: AccessRequest) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.policy import Policy
 from ..domain.rules import check_decider, check_review, failures, review_due
 from ..models import AccessRequest, Decision, Employee, EmployeeRole, Grant, Review
-from . import audit, clock, grants, notify, policies
+from . import audit, clock, grants, listing, notify, policies
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit
 from .requests import DecisionRefused
@@ -38,12 +39,24 @@ def _live_grants(session: Session):
                      selectinload(Grant.reviews).selectinload(Review.reviewer)))
 
 
+class Person(NamedTuple):
+    """A grantee as the review page heads their accesses."""
+    name: str
+    username: str
+    title: str
+    centre_code: str
+
+
 @dataclass
 class ReviewQueue:
-    """Grants due within the window or overdue, grouped by grantee, the most urgent first."""
+    """Grants due within the window or overdue, grouped by grantee, the most urgent first.
+    The grants are list rows (see `listing`); `approvals` and `last_review` are keyed by
+    request and grant."""
 
     as_of: date
-    by_grantee: dict[Employee, list[Grant]] = field(default_factory=dict)
+    by_grantee: dict[Person, list] = field(default_factory=dict)
+    approvals: dict[int, list] = field(default_factory=dict)
+    last_review: dict[int, listing.LastReview] = field(default_factory=dict)
     own: int = 0
     total: int = 0
 
@@ -65,15 +78,18 @@ def queue_for(session: Session, actor: Actor, as_of: date | None = None,
                Grant.review_due <= as_of + timedelta(days=DUE_WINDOW_DAYS))
     mine = and_(due, Grant.purpose.in_(purposes), Grant.grantee_id != actor.employee_id)
     queue = ReviewQueue(as_of)
-    queue.own = session.scalar(select(func.count(Grant.id)).where(
-        due, Grant.grantee_id == actor.employee_id))
-    queue.total = session.scalar(select(func.count(Grant.id)).where(mine))
-    rows = session.scalars(_live_grants(session).where(mine)
-                           .order_by(Grant.review_due, Grant.id).limit(limit)).all()
-    grouped: dict[Employee, list[Grant]] = defaultdict(list)
-    for grant in rows:
-        grouped[grant.grantee].append(grant)
-    queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: kv[0].name))
+    queue.own = listing.count(session, Grant, and_(due, Grant.grantee_id == actor.employee_id))
+    queue.total = listing.count(session, Grant, mine)
+    rows = listing.grant_rows(session, mine, order_by=(Grant.review_due, Grant.id),
+                              limit=limit)
+    grouped: dict[Person, list] = defaultdict(list)
+    for row in rows:
+        grouped[Person(row.grantee_name, row.grantee_username, row.grantee_title,
+                       row.centre_code)].append(row)
+    queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: (kv[0].name,
+                                                                    kv[0].username)))
+    queue.approvals = listing.approvers(session, (row.request_id for row in rows))
+    queue.last_review = listing.last_reviews(session, (row.id for row in rows))
     return queue
 
 

@@ -1,12 +1,20 @@
 """Web pages: one blueprint per noun, deny-by-default login, security headers."""
 from __future__ import annotations
 
+from datetime import date, datetime
+from functools import lru_cache
+
+from babel.dates import format_date
 from flask import Flask, g, redirect, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from sqlalchemy.orm import joinedload
 
 from ..domain.vocabulary import label
 from ..extensions import db, login_manager
 from ..models import Employee
+from ..services import clock
 from ..services.actor import Actor
 
 # Endpoints a person can reach without logging in; everything else needs a login.
@@ -20,7 +28,8 @@ def load_employee(session_id: str) -> Employee | None:
         employee_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    employee = db.session.get(Employee, employee_id)
+    # The roles come in the same statement: every page asks for them.
+    employee = db.session.get(Employee, employee_id, options=[joinedload(Employee.role_rows)])
     if employee is None or employee.session_version != version or not employee.active:
         return None
     return employee
@@ -94,17 +103,41 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.template_filter("format_date")
-    def format_date_filter(value):
-        from flask_babel import format_date
-        return format_date(value) if value else "–"
+    @pass_context
+    def format_date_filter(context, value):
+        """The local day in the page's language; each day is formatted once per language."""
+        if not value:
+            return "–"
+        day = clock.local_date(value) if isinstance(value, datetime) else value
+        return day_text(day, context.get("locale") or str(get_locale()))
 
     @app.template_filter("format_datetime")
     def format_datetime_filter(value):
         from flask_babel import format_datetime
         return format_datetime(value, "short") if value else "–"
 
+    @app.template_filter("label")
+    @pass_context
+    def label_filter(context, value):
+        """The interface word for a vocabulary value: `{{ grant.status | label }}`."""
+        return label(value, context.get("locale") or str(get_locale()))
+
     @app.context_processor
     def template_helpers():
-        from flask_babel import get_locale
-        locale = str(get_locale())
-        return {"label": lambda value: label(value, locale), "locale": locale}
+        return {"locale": str(get_locale()), "id_url": id_url}
+
+
+@lru_cache(maxsize=8192)
+def day_text(day: date, locale: str) -> str:
+    """A date as the interface writes it ("3. maj 2024", "May 3, 2024")."""
+    return format_date(day, "medium", locale=locale)
+
+
+_ID_MARK = 999_999_999  # the largest id the URL converter takes
+
+
+def id_url(endpoint: str, argument: str, **values):
+    """url_for for one row of many: the URL is built once, and each row's id put in it.
+    `id_url('grants.detail', 'grant_id')(7)` == `url_for('grants.detail', grant_id=7)`."""
+    head, tail = url_for(endpoint, **{argument: _ID_MARK}, **values).split(str(_ID_MARK), 1)
+    return lambda value: f"{head}{int(value)}{tail}"

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..services import clock, register
+from ..services import clock, listing, register
 from ..services import grants as grant_service
 from ..services.errors import Forbidden
 from . import PER_PAGE, current_actor, page_arg
@@ -24,9 +24,9 @@ def index():
     if status not in (None, "approved", "active", "revoked", "expired"):
         status = None
     system = (request.args.get("system") or "").strip() or None
-    rows, total = grant_service.visible_grants(db.session, actor, status=status,
-                                               system=system, page=page_arg(),
-                                               per_page=PER_PAGE)
+    rows, total = grant_service.visible_grant_rows(db.session, actor, status=status,
+                                                   system=system, page=page_arg(),
+                                                   per_page=PER_PAGE)
     return render_template("grants/index.html", grants=rows, total=total, status=status,
                            system=system, page=page_arg(), per_page=PER_PAGE,
                            pager_args={k: v for k, v in (("status", status), ("system", system))
@@ -42,13 +42,15 @@ def point_in_time():
     systems = register.system_names(db.session)
     code = (request.args.get("system") or "").upper() or None
     day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
-    rows, total = [], 0
+    rows, total, approvals = [], 0, {}
     if code and day:
-        rows, total = grant_service.visible_grants(db.session, actor, system=code, as_of=day,
-                                                   page=page_arg(), per_page=PER_PAGE)
+        rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,
+                                                       as_of=day, page=page_arg(),
+                                                       per_page=PER_PAGE)
+        approvals = listing.approvers(db.session, (row.request_id for row in rows))
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
                            total=total, page=page_arg(), per_page=PER_PAGE,
-                           approved_by=grant_service.approved_by)
+                           approvals=approvals)
 
 
 @bp.get("/tasks")

@@ -26,8 +26,8 @@ def index():
         status = None
     queue, queued = (request_service.pending_for(db.session, actor)
                      if actor.has_role("approver") else ([], 0))
-    rows, total = request_service.visible_requests(db.session, actor, status=status,
-                                                   page=page_arg(), per_page=PER_PAGE)
+    rows, total = request_service.visible_request_rows(db.session, actor, status=status,
+                                                       page=page_arg(), per_page=PER_PAGE)
     return render_template("requests/index.html", queue=queue, queued=queued, rows=rows,
                            total=total, status=status, page=page_arg(), per_page=PER_PAGE,
                            pager_args={"status": status} if status else {})
