@@ -10,11 +10,11 @@ a list) and returns rows whose attributes are named as the templates use them.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
+from functools import lru_cache
 from typing import Any, Iterable, NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session, aliased
 
 from ..models import AccessRequest, Centre, Decision, Employee, Grant, Review, System
@@ -43,13 +43,26 @@ REQUEST_COLUMNS = (
     System.code.label("system_code"), _APPROVALS.label("approvals"))
 
 
+def _shown(session: Session, query) -> list:
+    """The rows as named tuples: a template reads a tuple's fields several times faster
+    than a result row's, and a page reads about a thousand of them."""
+    result = session.execute(query)
+    shape = _tuple_class(tuple(result.keys()))
+    return [shape._make(row) for row in result]
+
+
+@lru_cache(maxsize=64)
+def _tuple_class(fields: tuple[str, ...]):
+    return namedtuple("Shown", fields)
+
+
 def count(session: Session, entity: Any, where) -> int:
     """How many rows the list holds (the figure beside it)."""
     return session.scalar(select(func.count(entity.id)).where(where)) or 0
 
 
 def grant_rows(session: Session, where, *, order_by: Iterable = (Grant.id,),
-               limit: int | None = None, offset: int = 0) -> list[Row]:
+               limit: int | None = None, offset: int = 0) -> list:
     """One page of grants with their grantee, the grantee's centre and the system."""
     query = (select(*GRANT_COLUMNS)
              .join(Grantee, Grantee.id == Grant.grantee_id)
@@ -58,11 +71,11 @@ def grant_rows(session: Session, where, *, order_by: Iterable = (Grant.id,),
              .where(where).order_by(*order_by).offset(offset))
     if limit is not None:
         query = query.limit(limit)
-    return list(session.execute(query))
+    return _shown(session, query)
 
 
 def request_rows(session: Session, where, *, order_by: Iterable = (AccessRequest.id,),
-                 limit: int | None = None, offset: int = 0) -> list[Row]:
+                 limit: int | None = None, offset: int = 0) -> list:
     """One page of requests with grantee, centre, requester, system and approvals so far."""
     query = (select(*REQUEST_COLUMNS)
              .join(Grantee, Grantee.id == AccessRequest.grantee_id)
@@ -72,19 +85,19 @@ def request_rows(session: Session, where, *, order_by: Iterable = (AccessRequest
              .where(where).order_by(*order_by).offset(offset))
     if limit is not None:
         query = query.limit(limit)
-    return list(session.execute(query))
+    return _shown(session, query)
 
 
-def approvers(session: Session, request_ids: Iterable[int | None]) -> dict[int, list[Row]]:
+def approvers(session: Session, request_ids: Iterable[int | None]) -> dict[int, list]:
     """Per request, the approvals that granted it (name and username), in order."""
     ids = sorted({i for i in request_ids if i is not None})
-    found: dict[int, list[Row]] = defaultdict(list)
+    found: dict[int, list] = defaultdict(list)
     if ids:
-        for row in session.execute(
-                select(Decision.request_id, Employee.name, Employee.username)
-                .join(Employee, Employee.id == Decision.approver_id)
-                .where(Decision.request_id.in_(ids), Decision.decision == "approve")
-                .order_by(Decision.request_id, Decision.id)):
+        for row in _shown(session, select(Decision.request_id, Employee.name,
+                                          Employee.username)
+                          .join(Employee, Employee.id == Decision.approver_id)
+                          .where(Decision.request_id.in_(ids), Decision.decision == "approve")
+                          .order_by(Decision.request_id, Decision.id)):
             found[row.request_id].append(row)
     return found
 

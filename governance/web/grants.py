@@ -42,15 +42,17 @@ def point_in_time():
     systems = register.system_names(db.session)
     code = (request.args.get("system") or "").upper() or None
     day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
-    rows, total, approvals = [], 0, {}
+    rows, total, approved_by = [], 0, {}  # request id -> the approvers' usernames
     if code and day:
         rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,
                                                        as_of=day, page=page_arg(),
                                                        per_page=PER_PAGE)
-        approvals = listing.approvers(db.session, (row.request_id for row in rows))
+        approved_by = {request_id: ", ".join(a.username for a in approvals)
+                       for request_id, approvals in listing.approvers(
+                           db.session, (row.request_id for row in rows)).items()}
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
                            total=total, page=page_arg(), per_page=PER_PAGE,
-                           approvals=approvals)
+                           approved_by=approved_by)
 
 
 @bp.get("/tasks")
