@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Callable
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
@@ -18,14 +18,23 @@ from .actor import Actor
 from .errors import Forbidden, InvalidInput
 
 
-def _unacknowledged(as_of: date):
+# The values a figure depends on, bound when the statement runs (see `listing`): the day
+# the figures are for, thirty days later, and the oldest acknowledgement still current.
+DAY, DAY_30, ACK_SINCE = bindparam("day"), bindparam("day_30"), bindparam("ack_since")
+
+
+def day_values(as_of: date) -> dict:
+    """The values of DAY, DAY_30 and ACK_SINCE for a day."""
+    since = datetime.combine(add_months(as_of, -ACKNOWLEDGEMENT_VALID_MONTHS)
+                             + timedelta(days=1), time.min, tzinfo=clock.MUNICIPAL_TZ)
+    return {"day": as_of, "day_30": as_of + timedelta(days=30), "ack_since": since}
+
+
+def _unacknowledged():
     """Grantees of live grants without an acknowledgement from the last twelve months.
     The set of those who have one is found once (not per grant)."""
-    from datetime import datetime, time
-    since = datetime.combine(add_months(as_of, -ACKNOWLEDGEMENT_VALID_MONTHS) + timedelta(days=1),
-                             time.min, tzinfo=clock.MUNICIPAL_TZ)
     current = exists().where(Acknowledgement.employee_id == Employee.id,
-                             Acknowledgement.acknowledged_at >= since)
+                             Acknowledgement.acknowledged_at >= ACK_SINCE)
     lacking = select(Employee.id).where(~current)
     return and_(Grant.status.in_(("approved", "active")), Grant.grantee_id.in_(lacking))
 
@@ -34,40 +43,40 @@ def _left():
     return Grant.grantee_id.in_(select(Employee.id).where(Employee.status == "left"))
 
 
-# name -> (label, condition on Grant for the day)
+# name -> (label, condition on Grant, with DAY, DAY_30 and ACK_SINCE to bind)
 GRANT_LISTS: dict[str, tuple] = {
-    "active": (_l("Active access"), lambda d: Grant.status == "active"),
+    "active": (_l("Active access"), Grant.status == "active"),
     "to_create": (_l("Approved, not yet created in the system"),
-                  lambda d: and_(Grant.status == "approved", Grant.fulfilled_at.is_(None))),
+                  and_(Grant.status == "approved", Grant.fulfilled_at.is_(None))),
     "to_remove": (_l("Ended, not yet removed from the system"),
-                  lambda d: and_(Grant.status.in_(("revoked", "expired")),
-                                 Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))),
-    "overdue": (_l("Reviews overdue"),
-                lambda d: and_(Grant.status == "active", Grant.review_due < d)),
+                  and_(Grant.status.in_(("revoked", "expired")),
+                       Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))),
+    "overdue": (_l("Reviews overdue"), and_(Grant.status == "active", Grant.review_due < DAY)),
     "due_30": (_l("Reviews due in the next 30 days"),
-               lambda d: and_(Grant.status == "active", Grant.review_due >= d,
-                              Grant.review_due <= d + timedelta(days=30))),
+               and_(Grant.status == "active", Grant.review_due >= DAY,
+                    Grant.review_due <= DAY_30)),
     "write_or_detail": (_l("Write access or case detail"),
-                        lambda d: and_(Grant.status == "active",
-                                       or_(Grant.access_level == "write",
-                                           Grant.scope == "detail"))),
+                        and_(Grant.status == "active",
+                             or_(Grant.access_level == "write", Grant.scope == "detail"))),
     "leavers": (_l("Leavers whose access is not yet removed"),
-                lambda d: and_(_left(), Grant.fulfilled_at.is_not(None),
-                               Grant.removed_at.is_(None))),
+                and_(_left(), Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))),
     "unacknowledged": (_l("Access of employees without a current acknowledgement"),
-                       _unacknowledged),
+                       _unacknowledged()),
 }
+
+_IN_SYSTEM = Grant.system_id == select(System.id).where(
+    System.code == bindparam("system")).scalar_subquery()
+
+
+@lru_cache(maxsize=None)  # one entry per list, and per list within one system
+def _list_statements(name: str, in_system: bool) -> listing.Statements:
+    condition = GRANT_LISTS[name][1]
+    return listing.grant_statements(and_(condition, _IN_SYSTEM) if in_system else condition)
 
 
 def require_dpo(actor: Actor) -> None:
     if not actor.has_role("dpo", "admin"):
         raise Forbidden(_l("Only the DPO and administrators see the dashboard"))
-
-
-def grant_list_query(name: str, as_of: date):
-    if name not in GRANT_LISTS:
-        raise InvalidInput(_l("Unknown list '%(name)s'", name=name), field="list")
-    return select(Grant).where(GRANT_LISTS[name][1](as_of))
 
 
 def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = None,
@@ -76,13 +85,12 @@ def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = N
     """One page of the list behind a figure (the shown columns, see `listing`), and the
     figure itself (the list's length)."""
     require_dpo(actor)
-    where = grant_list_query(name, as_of or clock.today()).whereclause
-    if system:
-        where = and_(where, Grant.system_id == select(System.id).where(
-            System.code == system).scalar_subquery())
-    total = listing.count(session, Grant, where)
-    return listing.grant_rows(session, where, limit=per_page,
-                              offset=(page - 1) * per_page if per_page else 0), total
+    if name not in GRANT_LISTS:
+        raise InvalidInput(_l("Unknown list '%(name)s'", name=name), field="list")
+    statements = _list_statements(name, bool(system))
+    values = {**day_values(as_of or clock.today()), "system": system}
+    return (statements.rows(session, values, page, per_page),
+            statements.total(session, values))
 
 
 @dataclass
@@ -96,22 +104,29 @@ class Dashboard:
     due_by_month: list[tuple[str, int]]
 
 
+_SYSTEM_CODES = select(System.id, System.code)
+_ACTIVE_BY_SYSTEM_LEVEL = (select(Grant.system_id, Grant.access_level, func.count(Grant.id))
+                           .where(Grant.status == "active")
+                           .group_by(Grant.system_id, Grant.access_level))
+_PENDING_REQUESTS = (select(func.count(AccessRequest.id))
+                     .where(AccessRequest.status == "pending"))
+
+
 def build(session: Session, actor: Actor, as_of: date | None = None) -> Dashboard:
     require_dpo(actor)
     as_of = as_of or clock.today()
     # Each figure is the count of its list's condition; each condition has an index.
-    counts = {name: session.scalar(select(func.count(Grant.id)).where(cond(as_of)))
-              for name, (_label, cond) in GRANT_LISTS.items()}
-    codes = dict(session.execute(select(System.id, System.code)).all())
+    values = day_values(as_of)
+    counts = {name: _list_statements(name, False).total(session, values)
+              for name in GRANT_LISTS}
+    codes = dict(session.execute(_SYSTEM_CODES).all())
     by_system_level = dict(sorted(
-        ((codes[system_id], level), n) for system_id, level, n in session.execute(
-            select(Grant.system_id, Grant.access_level, func.count(Grant.id))
-            .where(Grant.status == "active").group_by(Grant.system_id, Grant.access_level))))
+        ((codes[system_id], level), n)
+        for system_id, level, n in session.execute(_ACTIVE_BY_SYSTEM_LEVEL)))
     by_system = Counter({code: 0 for code in codes.values()})
     for (code, _level), n in by_system_level.items():
         by_system[code] += n
-    pending = session.scalar(select(func.count(AccessRequest.id))
-                             .where(AccessRequest.status == "pending"))
+    pending = session.scalar(_PENDING_REQUESTS)
     return Dashboard(as_of, counts, by_system_level, dict(sorted(by_system.items())), pending,
                      refusals_by_principle(session), reviews_due_by_month(session, as_of))
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.rules import acknowledgement_current, review_due
@@ -198,59 +199,75 @@ def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason:
     return grant
 
 
-def held_on(day: date):
-    """Held access in the system at some time on the day: from the user administrator's
-    record that it was created until the record that it was removed."""
+def held_on(day: date) -> dict:
+    """The values of HELD for a day: held access in the system at some time on the day,
+    from the user administrator's record that it was created until the record that it was
+    removed."""
     from datetime import datetime, time
-    start = datetime.combine(day, time.min, tzinfo=clock.MUNICIPAL_TZ)
-    end = datetime.combine(day, time.max, tzinfo=clock.MUNICIPAL_TZ)
-    return and_(Grant.fulfilled_at.is_not(None), Grant.fulfilled_at <= end,
-                or_(Grant.removed_at.is_(None), Grant.removed_at >= start))
+    return {"day_start": datetime.combine(day, time.min, tzinfo=clock.MUNICIPAL_TZ),
+            "day_end": datetime.combine(day, time.max, tzinfo=clock.MUNICIPAL_TZ)}
 
 
-def grants_query(*, system: str | None = None, grantee: str | None = None,
-                 status: str | None = None, as_of: date | None = None):
-    query = select(Grant)
-    if system:
-        query = query.where(Grant.system_id == select(System.id).where(
-            System.code == system.upper()).scalar_subquery())
-    if grantee:
-        query = query.where(Grant.grantee_id == select(Employee.id).where(
-            Employee.username == grantee).scalar_subquery())
-    if status:
-        query = query.where(Grant.status == status)
-    if as_of:
-        query = query.where(held_on(as_of))
-    return query
+HELD = and_(Grant.fulfilled_at.is_not(None), Grant.fulfilled_at <= bindparam("day_end"),
+            or_(Grant.removed_at.is_(None), Grant.removed_at >= bindparam("day_start")))
+# Each filter of the register of grants, with the value it binds (see `listing`).
+FILTERS = {
+    "system": Grant.system_id == select(System.id).where(
+        System.code == bindparam("system")).scalar_subquery(),
+    "grantee": Grant.grantee_id == select(Employee.id).where(
+        Employee.username == bindparam("grantee")).scalar_subquery(),
+    "status": Grant.status == bindparam("status"),
+    "as_of": HELD,
+}
+_OWN_OR_ADMINISTERED = or_(
+    Grant.grantee_id == bindparam("me"),
+    Grant.system_id.in_(select(system_user_admins.c.system_id).where(
+        system_user_admins.c.employee_id == bindparam("me"))))
 
 
-def _visible(actor: Actor, **filters):
+@lru_cache(maxsize=None)  # one shape per set of filters, seeing all or not
+def _visible(filters: tuple[str, ...], sees_all: bool):
     """The grants the actor sees under the filters: approvers, the DPO and admins all;
     others their own and those on the systems they administer."""
-    query = grants_query(**filters)
-    if not actor.has_role("approver", "dpo", "admin"):
-        administered = select(system_user_admins.c.system_id).where(
-            system_user_admins.c.employee_id == actor.employee_id)
-        query = query.where(or_(Grant.grantee_id == actor.employee_id,
-                                Grant.system_id.in_(administered)))
-    return query.whereclause if query.whereclause is not None else true()
+    conditions = [FILTERS[name] for name in filters]
+    if not sees_all:
+        conditions.append(_OWN_OR_ADMINISTERED)
+    return and_(true(), *conditions)
+
+
+@lru_cache(maxsize=None)
+def _visible_statements(filters: tuple[str, ...], sees_all: bool) -> listing.Statements:
+    return listing.grant_statements(_visible(filters, sees_all))
+
+
+def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = None,
+                 status: str | None = None, as_of: date | None = None
+                 ) -> tuple[tuple[str, ...], bool, dict]:
+    given = {"system": system and system.upper(), "grantee": grantee, "status": status,
+             "as_of": as_of}
+    values = {name: value for name, value in given.items() if value}
+    if as_of:
+        values.update(held_on(as_of))
+    return (tuple(name for name in FILTERS if name in values),
+            actor.has_role("approver", "dpo", "admin"), {**values, "me": actor.employee_id})
 
 
 def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
                    **filters) -> tuple[list[Grant], int]:
-    where = _visible(actor, **filters)
-    total = listing.count(session, Grant, where)
+    names, sees_all, values = _visible_for(actor, **filters)
+    where = _visible(names, sees_all)
+    total = session.scalar(select(func.count(Grant.id)).where(where), values)
     rows = session.scalars(select(Grant).where(where).order_by(Grant.id).options(*LIST_LOADS)
-                           .limit(per_page).offset((page - 1) * per_page)).all()
+                           .limit(per_page).offset((page - 1) * per_page), values).all()
     return list(rows), total
 
 
 def visible_grant_rows(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
                        **filters) -> tuple[list, int]:
     """The grants as a list page shows them (see `listing`), and how many there are."""
-    where = _visible(actor, **filters)
-    return (listing.grant_rows(session, where, limit=per_page, offset=(page - 1) * per_page),
-            listing.count(session, Grant, where))
+    names, sees_all, values = _visible_for(actor, **filters)
+    statements = _visible_statements(names, sees_all)
+    return statements.rows(session, values, page, per_page), statements.total(session, values)
 
 
 def approved_by(grant: Grant) -> list[str]:

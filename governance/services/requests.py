@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
@@ -226,66 +227,83 @@ def can_view_request(actor: Actor, req: AccessRequest) -> bool:
         admin.id == actor.employee_id for admin in req.system.user_admins)
 
 
-def _visible(actor: Actor, status: str | None):
+_ME = bindparam("me")  # the person asking (see `listing` for why values are bound)
+
+
+@lru_cache(maxsize=None)  # four shapes: everything or one's own, with or without a status
+def _visible(sees_all: bool, by_status: bool):
     """Which requests the actor sees: approvers, the DPO and admins all; others their own."""
-    where = true()
-    if not actor.has_role("approver", "dpo", "admin"):
-        where = or_(AccessRequest.requester_id == actor.employee_id,
-                    AccessRequest.grantee_id == actor.employee_id)
-    if status:
-        where = and_(where, AccessRequest.status == status)
+    where = true() if sees_all else or_(AccessRequest.requester_id == _ME,
+                                        AccessRequest.grantee_id == _ME)
+    if by_status:
+        where = and_(where, AccessRequest.status == bindparam("status"))
     return where
+
+
+def _visible_for(actor: Actor, status: str | None) -> tuple[Any, dict]:
+    return (_visible(actor.has_role("approver", "dpo", "admin"), bool(status)),
+            {"me": actor.employee_id, "status": status})
+
+
+@lru_cache(maxsize=None)
+def _visible_statements(sees_all: bool, by_status: bool) -> listing.Statements:
+    return listing.request_statements(_visible(sees_all, by_status),
+                                      order_by=(AccessRequest.id.desc(),))
 
 
 def visible_requests(session: Session, actor: Actor, *, status: str | None = None,
                      page: int = 1, per_page: int = 50) -> tuple[list[AccessRequest], int]:
-    where = _visible(actor, status)
-    total = listing.count(session, AccessRequest, where)
+    where, values = _visible_for(actor, status)
+    total = session.scalar(select(func.count(AccessRequest.id)).where(where), values)
     rows = session.scalars(select(AccessRequest).where(where)
                            .order_by(AccessRequest.id.desc())
                            .options(selectinload(AccessRequest.requester),
                                     selectinload(AccessRequest.grantee),
                                     selectinload(AccessRequest.system),
                                     selectinload(AccessRequest.decisions))
-                           .limit(per_page).offset((page - 1) * per_page)).all()
+                           .limit(per_page).offset((page - 1) * per_page), values).all()
     return list(rows), total
 
 
 def visible_request_rows(session: Session, actor: Actor, *, status: str | None = None,
                          page: int = 1, per_page: int = 50) -> tuple[list, int]:
     """The request list as the page shows it (see `listing`), newest first, and its length."""
-    where = _visible(actor, status)
-    return (listing.request_rows(session, where, order_by=(AccessRequest.id.desc(),),
-                                 limit=per_page, offset=(page - 1) * per_page),
-            listing.count(session, AccessRequest, where))
+    _where, values = _visible_for(actor, status)
+    statements = _visible_statements(actor.has_role("approver", "dpo", "admin"), bool(status))
+    return statements.rows(session, values, page, per_page), statements.total(session, values)
 
 
-def pending_query(session: Session, actor: Actor):
-    """Pending requests the actor may still decide: under a policy naming them, not their
-    own, and not already approved by them."""
-    purposes = [pid for pid, policy in policies.in_force(session).policies.items()
-                if actor.username in policy.approver_usernames]
-    decided = select(Decision.id).where(Decision.request_id == AccessRequest.id,
-                                        Decision.approver_id == actor.employee_id).exists()
-    return select(AccessRequest).where(
-        AccessRequest.status == "pending", AccessRequest.purpose.in_(purposes),
-        AccessRequest.requester_id != actor.employee_id,
-        AccessRequest.grantee_id != actor.employee_id, ~decided)
+# Pending requests the person may still decide: under a policy naming them (:purposes),
+# not their own, and not already approved by them.
+PENDING = and_(
+    AccessRequest.status == "pending",
+    AccessRequest.purpose.in_(bindparam("purposes", expanding=True)),
+    AccessRequest.requester_id != _ME, AccessRequest.grantee_id != _ME,
+    ~select(Decision.id).where(Decision.request_id == AccessRequest.id,
+                               Decision.approver_id == _ME).exists())
+_PENDING = listing.request_statements(PENDING)
+_CAN_DECIDE = select(func.count(AccessRequest.id)).where(
+    PENDING, AccessRequest.id == bindparam("request_id"))
+
+
+def pending_values(session: Session, actor: Actor) -> dict:
+    """The values PENDING needs for this person."""
+    return {"me": actor.employee_id,
+            "purposes": [pid for pid, policy in policies.in_force(session).policies.items()
+                         if actor.username in policy.approver_usernames]}
 
 
 def pending_for(session: Session, actor: Actor, *, page: int = 1,
                 per_page: int = 100) -> tuple[list, int]:
     """The approver's queue as the page shows it (see `listing`), oldest first, one page at
     a time, and its length."""
-    where = pending_query(session, actor).whereclause
-    return (listing.request_rows(session, where, limit=per_page,
-                                 offset=(page - 1) * per_page),
-            listing.count(session, AccessRequest, where))
+    values = pending_values(session, actor)
+    return _PENDING.rows(session, values, page, per_page), _PENDING.total(session, values)
 
 
 def can_decide(session: Session, actor: Actor, req: AccessRequest) -> bool:
-    return session.scalar(select(func.count()).select_from(
-        pending_query(session, actor).where(AccessRequest.id == req.id).subquery())) == 1
+    return session.scalar(_CAN_DECIDE, {**pending_values(session, actor),
+                                        "request_id": req.id}) == 1
 
 
 def current_checks(session: Session, actor: Actor, req: AccessRequest) -> list[Check]:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
@@ -65,6 +65,16 @@ class ReviewQueue:
         return sum(len(items) for items in self.by_grantee.values())
 
 
+# Active grants due within the window (:horizon) or overdue; the reviewer's are those under
+# a policy naming them (:purposes), never their own (:me). Values are bound: see `listing`.
+_DUE = and_(Grant.status == "active", Grant.review_due <= bindparam("horizon"))
+_OWN_DUE = select(func.count(Grant.id)).where(_DUE, Grant.grantee_id == bindparam("me"))
+_TO_REVIEW = listing.grant_statements(
+    and_(_DUE, Grant.purpose.in_(bindparam("purposes", expanding=True)),
+         Grant.grantee_id != bindparam("me")),
+    order_by=(Grant.review_due, Grant.id))
+
+
 def queue_for(session: Session, actor: Actor, as_of: date | None = None,
               limit: int = 100) -> ReviewQueue:
     """The reviewer's page: due in the next 30 days, and overdue; never their own access.
@@ -72,16 +82,13 @@ def queue_for(session: Session, actor: Actor, as_of: date | None = None,
     as_of = as_of or clock.today()
     if not actor.has_role("approver"):
         raise Forbidden(_l("Only the named approvers review access"))
-    purposes = [pid for pid, policy in policies.in_force(session).policies.items()
-                if actor.username in policy.approver_usernames]
-    due = and_(Grant.status == "active",
-               Grant.review_due <= as_of + timedelta(days=DUE_WINDOW_DAYS))
-    mine = and_(due, Grant.purpose.in_(purposes), Grant.grantee_id != actor.employee_id)
+    values = {"horizon": as_of + timedelta(days=DUE_WINDOW_DAYS), "me": actor.employee_id,
+              "purposes": [pid for pid, policy in policies.in_force(session).policies.items()
+                           if actor.username in policy.approver_usernames]}
     queue = ReviewQueue(as_of)
-    queue.own = listing.count(session, Grant, and_(due, Grant.grantee_id == actor.employee_id))
-    queue.total = listing.count(session, Grant, mine)
-    rows = listing.grant_rows(session, mine, order_by=(Grant.review_due, Grant.id),
-                              limit=limit)
+    queue.own = session.scalar(_OWN_DUE, values)
+    queue.total = _TO_REVIEW.total(session, values)
+    rows = _TO_REVIEW.rows(session, values, 1, limit)
     grouped: dict[Person, list] = defaultdict(list)
     for row in rows:
         grouped[Person(row.grantee_name, row.grantee_username, row.grantee_title,
