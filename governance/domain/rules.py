@@ -386,16 +386,21 @@ def evaluate_grant(grant: ExistingGrant, policy: "Policy", today: date) -> list[
 
 
 class GrantEvaluator:
-    """Re-evaluates many grants against one policy. What depends only on the grant's
-    system, level, scope and categories is worked out once per combination."""
+    """Re-evaluates many grants against one policy. Each check is worked out once per
+    combination of what it depends on: the system, level and scope (P4), the system, scope
+    and categories (P6), the categories (P7), the acknowledgement date (P3) and the due date
+    (P5). Tens of thousands of grants share a few thousand such combinations, and most
+    grants fail nothing, so most grants cost a handful of dictionary lookups."""
 
     def __init__(self, policy: "Policy", today: date):
         self.policy, self.today = policy, today
-        self._static: dict[tuple, list[Check]] = {}
         self._by_system: dict[str, "Policy"] = {}
-        # Thousands of grants share a few hundred acknowledgement and due dates.
-        self._acknowledged: dict[date | None, list[Check]] = {}
-        self._due: dict[date, list[Check]] = {}
+        self._static: dict[tuple, tuple[Check, ...]] = {}
+        self._system: dict[tuple, tuple[Check, ...]] = {}
+        self._areas: dict[tuple, tuple[Check, ...]] = {}
+        self._special: dict[tuple, tuple[Check, ...]] = {}
+        self._acknowledged: dict[date | None, tuple[Check, ...]] = {}
+        self._due: dict[date, tuple[Check, ...]] = {}
 
     def _policy_for(self, system: str) -> "Policy":
         """The policy with only this system's non-grantable areas: the same answers,
@@ -406,31 +411,77 @@ class GrantEvaluator:
                 area for area in self.policy.non_grantable if area.system == system))
         return narrowed
 
+    def _request(self, system: str, level: str, scope: str,
+                 categories: tuple[str, ...] = ()) -> ProposedRequest:
+        return ProposedRequest("", True, system, level, scope, self.policy.id, "", "",
+                               categories)
+
+    def _static_failures(self, system: str, level: str, scope: str,
+                         categories: tuple[str, ...]) -> tuple[Check, ...]:
+        """What fails whoever holds the access and whenever: P4, P6 and P7."""
+        key = (system, level, scope)
+        found = self._system.get(key)
+        if found is None:
+            found = self._system[key] = tuple(failures(check_system(
+                self._request(system, level, scope), self.policy)))
+        policy = self._policy_for(system)
+        if policy.non_grantable:
+            key = (system, scope, categories)
+            areas = self._areas.get(key)
+            if areas is None:
+                areas = self._areas[key] = tuple(failures(check_areas(
+                    self._request(system, level, scope, categories), policy)))
+            found += areas
+        if categories:
+            special = self._special.get(categories)
+            if special is None:
+                special = self._special[categories] = tuple(failures([check_special_categories(
+                    self._request(system, level, scope, categories), self.policy)]))
+            found += special
+        return found
+
     def findings(self, grant: ExistingGrant) -> list[Check]:
         """The failed checks of one grant (an empty list when all is well)."""
-        key = (grant.system, grant.access_level, grant.scope, grant.data_categories)
-        static = self._static.get(key)
-        if static is None:
-            req = ProposedRequest(grant.grantee, True, grant.system, grant.access_level,
-                                  grant.scope, self.policy.id, "", "", grant.data_categories)
-            policy = self._policy_for(grant.system)
-            static = self._static[key] = failures(
-                [*check_system(req, policy), *check_areas(req, policy),
-                 check_special_categories(req, policy)])
-        result = list(static)
-        if not grant.grantee_active:
-            result.append(check_grantee_active(ProposedRequest(
-                grant.grantee, False, grant.system, grant.access_level, grant.scope, "", "",
-                "")))
-        acknowledged = self._acknowledged.get(grant.acknowledged_on)
+        return list(self.failed(grant.grantee, grant.grantee_active, grant.system,
+                                grant.access_level, grant.scope, grant.data_categories,
+                                grant.review_due, grant.acknowledged_on))
+
+    def failed(self, grantee: str, active: bool, system: str, level: str, scope: str,
+               categories: tuple[str, ...], review_due: date | None,
+               acknowledged_on: date | None) -> tuple[Check, ...]:
+        """The failed checks of one grant, given as plain values (no object per grant)."""
+        return (self.access_failures(system, level, scope, categories)
+                + self.person_failures(grantee, active, acknowledged_on)
+                + self.due_failures(review_due))
+
+    def access_failures(self, system: str, level: str, scope: str,
+                        categories: tuple[str, ...]) -> tuple[Check, ...]:
+        """What fails whoever holds the access (P4, P6, P7)."""
+        key = (system, level, scope, categories)
+        found = self._static.get(key)
+        if found is None:
+            found = self._static[key] = self._static_failures(system, level, scope, categories)
+        return found
+
+    def person_failures(self, grantee: str, active: bool,
+                        acknowledged_on: date | None) -> tuple[Check, ...]:
+        """What fails because of the grantee, whatever the access: has left (P1), has no
+        current acknowledgement (P3)."""
+        acknowledged = self._acknowledged.get(acknowledged_on)
         if acknowledged is None:
-            acknowledged = self._acknowledged[grant.acknowledged_on] = (
-                [] if acknowledgement_current(grant.acknowledged_on, self.today)
-                else [check_acknowledgement(grant.acknowledged_on, self.today)])
-        result.extend(acknowledged)
-        if grant.review_due is not None and self.today > grant.review_due:
-            due = self._due.get(grant.review_due)
-            if due is None:
-                due = self._due[grant.review_due] = [check_review(grant.review_due, self.today)]
-            result.extend(due)
-        return result
+            acknowledged = self._acknowledged[acknowledged_on] = (
+                () if acknowledgement_current(acknowledged_on, self.today)
+                else (check_acknowledgement(acknowledged_on, self.today),))
+        if active:
+            return acknowledged
+        return (check_grantee_active(ProposedRequest(grantee, False, "", "", "", "", "", "")),
+                *acknowledged)
+
+    def due_failures(self, review_due: date | None) -> tuple[Check, ...]:
+        """The review is overdue (P5)."""
+        if review_due is None or self.today <= review_due:
+            return ()
+        due = self._due.get(review_due)
+        if due is None:
+            due = self._due[review_due] = (check_review(review_due, self.today),)
+        return due
