@@ -94,14 +94,13 @@ _COLUMNS = ("id, created_at, actor, action, object_type, object_id, summary, det
             "client_address, prev_hash, hash")
 
 
-def _stored_stamp(value) -> str:
-    """created_at as the driver returns it, in the hashed form. SQLite keeps UTC text
-    'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL gives an aware datetime."""
-    if isinstance(value, str):
-        return value.replace(" ", "T", 1) + "+00:00"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return utc_stamp(value)
+# created_at in the hashed form (utc_stamp), made by the database: SQLite keeps UTC text
+# 'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL formats its timestamp in UTC.
+_STAMP = {
+    "sqlite": "replace(created_at, ' ', 'T') || '+00:00'",
+    "postgresql": "to_char(created_at AT TIME ZONE 'UTC', "
+                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')",
+}
 
 
 def _rows(connection, lo: int = 1, hi: int | None = None,
@@ -114,11 +113,9 @@ def _rows(connection, lo: int = 1, hi: int | None = None,
     cursor = (raw.cursor(name=f"audit_verify_{lo}") if connection.dialect.name == "postgresql"
               else raw.cursor())
     where = f"WHERE id >= {int(lo)}" + (f" AND id <= {int(hi)}" if hi is not None else "")
-    columns = _COLUMNS
-    if connection.dialect.name == "postgresql":
-        # The UTC text straight from the server: no datetime made and unmade per entry.
-        columns = columns.replace(
-            "created_at", "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+    # The stamp as hashed, straight from the database: no datetime made and unmade, and no
+    # text reshaped, per entry.
+    columns = _COLUMNS.replace("created_at", _STAMP[connection.dialect.name])
     try:
         cursor.execute(f"SELECT {columns} FROM audit_entries {where} ORDER BY id")
         while True:
@@ -156,7 +153,7 @@ def _walk(rows: Iterator[tuple], first_id: int, previous: str | None) -> _Stretc
         if previous is not None and prev_hash != previous:
             return _Stretch(first_prev, previous, count, id_,
                             "does not link to the previous entry's hash")
-        body = _body(str(id_), _stored_stamp(created_at), actor, action, object_type,
+        body = _body(str(id_), created_at, actor, action, object_type,
                      object_id, summary, details, client_address)
         if sha256((prev_hash + body).encode("utf-8")).hexdigest() != stored_hash:
             return _Stretch(first_prev, previous, count, id_,
