@@ -105,10 +105,10 @@ class Dashboard:
 
 
 _SYSTEM_CODES = select(System.id, System.code)
-_ACTIVE_BY_SYSTEM_LEVEL = (select(Grant.system_id, Grant.access_level, func.count(Grant.id))
+_ACTIVE_BY_SYSTEM_LEVEL = (select(Grant.system_id, Grant.access_level, func.count())
                            .where(Grant.status == "active")
                            .group_by(Grant.system_id, Grant.access_level))
-_PENDING_REQUESTS = (select(func.count(AccessRequest.id))
+_PENDING_REQUESTS = (select(func.count()).select_from(AccessRequest)
                      .where(AccessRequest.status == "pending"))
 
 
@@ -151,7 +151,7 @@ def refusals_by_principle(session: Session, since=None, until=None) -> dict[str,
 
 def reviews_due_by_month(session: Session, as_of: date, months: int = 13) -> list[tuple[str, int]]:
     """Active grants by the month their review falls due; overdue ones in the first month."""
-    dues = session.execute(select(Grant.review_due, func.count(Grant.id)).where(
+    dues = session.execute(select(Grant.review_due, func.count()).where(
         Grant.status == "active", Grant.review_due.is_not(None))
         .group_by(Grant.review_due)).all()
     first = as_of.replace(day=1)

@@ -236,8 +236,9 @@ def _visible(filters: tuple[str, ...], sees_all: bool):
 
 
 @lru_cache(maxsize=None)
-def _visible_statements(filters: tuple[str, ...], sees_all: bool) -> listing.Statements:
-    return listing.grant_statements(_visible(filters, sees_all))
+def _visible_statements(filters: tuple[str, ...], sees_all: bool,
+                        columns: tuple) -> listing.Statements:
+    return listing.grant_statements(_visible(filters, sees_all), columns)
 
 
 def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = None,
@@ -263,10 +264,12 @@ def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: i
 
 
 def visible_grant_rows(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
+                       columns: tuple = listing.GRANT_LIST_COLUMNS,
                        **filters) -> tuple[list, int]:
-    """The grants as a list page shows them (see `listing`), and how many there are."""
+    """The grants as a list page shows them (`columns`, see `listing`), and how many there
+    are."""
     names, sees_all, values = _visible_for(actor, **filters)
-    statements = _visible_statements(names, sees_all)
+    statements = _visible_statements(names, sees_all, columns)
     return statements.rows(session, values, page, per_page), statements.total(session, values)
 
 

@@ -68,11 +68,11 @@ class ReviewQueue:
 # Active grants due within the window (:horizon) or overdue; the reviewer's are those under
 # a policy naming them (:purposes), never their own (:me). Values are bound: see `listing`.
 _DUE = and_(Grant.status == "active", Grant.review_due <= bindparam("horizon"))
-_OWN_DUE = select(func.count(Grant.id)).where(_DUE, Grant.grantee_id == bindparam("me"))
+_OWN_DUE = select(func.count()).select_from(Grant).where(_DUE, Grant.grantee_id == bindparam("me"))
 _TO_REVIEW = listing.grant_statements(
     and_(_DUE, Grant.purpose.in_(bindparam("purposes", expanding=True)),
          Grant.grantee_id != bindparam("me")),
-    order_by=(Grant.review_due, Grant.id))
+    listing.REVIEW_COLUMNS, order_by=(Grant.review_due, Grant.id))
 
 
 def queue_for(session: Session, actor: Actor, as_of: date | None = None,

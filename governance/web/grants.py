@@ -46,7 +46,8 @@ def point_in_time():
     if code and day:
         rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,
                                                        as_of=day, page=page_arg(),
-                                                       per_page=PER_PAGE)
+                                                       per_page=PER_PAGE,
+                                                       columns=listing.HELD_COLUMNS)
         approved_by = {request_id: ", ".join(a.username for a in approvals)
                        for request_id, approvals in listing.approvers(
                            db.session, (row.request_id for row in rows)).items()}
