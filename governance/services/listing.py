@@ -12,7 +12,7 @@ a joined select of twenty columns costs about as much as running it on SQLite.
 """
 from __future__ import annotations
 
-from collections import defaultdict, namedtuple
+from collections import namedtuple
 from functools import lru_cache
 from typing import Any, Iterable, NamedTuple
 
@@ -36,24 +36,48 @@ _SYSTEM_CODE = System.code.label("system_code")
 _CENTRE_CODE = GranteeCentre.code.label("centre_code")
 GRANT_LIST_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status,
                       Grant.approved_at, Grant.review_due, _GRANTEE_NAME, _SYSTEM_CODE)
-HELD_COLUMNS = (Grant.id, Grant.request_id, Grant.access_level, Grant.scope, Grant.status,
-                Grant.tasks, Grant.approved_at, Grant.fulfilled_at, Grant.removed_at,
-                _GRANTEE_NAME, Grantee.username.label("grantee_username"), _CENTRE_CODE)
-REVIEW_COLUMNS = (Grant.id, Grant.request_id, Grant.access_level, Grant.scope, Grant.tasks,
-                  Grant.frequency, Grant.approved_at, Grant.review_due, _GRANTEE_NAME,
-                  Grantee.username.label("grantee_username"),
-                  Grantee.title.label("grantee_title"), _CENTRE_CODE, _SYSTEM_CODE)
+Approver = aliased(Employee, name="approver")
+LastReview = aliased(Review, name="last_review")
+Reviewer = aliased(Employee, name="reviewer")
+_LATEST = aliased(Review, name="latest")
 
-_APPROVALS = (select(func.count(Decision.id))
+
+def _approvers(column) -> Any:
+    """The approvals that granted the grant, one text: "Anna Hansen, Tom Olsen"."""
+    return (select(func.aggregate_strings(column, ", "))
+            .select_from(Decision).join(Approver, Approver.id == Decision.approver_id)
+            .where(Decision.request_id == Grant.request_id, Decision.decision == "approve")
+            .correlate(Grant).scalar_subquery())
+
+
+# The grant's most recent review, joined (outer) when a list shows it.
+_LAST_REVIEW = (select(func.max(_LATEST.id)).where(_LATEST.grant_id == Grant.id)
+                .correlate(Grant).scalar_subquery())
+_REVIEWED_ON = LastReview.reviewed_on.label("last_reviewed_on")
+HELD_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status, Grant.tasks,
+                Grant.approved_at, Grant.fulfilled_at, Grant.removed_at, _GRANTEE_NAME,
+                Grantee.username.label("grantee_username"), _CENTRE_CODE,
+                _approvers(Approver.username).label("approved_by"))
+REVIEW_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.tasks, Grant.frequency,
+                  Grant.approved_at, Grant.review_due, _GRANTEE_NAME,
+                  Grantee.username.label("grantee_username"),
+                  Grantee.title.label("grantee_title"), _CENTRE_CODE, _SYSTEM_CODE,
+                  _approvers(Approver.name).label("approved_by"), _REVIEWED_ON,
+                  Reviewer.name.label("last_reviewer"),
+                  LastReview.comment.label("last_comment"))
+
+_APPROVALS = (select(func.count()).select_from(Decision)
               .where(Decision.request_id == AccessRequest.id, Decision.decision == "approve")
               .correlate(AccessRequest).scalar_subquery())
 
-REQUEST_COLUMNS = (
-    AccessRequest.id, AccessRequest.access_level, AccessRequest.scope, AccessRequest.status,
-    AccessRequest.purpose, AccessRequest.approvals_needed, AccessRequest.created_at,
-    Grantee.name.label("grantee_name"), Grantee.username.label("grantee_username"),
-    GranteeCentre.code.label("centre_code"), Requester.name.label("requester_name"),
-    System.code.label("system_code"), _APPROVALS.label("approvals"))
+_REQUESTER_NAME = Requester.name.label("requester_name")
+# The approver's queue, and the list of requests.
+QUEUE_COLUMNS = (AccessRequest.id, AccessRequest.access_level, AccessRequest.scope,
+                 AccessRequest.approvals_needed, AccessRequest.created_at, _GRANTEE_NAME,
+                 _CENTRE_CODE, _SYSTEM_CODE, _APPROVALS.label("approvals"))
+REQUEST_LIST_COLUMNS = (AccessRequest.id, AccessRequest.access_level, AccessRequest.scope,
+                        AccessRequest.status, AccessRequest.created_at, _GRANTEE_NAME,
+                        _REQUESTER_NAME, _SYSTEM_CODE)
 
 
 class Statements(NamedTuple):
@@ -86,20 +110,31 @@ def grant_statements(where, columns: tuple = GRANT_LIST_COLUMNS,
     """Grants with the given columns of their grantee, the grantee's centre and the
     system."""
     rows = select(*columns).join(Grantee, Grantee.id == Grant.grantee_id)
-    if any(column is _CENTRE_CODE for column in columns):
+    if _shows(columns, _CENTRE_CODE):
         rows = rows.join(GranteeCentre, GranteeCentre.id == Grantee.centre_id)
-    if any(column is _SYSTEM_CODE for column in columns):
+    if _shows(columns, _SYSTEM_CODE):
         rows = rows.join(System, System.id == Grant.system_id)
+    if _shows(columns, _REVIEWED_ON):
+        rows = (rows.outerjoin(LastReview, LastReview.id == _LAST_REVIEW)
+                .outerjoin(Reviewer, Reviewer.id == LastReview.reviewer_id))
     return _statements(Grant, rows, where, order_by)
 
 
-def request_statements(where, order_by: Iterable = (AccessRequest.id,)) -> Statements:
-    """Requests with grantee, centre, requester, system and the approvals so far."""
-    return _statements(AccessRequest, select(*REQUEST_COLUMNS)
-                       .join(Grantee, Grantee.id == AccessRequest.grantee_id)
-                       .join(GranteeCentre, GranteeCentre.id == Grantee.centre_id)
-                       .join(Requester, Requester.id == AccessRequest.requester_id)
-                       .join(System, System.id == AccessRequest.system_id), where, order_by)
+def request_statements(where, columns: tuple = REQUEST_LIST_COLUMNS,
+                       order_by: Iterable = (AccessRequest.id,)) -> Statements:
+    """Requests with the given columns of their grantee, the grantee's centre, the
+    requester and the system."""
+    rows = (select(*columns).join(Grantee, Grantee.id == AccessRequest.grantee_id)
+            .join(System, System.id == AccessRequest.system_id))
+    if _shows(columns, _CENTRE_CODE):
+        rows = rows.join(GranteeCentre, GranteeCentre.id == Grantee.centre_id)
+    if _shows(columns, _REQUESTER_NAME):
+        rows = rows.join(Requester, Requester.id == AccessRequest.requester_id)
+    return _statements(AccessRequest, rows, where, order_by)
+
+
+def _shows(columns: tuple, column) -> bool:
+    return any(shown is column for shown in columns)
 
 
 def shown(session: Session, statement, values: dict | None = None) -> list:
@@ -113,43 +148,3 @@ def shown(session: Session, statement, values: dict | None = None) -> list:
 @lru_cache(maxsize=64)
 def _tuple_class(fields: tuple[str, ...]):
     return namedtuple("Shown", fields)
-
-
-_APPROVERS = (select(Decision.request_id, Employee.name, Employee.username)
-              .join(Employee, Employee.id == Decision.approver_id)
-              .where(Decision.request_id.in_(bindparam("ids", expanding=True)),
-                     Decision.decision == "approve")
-              .order_by(Decision.request_id, Decision.id))
-
-
-def approvers(session: Session, request_ids: Iterable[int | None]) -> dict[int, list]:
-    """Per request, the approvals that granted it (name and username), in order."""
-    ids = sorted({i for i in request_ids if i is not None})
-    found: dict[int, list] = defaultdict(list)
-    if ids:
-        for row in shown(session, _APPROVERS, {"ids": ids}):
-            found[row.request_id].append(row)
-    return found
-
-
-class LastReview(NamedTuple):
-    reviewed_on: Any
-    reviewer_name: str
-    comment: str
-
-
-_LAST_REVIEWS = (select(Review.grant_id, Review.reviewed_on, Employee.name, Review.comment)
-                 .join(Employee, Employee.id == Review.reviewer_id)
-                 .where(Review.id.in_(select(func.max(Review.id))
-                                      .where(Review.grant_id.in_(bindparam("ids",
-                                                                           expanding=True)))
-                                      .group_by(Review.grant_id))))
-
-
-def last_reviews(session: Session, grant_ids: Iterable[int]) -> dict[int, LastReview]:
-    """Per grant, its most recent review."""
-    ids = sorted(set(grant_ids))
-    if not ids:
-        return {}
-    return {row.grant_id: LastReview(row.reviewed_on, row.name, row.comment)
-            for row in session.execute(_LAST_REVIEWS, {"ids": ids})}

@@ -281,7 +281,7 @@ PENDING = and_(
     AccessRequest.requester_id != _ME, AccessRequest.grantee_id != _ME,
     ~select(Decision.id).where(Decision.request_id == AccessRequest.id,
                                Decision.approver_id == _ME).exists())
-_PENDING = listing.request_statements(PENDING)
+_PENDING = listing.request_statements(PENDING, listing.QUEUE_COLUMNS)
 _CAN_DECIDE = select(func.count(AccessRequest.id)).where(
     PENDING, AccessRequest.id == bindparam("request_id"))
 

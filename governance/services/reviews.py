@@ -50,13 +50,10 @@ class Person(NamedTuple):
 @dataclass
 class ReviewQueue:
     """Grants due within the window or overdue, grouped by grantee, the most urgent first.
-    The grants are list rows (see `listing`); `approved_by` (the approvers' names) and
-    `last_review` are keyed by request and grant."""
+    The grants are list rows (see `listing.REVIEW_COLUMNS`)."""
 
     as_of: date
     by_grantee: dict[Person, list] = field(default_factory=dict)
-    approved_by: dict[int, str] = field(default_factory=dict)
-    last_review: dict[int, listing.LastReview] = field(default_factory=dict)
     own: int = 0
     total: int = 0
 
@@ -95,10 +92,6 @@ def queue_for(session: Session, actor: Actor, as_of: date | None = None,
                        row.centre_code)].append(row)
     queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: (kv[0].name,
                                                                     kv[0].username)))
-    queue.approved_by = {request_id: ", ".join(a.name for a in approvals)
-                         for request_id, approvals in listing.approvers(
-                             session, (row.request_id for row in rows)).items()}
-    queue.last_review = listing.last_reviews(session, (row.id for row in rows))
     return queue
 
 

@@ -42,18 +42,14 @@ def point_in_time():
     systems = register.system_names(db.session)
     code = (request.args.get("system") or "").upper() or None
     day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
-    rows, total, approved_by = [], 0, {}  # request id -> the approvers' usernames
+    rows, total = [], 0
     if code and day:
         rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,
                                                        as_of=day, page=page_arg(),
                                                        per_page=PER_PAGE,
                                                        columns=listing.HELD_COLUMNS)
-        approved_by = {request_id: ", ".join(a.username for a in approvals)
-                       for request_id, approvals in listing.approvers(
-                           db.session, (row.request_id for row in rows)).items()}
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
-                           total=total, page=page_arg(), per_page=PER_PAGE,
-                           approved_by=approved_by)
+                           total=total, page=page_arg(), per_page=PER_PAGE)
 
 
 @bp.get("/tasks")
