@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any, Iterator
 
 from sqlalchemy import func, select, update
@@ -141,25 +142,29 @@ class _Stretch:
 def _walk(rows: Iterator[tuple], first_id: int, previous: str | None) -> _Stretch:
     """Check each entry's own hash, and the links inside the stretch (and to `previous`
     when it is known)."""
-    expected_id, count, first_prev = first_id, 0, None
-    sha256 = hashlib.sha256
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return _Stretch(None, previous, 0)
+    first_prev = first[9]
+    if previous is None:
+        previous = first_prev  # the link into the stretch is checked by the caller
+    expected_id, sha256 = first_id, hashlib.sha256
     for (id_, created_at, actor, action, object_type, object_id, summary, details,
-         client_address, prev_hash, stored_hash) in rows:
+         client_address, prev_hash, stored_hash) in chain((first,), rows):
         if id_ != expected_id:
-            return _Stretch(first_prev, previous, count, expected_id,
+            return _Stretch(first_prev, previous, expected_id - first_id, expected_id,
                             f"entry {expected_id} is missing (next is {id_})")
-        if count == 0:
-            first_prev = prev_hash
-        if previous is not None and prev_hash != previous:
-            return _Stretch(first_prev, previous, count, id_,
+        if prev_hash != previous:
+            return _Stretch(first_prev, previous, expected_id - first_id, id_,
                             "does not link to the previous entry's hash")
-        body = _body(str(id_), created_at, actor, action, object_type,
-                     object_id, summary, details, client_address)
-        if sha256((prev_hash + body).encode("utf-8")).hexdigest() != stored_hash:
-            return _Stretch(first_prev, previous, count, id_,
+        if sha256((prev_hash + _body(str(id_), created_at, actor, action, object_type,
+                                     object_id, summary, details, client_address)
+                   ).encode()).hexdigest() != stored_hash:
+            return _Stretch(first_prev, previous, expected_id - first_id, id_,
                             "its content does not match its hash (altered)")
-        previous, expected_id, count = stored_hash, expected_id + 1, count + 1
-    return _Stretch(first_prev, previous, count)
+        previous, expected_id = stored_hash, expected_id + 1
+    return _Stretch(first_prev, previous, expected_id - first_id)
 
 
 def _walk_in_process(url: str, lo: int, hi: int) -> _Stretch:
