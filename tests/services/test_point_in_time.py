@@ -5,6 +5,7 @@ import pytest
 
 from governance.extensions import db
 from governance.services import grants as grant_service
+from governance.services import listing
 
 from .workflow import actor, approved_grant
 
@@ -46,6 +47,11 @@ def test_held_on(history, day, expected):
                                                as_of=day)
     assert [g.id for g in rows] == [ids[name] for name in expected]
     assert total == len(expected)
+    # The page's rows (plain columns, see services/listing.py) answer the same.
+    shown, shown_total = grant_service.visible_grant_rows(
+        db.session, actor("dpo"), system="UIS", as_of=day, columns=listing.HELD_COLUMNS)
+    assert ([g.id for g in shown], shown_total) == ([g.id for g in rows], total)
+    assert all(row.approved_by == "kfi" for row in shown)
 
 
 def test_other_systems_are_not_mixed_in(history):
@@ -62,6 +68,7 @@ def test_api_and_page_give_the_same_answer(history, api, client, login):
     login("dpo")
     page = client.get("/grants/at?system=UIS&date=2025-03-01").get_data(as_text=True)
     assert f'/grants/{history[0]}"' in page and f'/grants/{history[1]}"' not in page
+    assert "<td>kfi, 9. jan. 2025</td>" in page   # approved by whom, and when
     assert client.get("/grants/at?system=UIS&date=2025-13-01").status_code == 400
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from governance.config import PROJECT_ROOT
 from governance.domain.rules import add_months
 from governance.extensions import db
-from governance.models import AuditEntry, Grant, OutboxMessage, Review
+from governance.models import AuditEntry, Employee, Grant, OutboxMessage, Review
 from governance.services import clock, policies, reviews
 from governance.services import grants as grant_service
 from governance.services.actor import Actor
@@ -174,3 +174,36 @@ def test_review_rows_are_kept(grant):
     reviews.review(db.session, actor("kfi"), grant.id, "keep", "Behov", TODAY)
     reviews.review(db.session, actor("tko"), grant.id, "keep", "Stadig behov", TODAY)
     assert [r.reviewer.username for r in db.session.scalars(sa.select(Review))] == ["kfi", "tko"]
+
+
+def test_review_queue_rows_show_who_approved_and_the_last_review(app):
+    """The review page's rows carry the approvers and the previous review, read in the
+    list's own statement."""
+    grant = active_grant(TODAY, approvers=("kfi", "tko"), scope="detail",
+                         write_justification="Sagerne kan kun vurderes ud fra de enkelte akter.")
+    names = {e.username: e.name for e in db.session.scalars(sa.select(Employee))}
+    day = grant.review_due - timedelta(days=5)
+    reviews.review(db.session, actor("tko"), grant.id, "keep", "Behovet består", day)
+    db.session.commit()
+    queue = reviews.queue_for(db.session, actor("kfi"), grant.review_due - timedelta(days=5))
+    [row] = [row for items in queue.by_grantee.values() for row in items]
+    assert row.id == grant.id
+    assert row.approved_by == f"{names['kfi']}, {names['tko']}"
+    assert (row.last_reviewed_on, row.last_reviewer, row.last_comment) == \
+        (day, names["tko"], "Behovet består")
+    [person] = queue.by_grantee
+    assert (person.username, person.name) == ("ahn", names["ahn"])
+
+
+def test_review_page_shows_the_approvers_and_the_previous_review(app, client, login):
+    grant = active_grant(TODAY)
+    # Kept on a day a year less ten days ago: due again in ten days, so on today's page.
+    reviews.review(db.session, actor("tko"), grant.id, "keep", "Stadig relevant <b>",
+                   add_months(TODAY, -12) + timedelta(days=10))
+    db.session.commit()
+    kfi = db.session.scalar(sa.select(Employee).where(Employee.username == "kfi"))
+    login("kfi")
+    page = client.get("/reviews/").get_data(as_text=True)
+    assert f'id="grant-{grant.id}"' in page
+    assert kfi.name in page
+    assert "Stadig relevant &lt;b&gt;" in page and "<b>" not in page.split("Stadig relevant")[1][:20]
