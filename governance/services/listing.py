@@ -87,7 +87,7 @@ class Statements(NamedTuple):
     every: Select
 
     def total(self, session: Session, values: dict) -> int:
-        return session.scalar(self.count, values) or 0
+        return _connection(session).execute(self.count, values).scalar() or 0
 
     def rows(self, session: Session, values: dict, page: int = 1,
              per_page: int | None = None) -> list:
@@ -140,9 +140,17 @@ def _shows(columns: tuple, column) -> bool:
 def shown(session: Session, statement, values: dict | None = None) -> list:
     """The rows as named tuples: a template reads a tuple's fields several times faster
     than a result row's, and a page reads about a thousand of them."""
-    result = session.execute(statement, values or {})
+    result = _connection(session).execute(statement, values or {})
     shape = _tuple_class(tuple(result.keys()))
     return [shape._make(row) for row in result]
+
+
+def _connection(session: Session):
+    """The session's connection, in its transaction. These statements read columns, not
+    objects, so they skip the ORM's execution layer (about half a millisecond for a list
+    statement); whatever the session holds unsaved is flushed first, as it would be."""
+    session.flush()
+    return session.connection()
 
 
 @lru_cache(maxsize=64)
