@@ -16,9 +16,11 @@ from collections import namedtuple
 from functools import lru_cache
 from typing import Any, Iterable, NamedTuple
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, String, bindparam, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.functions import GenericFunction
 
 from ..models import AccessRequest, Centre, Decision, Employee, Grant, Review, System
 
@@ -42,9 +44,30 @@ Reviewer = aliased(Employee, name="reviewer")
 _LATEST = aliased(Review, name="latest")
 
 
+class joined_in_order(GenericFunction):
+    """`joined_in_order(text, key)`: the texts of a group joined with ", ", in key order."""
+    type = String()
+    inherit_cache = True
+
+
+@compiles(joined_in_order, "postgresql")
+def _joined_in_order_postgresql(element, compiler, **kw):
+    text, key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"string_agg({text}, ', ' ORDER BY {key})"
+
+
+@compiles(joined_in_order)
+def _joined_in_order(element, compiler, **kw):
+    # SQLite before 3.44 has no ORDER BY inside an aggregate. The approvals of a request
+    # are read through ix_decisions_request_id, which keeps them in id order.
+    text, _key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"group_concat({text}, ', ')"
+
+
 def _approvers(column) -> Any:
-    """The approvals that granted the grant, one text: "Anna Hansen, Tom Olsen"."""
-    return (select(func.aggregate_strings(column, ", "))
+    """The approvals that granted the grant, in the order given, as one text:
+    "Anna Hansen, Tom Olsen"."""
+    return (select(joined_in_order(column, Decision.id))
             .select_from(Decision).join(Approver, Approver.id == Decision.approver_id)
             .where(Decision.request_id == Grant.request_id, Decision.decision == "approve")
             .correlate(Grant).scalar_subquery())

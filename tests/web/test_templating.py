@@ -44,3 +44,15 @@ def test_translated_text_escapes_its_values(app):
         out = render_template_string("{{ _('due %(date)s', date=value) }}|{{ _('Keep') }}",
                                      value="<script>")
         assert out == "senest &lt;script&gt;|Behold"
+
+
+def test_template_translations_follow_a_forced_language(app):
+    """A template rendered under force_locale (say, a message in its reader's language)
+    is translated into that language, and the page's own language comes back after."""
+    from flask_babel import force_locale
+    with app.test_request_context("/"):
+        keep = app.jinja_env.from_string("{{ _('Keep') }}")
+        assert keep.render() == "Behold"
+        with force_locale("en"):
+            assert keep.render() == "Keep"
+        assert keep.render() == "Behold"
