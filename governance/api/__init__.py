@@ -8,11 +8,11 @@ from ..errors import json_error
 from ..extensions import csrf, db
 from ..services import auth as auth_service
 from ..services.actor import Actor
+from ..services.listing import MAX_PAGE
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-MAX_PAGE = 1_000_000
 
 
 @bp.before_request

@@ -199,7 +199,7 @@ def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason:
     return grant
 
 
-def held_on(day: date) -> dict:
+def held_on_values(day: date) -> dict:
     """The values of HELD for a day: held access in the system at some time on the day,
     from the user administrator's record that it was created until the record that it was
     removed."""
@@ -248,7 +248,7 @@ def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = 
              "as_of": as_of}
     values = {name: value for name, value in given.items() if value}
     if as_of:
-        values.update(held_on(as_of))
+        values.update(held_on_values(as_of))
     return (tuple(name for name in FILTERS if name in values),
             actor.has_role("approver", "dpo", "admin"), {**values, "me": actor.employee_id})
 
@@ -256,9 +256,9 @@ def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = 
 def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
                    **filters) -> tuple[list[Grant], int]:
     names, sees_all, values = _visible_for(actor, **filters)
-    where = _visible(names, sees_all)
-    total = session.scalar(select(func.count(Grant.id)).where(where), values)
-    rows = session.scalars(select(Grant).where(where).order_by(Grant.id).options(*LIST_LOADS)
+    total = _visible_statements(names, sees_all, listing.GRANT_LIST_COLUMNS).total(session,
+                                                                                 values)
+    rows = session.scalars(select(Grant).where(_visible(names, sees_all)).order_by(Grant.id).options(*LIST_LOADS)
                            .limit(per_page).offset((page - 1) * per_page), values).all()
     return list(rows), total
 

@@ -28,6 +28,9 @@ Grantee = aliased(Employee, name="grantee")
 Requester = aliased(Employee, name="requester")
 GranteeCentre = aliased(Centre, name="grantee_centre")
 
+# The furthest page a list can be asked for: beyond it the offset would overflow the
+# database's integers (a 500), and no register has a hundred million rows to page through.
+MAX_PAGE = 1_000_000
 LIMIT = bindparam("limit", type_=Integer())
 OFFSET = bindparam("offset", type_=Integer())
 

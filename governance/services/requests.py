@@ -240,8 +240,9 @@ def _visible(sees_all: bool, by_status: bool):
     return where
 
 
-def _visible_for(actor: Actor, status: str | None) -> tuple[Any, dict]:
-    return (_visible(actor.has_role("approver", "dpo", "admin"), bool(status)),
+def _visible_for(actor: Actor, status: str | None) -> tuple[tuple[bool, bool], dict]:
+    """The shape of what the actor sees (for `_visible`), and the values it binds."""
+    return ((actor.has_role("approver", "dpo", "admin"), bool(status)),
             {"me": actor.employee_id, "status": status})
 
 
@@ -253,23 +254,22 @@ def _visible_statements(sees_all: bool, by_status: bool) -> listing.Statements:
 
 def visible_requests(session: Session, actor: Actor, *, status: str | None = None,
                      page: int = 1, per_page: int = 50) -> tuple[list[AccessRequest], int]:
-    where, values = _visible_for(actor, status)
-    total = session.scalar(select(func.count(AccessRequest.id)).where(where), values)
-    rows = session.scalars(select(AccessRequest).where(where)
+    shape, values = _visible_for(actor, status)
+    rows = session.scalars(select(AccessRequest).where(_visible(*shape))
                            .order_by(AccessRequest.id.desc())
                            .options(selectinload(AccessRequest.requester),
                                     selectinload(AccessRequest.grantee),
                                     selectinload(AccessRequest.system),
                                     selectinload(AccessRequest.decisions))
                            .limit(per_page).offset((page - 1) * per_page), values).all()
-    return list(rows), total
+    return list(rows), _visible_statements(*shape).total(session, values)
 
 
 def visible_request_rows(session: Session, actor: Actor, *, status: str | None = None,
                          page: int = 1, per_page: int = 50) -> tuple[list, int]:
     """The request list as the page shows it (see `listing`), newest first, and its length."""
-    _where, values = _visible_for(actor, status)
-    statements = _visible_statements(actor.has_role("approver", "dpo", "admin"), bool(status))
+    shape, values = _visible_for(actor, status)
+    statements = _visible_statements(*shape)
     return statements.rows(session, values, page, per_page), statements.total(session, values)
 
 
@@ -282,7 +282,7 @@ PENDING = and_(
     ~select(Decision.id).where(Decision.request_id == AccessRequest.id,
                                Decision.approver_id == _ME).exists())
 _PENDING = listing.request_statements(PENDING, listing.QUEUE_COLUMNS)
-_CAN_DECIDE = select(func.count(AccessRequest.id)).where(
+_CAN_DECIDE = select(func.count()).select_from(AccessRequest).where(
     PENDING, AccessRequest.id == bindparam("request_id"))
 
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from babel.dates import format_date
 from flask import Flask, g, redirect, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 from sqlalchemy import bindparam, select
@@ -16,6 +17,7 @@ from ..domain.vocabulary import label
 from ..extensions import db, login_manager
 from ..models import Employee
 from ..services import clock
+from ..services.listing import MAX_PAGE
 from ..services.actor import Actor
 
 # Endpoints a person can reach without logging in; everything else needs a login.
@@ -55,8 +57,13 @@ PER_PAGE = 100
 
 
 def page_arg() -> int:
-    """The page asked for in ?page=, at least 1."""
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    """The page asked for in ?page=, at least 1; past MAX_PAGE a 400 that says so."""
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    if page > MAX_PAGE:
+        from ..services.errors import InvalidInput
+        raise InvalidInput(_l("The page must be at most %(max)s", max=MAX_PAGE),
+                           field="page")
+    return page
 
 
 def init_app(app: Flask) -> None:

@@ -103,3 +103,14 @@ def test_error_page_is_friendly_and_has_no_trace(client, login):
     text = response.get_data(as_text=True)
     assert response.status_code == 403
     assert "Traceback" not in text and "sqlalchemy" not in text.lower()
+
+
+@pytest.mark.parametrize("path", ["/requests/", "/grants/", "/dashboard/list/overdue",
+                                  "/grants/at?system=UIS&date=2025-03-01"])
+def test_a_page_number_past_the_limit_is_a_400_not_a_crash(client, login, path):
+    login("dpo")
+    sep = "&" if "?" in path else "?"
+    response = client.get(f"{path}{sep}page=99999999999999999999")
+    assert response.status_code == 400
+    assert "Siden kan højst være nummer 1000000" in response.get_data(as_text=True)
+    assert client.get(f"{path}{sep}page=1000000").status_code == 200
