@@ -95,12 +95,13 @@ _COLUMNS = ("id, created_at, actor, action, object_type, object_id, summary, det
             "client_address, prev_hash, hash")
 
 
-# created_at in the hashed form (utc_stamp), made by the database: SQLite keeps UTC text
-# 'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL formats its timestamp in UTC.
+# created_at as the database keeps it, in the same text on both engines: SQLite stores UTC
+# text 'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL formats its timestamp in UTC the same way.
+# The walk turns it into the hashed form (utc_stamp) with one replace: in SQLite's own
+# replace() and || the same step costs three times as much per entry.
 _STAMP = {
-    "sqlite": "replace(created_at, ' ', 'T') || '+00:00'",
-    "postgresql": "to_char(created_at AT TIME ZONE 'UTC', "
-                  "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')",
+    "sqlite": "created_at",
+    "postgresql": "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
 }
 
 
@@ -114,8 +115,7 @@ def _rows(connection, lo: int = 1, hi: int | None = None,
     cursor = (raw.cursor(name=f"audit_verify_{lo}") if connection.dialect.name == "postgresql"
               else raw.cursor())
     where = f"WHERE id >= {int(lo)}" + (f" AND id <= {int(hi)}" if hi is not None else "")
-    # The stamp as hashed, straight from the database: no datetime made and unmade, and no
-    # text reshaped, per entry.
+    # The stamp as text straight from the database: no datetime made and unmade per entry.
     columns = _COLUMNS.replace("created_at", _STAMP[connection.dialect.name])
     try:
         cursor.execute(f"SELECT {columns} FROM audit_entries {where} ORDER BY id")
@@ -158,9 +158,14 @@ def _walk(rows: Iterator[tuple], first_id: int, previous: str | None) -> _Stretc
         if prev_hash != previous:
             return _Stretch(first_prev, previous, expected_id - first_id, id_,
                             "does not link to the previous entry's hash")
-        if sha256((prev_hash + _body(str(id_), created_at, actor, action, object_type,
-                                     object_id, summary, details, client_address)
-                   ).encode()).hexdigest() != stored_hash:
+        try:
+            stamp = created_at.replace(" ", "T") + "+00:00"
+            hashed = sha256((prev_hash + _body(str(id_), stamp, actor, action, object_type,
+                                               object_id, summary, details, client_address)
+                             ).encode()).hexdigest()
+        except (AttributeError, TypeError):
+            hashed = None  # a field that is not text any more: written around the app
+        if hashed != stored_hash:
             return _Stretch(first_prev, previous, expected_id - first_id, id_,
                             "its content does not match its hash (altered)")
         previous, expected_id = stored_hash, expected_id + 1

@@ -159,3 +159,32 @@ def test_parallel_walk_names_the_same_first_broken_entry(empty_app, altered, rel
     assert (parallel.ok, parallel.broken_id, parallel.entries) == \
         (sequential.ok, sequential.broken_id, sequential.entries)
     assert parallel.broken_id == (altered or relinked)
+
+
+def test_verify_notices_a_moved_timestamp(empty_app):
+    """The stamp is hashed as UTC text; moving an entry in time breaks it on either engine."""
+    for n in range(3):
+        record(object_id=n)
+    db.session.commit()
+    db.session.remove()
+    tamper("UPDATE audit_entries SET created_at = created_at - INTERVAL '1 hour' WHERE id = 2"
+           if db.engine.dialect.name == "postgresql" else
+           "UPDATE audit_entries SET created_at = datetime(created_at, '-1 hour') WHERE id = 2")
+    report = audit.verify_chain(db.session)
+    assert (report.ok, report.broken_id, report.entries) == (False, 2, 1)
+    assert "altered" in report.reason
+
+
+def test_verify_names_an_entry_whose_timestamp_is_no_text(empty_app):
+    """SQLite keeps whatever is written around the app, bytes in a timestamp column too: the
+    walk names the entry as altered instead of failing on it."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's column types refuse bytes in a timestamp column")
+    for n in range(3):
+        record(object_id=n)
+    db.session.commit()
+    db.session.remove()
+    tamper("UPDATE audit_entries SET created_at = X'00' WHERE id = 3")
+    report = audit.verify_chain(db.session)
+    assert (report.ok, report.broken_id) == (False, 3)
+    assert "altered" in report.reason
