@@ -168,7 +168,7 @@ def shown(session: Session, statement, values: dict | None = None) -> list:
     than a result row's, and a page reads about a thousand of them."""
     result = _connection(session).execute(statement, values or {})
     shape = _tuple_class(tuple(result.keys()))
-    return [shape._make(row) for row in result]
+    return list(map(shape._make, result.all()))
 
 
 def _connection(session: Session):

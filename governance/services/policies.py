@@ -110,15 +110,20 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
 _CACHE: dict[tuple, PolicySet] = {}
 
 
+# The latest version of each policy by name, built once (see `listing` for why): every
+# page that names approvers or purposes asks for it.
+_LATEST = select(func.max(PolicyVersion.id)).group_by(PolicyVersion.name)
+_IN_FORCE_KEY = (select(PolicyVersion.name, PolicyVersion.sha256)
+                 .where(PolicyVersion.id.in_(_LATEST)).order_by(PolicyVersion.name))
+
+
 def in_force(session: Session) -> PolicySet:
     """The latest loaded version of each policy; cached until a new version is loaded."""
-    latest = select(func.max(PolicyVersion.id)).group_by(PolicyVersion.name)
-    key = tuple(session.execute(select(PolicyVersion.name, PolicyVersion.sha256)
-                                .where(PolicyVersion.id.in_(latest))
-                                .order_by(PolicyVersion.name)).all())
+    session.flush()  # a version loaded in this transaction counts, as with any query
+    key = tuple(session.connection().execute(_IN_FORCE_KEY).all())
     if key not in _CACHE:
         versions = {v.name: v for v in session.scalars(
-            select(PolicyVersion).where(PolicyVersion.id.in_(latest)))}
+            select(PolicyVersion).where(PolicyVersion.id.in_(_LATEST)))}
         principles = versions.pop("principles", None)
         _CACHE.clear()
         _CACHE[key] = PolicySet(
