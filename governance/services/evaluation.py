@@ -42,13 +42,18 @@ _GRANTS = select(Grant.status, Grant.id, Grant.purpose, Grant.grantee_id, Grant.
                  Grant.review_due)
 
 
+# Each employee's latest acknowledgement; columns, so read on the connection without the
+# ORM's loading layer (a tenth of the whole run when read through the session).
+_LAST_ACKNOWLEDGED = (select(Acknowledgement.employee_id,
+                             func.max(Acknowledgement.acknowledged_at))
+                      .group_by(Acknowledgement.employee_id))
+
+
 def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[Finding]]:
     """All active grants and their failed checks, in five queries whatever the size."""
     as_of = as_of or clock.today()
     in_force = policies.in_force(session).policies
-    acknowledged = dict(session.execute(
-        select(Acknowledgement.employee_id, func.max(Acknowledgement.acknowledged_at))
-        .group_by(Acknowledgement.employee_id)).all())
+    acknowledged = dict(session.connection().execute(_LAST_ACKNOWLEDGED).all())
     people = {row.id: (row.username, row.status == "active") for row in session.connection()
               .execute(select(Employee.id, Employee.username, Employee.status))}
     codes = dict(session.connection().execute(select(System.id, System.code)).all())

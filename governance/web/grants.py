@@ -55,16 +55,14 @@ def point_in_time():
 @bp.get("/tasks")
 def tasks():
     to_create, to_remove = grant_service.tasks_for(db.session, current_actor())
-    return render_template("grants/tasks.html", to_create=to_create, to_remove=to_remove,
-                           form=EmptyForm())
+    return render_template("grants/tasks.html", to_create=to_create, to_remove=to_remove)
 
 
 @bp.get("/<id:grant_id>")
 def detail(grant_id: int):
     actor = current_actor()
     grant = grant_service.view_grant(db.session, actor, grant_id)
-    return render_template("grants/detail.html", grant=grant, form=EmptyForm(),
-                           revoke_form=RevokeForm(),
+    return render_template("grants/detail.html", grant=grant, revoke_form=RevokeForm(),
                            can_revoke=grant_service.can_revoke(actor) and grant.status in
                            grant_service.LIVE,
                            can_fulfil=grant_service.is_user_admin(actor, grant.system))

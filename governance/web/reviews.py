@@ -16,8 +16,7 @@ bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 @bp.get("/")
 def index():
     queue = review_service.queue_for(db.session, current_actor())
-    return render_template("reviews/index.html", queue=queue, form=DecisionForm(),
-                           bulk_form=EmptyForm())
+    return render_template("reviews/index.html", queue=queue)
 
 
 @bp.post("/<id:grant_id>")

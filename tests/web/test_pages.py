@@ -114,3 +114,35 @@ def test_a_page_number_past_the_limit_is_a_400_not_a_crash(client, login, path):
     assert response.status_code == 400
     assert "Siden kan højst være nummer 1000000" in response.get_data(as_text=True)
     assert client.get(f"{path}{sep}page=1000000").status_code == 200
+
+
+class _Ids(__import__("html.parser").parser.HTMLParser):
+    """Every id attribute on a page, in order."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.ids += [value for name, value in attrs if name == "id"]
+
+
+@pytest.mark.parametrize("username, path", [
+    ("kfi", "/reviews/"), ("kfi", "/requests/"), ("rha", "/grants/tasks"),
+    ("dpo", "/dashboard/list/overdue"), ("dpo", "/grants/")])
+def test_list_pages_give_each_id_once(app, client, login, username, path):
+    """Labels, links to #grant-N and the browser's form handling need unique ids, however
+    many rows repeat the same form (with CSRF on, as in production: its field has one)."""
+    from ..services.workflow import approved_grant
+    from .test_query_counts import add_register
+    add_register(10)
+    for grantee in ("mbe", "sjo"):  # two accesses for rha to create in UIS
+        approved_grant(grantee=grantee, approvers=("kfi",))
+    login(username)
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.get(path)
+    assert response.status_code == 200
+    parser = _Ids()
+    parser.feed(response.get_data(as_text=True))
+    repeated = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+    assert repeated == [], f"{path} repeats the ids {repeated}"
