@@ -355,7 +355,29 @@ class ServerTimer:
             self.last = time.perf_counter() - started
 
 
-def measure_pages(app, engine: str, figures: list[Figure]) -> dict:
+class RenderTimer:
+    """The time the app spends rendering templates in one request (Flask's template
+    signals), to tell a page's rendering from its SQL and the rest."""
+
+    def __init__(self, app):
+        from flask import before_render_template, template_rendered
+        self.app, self.started, self.seconds = app, 0.0, 0.0
+        self.signals = (before_render_template, template_rendered)
+        before_render_template.connect(self._before, app)
+        template_rendered.connect(self._after, app)
+
+    def _before(self, sender, **extra):
+        self.started = time.perf_counter()
+
+    def _after(self, sender, **extra):
+        self.seconds += time.perf_counter() - self.started
+
+    def close(self) -> None:
+        self.signals[0].disconnect(self._before, self.app)
+        self.signals[1].disconnect(self._after, self.app)
+
+
+def measure_pages(app, engine: str, figures: list[Figure], runs: int = RUNS) -> dict:
     from governance.extensions import db
     from governance.models import Employee, Grant, System
     from governance.services import clock, dashboard, policies
@@ -423,14 +445,19 @@ def measure_pages(app, engine: str, figures: list[Figure]) -> dict:
     counter = QueryCounter(sql_engine)
     details = {"busy_system": code, "date": middle.isoformat(), "as_of": today.isoformat()}
     timer = app.wsgi_app = ServerTimer(app.wsgi_app)
+    render = RenderTimer(app)
     try:
         for name, user, path, statements in pages:
             client = clients[user]
 
+            rendering: list[float] = []
+
             def page(client=client, path=path, user=user) -> float:
+                render.seconds = 0.0
                 response = client.get(path)
                 if response.status_code != 200:
                     raise RuntimeError(f"GET {path} as {user}: {response.status_code}")
+                rendering.append(render.seconds)
                 return timer.last
 
             def bare(statements=statements) -> float:
@@ -443,7 +470,7 @@ def measure_pages(app, engine: str, figures: list[Figure]) -> dict:
                     return [conn.execute(sa.text(sql), values).fetchall()
                             for sql, values in statements]
 
-            page_s, sql_s, page_runs = timed_pair(page, bare)
+            page_s, sql_s, page_runs = timed_pair(page, bare, runs)
             sql_runs = page_runs
             counter.on = True
             counter.count, counter.seconds = 0, 0.0
@@ -455,15 +482,19 @@ def measure_pages(app, engine: str, figures: list[Figure]) -> dict:
             figures.append(Figure(engine, f"{name} page median", page_s * 1000, "ms",
                                   f"< {PAGE_MS_TARGET:g} ms", page_s * 1000 < PAGE_MS_TARGET,
                                   f"GET {path} as {user}; {page_runs} runs; {queries} queries "
-                                  f"taking {in_page_sql * 1000:.1f} ms; {len(body) // 1024} KiB"))
+                                  f"taking {in_page_sql * 1000:.1f} ms; rendering "
+                                  f"{statistics.median(rendering) * 1000:.1f} ms (median); "
+                                  f"{len(body) // 1024} KiB"))
             figures.append(Figure(engine, f"{name} page / bare SQL", ratio, "x",
                                   f"<= {RATIO_TARGET:g}", ratio <= RATIO_TARGET,
                                   f"bare SQL median {sql_s * 1000:.1f} ms over {sql_runs} runs, "
                                   f"{len(statements)} statements" + (f"; {note}" if note else "")))
             print(f"  {name:<16} page {page_s * 1000:8.1f} ms   SQL {sql_s * 1000:7.1f} ms   "
-                  f"x{ratio:6.1f}   {queries} queries", flush=True)
+                  f"x{ratio:6.1f}   {queries} queries, rendering "
+                  f"{statistics.median(rendering) * 1000:.1f} ms", flush=True)
     finally:
         counter.close()
+        render.close()
         app.wsgi_app = timer.wsgi_app
     return details
 
@@ -787,7 +818,7 @@ def bench_engine(url: str, args, figures: list[Figure]) -> None:
                               f"scale {args.scale:g}: " + ", ".join(
                                   f"{n:,} {t}" for t, n in summary["counts"].items())))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secrets.token_hex(32)})
-    steps = [("pages", lambda: measure_pages(app, engine, figures)),
+    steps = [("pages", lambda: measure_pages(app, engine, figures, args.runs)),
              ("re-evaluation of every active grant", lambda: measure_reevaluate(
                  app, engine, figures)),
              ("audit verify", lambda: measure_verify(app, engine, figures))]
@@ -836,6 +867,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="generate the register again even if the database holds one")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="scale for generation (default 1.0)")
+    parser.add_argument("--runs", type=int, default=RUNS,
+                        help=f"timed runs per page and its SQL (default {RUNS})")
     parser.add_argument("--only", nargs="+", choices=sorted(set(STEP_KEYS.values())),
                         help="measure only these parts (default: all)")
     args = parser.parse_args(argv)
