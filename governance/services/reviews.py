@@ -56,6 +56,9 @@ class ReviewQueue:
     by_grantee: dict[Person, list] = field(default_factory=dict)
     own: int = 0
     total: int = 0
+    # Per grantee with more than one read access shown: their ids, which may be kept with
+    # one comment. Write access is never kept in bulk (bulk_keep refuses it too).
+    in_bulk: dict[Person, list[int]] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -92,6 +95,10 @@ def queue_for(session: Session, actor: Actor, as_of: date | None = None,
                        row.centre_code)].append(row)
     queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: (kv[0].name,
                                                                     kv[0].username)))
+    for person, items in queue.by_grantee.items():
+        reads = [row.id for row in items if row.access_level == "read"]
+        if len(reads) > 1:
+            queue.in_bulk[person] = reads
     return queue
 
 

@@ -99,6 +99,22 @@ def test_no_bulk_keep_for_write_access(app):
     assert [r.grant_id for r in kept] == [read.id]
 
 
+def test_the_queue_offers_only_read_access_in_bulk(app):
+    """A grantee with two read accesses and one write access due: the two reads may be kept
+    together; the write access is reviewed on its own. One access alone is no bulk."""
+    reads = [active_grant(TODAY), active_grant(TODAY, user_admin="tbr", system="CPR",
+                                               categories=("address",))]
+    write = active_grant(TODAY, user_admin="sni", system="ACADRE", access_level="write",
+                         categories=("case_overview",), approvers=("kfi", "tko"),
+                         write_justification="Taskforcen journaliserer sine egne kontrolsager")
+    alone = active_grant(TODAY, grantee="mbe")
+    queue = reviews.queue_for(db.session, actor("tko"), reads[0].review_due)
+    by_name = {person.username: ids for person, ids in queue.in_bulk.items()}
+    assert by_name == {"ahn": sorted(g.id for g in reads)}
+    assert write.id not in by_name["ahn"] and alone.id in [
+        g.id for items in queue.by_grantee.values() for g in items]
+
+
 def test_reminders_and_escalation_go_out_once_each(grant):
     due = grant.review_due
     system = Actor.system("test")

@@ -220,3 +220,35 @@ def test_whole_journey_in_the_web_app(client, login):
         assert f"<code>{action}</code>" in page
     assert 'id="chain-ok"' in client.get("/audit/verify").get_data(as_text=True)
     assert verify_chain(db.session).ok
+
+
+def test_review_page_keeps_several_read_accesses_with_one_comment(client, login):
+    """The bulk form names only the person's read accesses, and keeping them moves each
+    one's due date; the write access stays for its own review."""
+    import re
+
+    from governance.services import clock
+
+    from ..services.workflow import active_grant
+    today = clock.today()
+    reads = [active_grant(today), active_grant(today, user_admin="tbr", system="CPR",
+                                               categories=("address",))]
+    write = active_grant(today, user_admin="sni", system="ACADRE", access_level="write",
+                         categories=("case_overview",), approvers=("kfi", "tko"),
+                         write_justification="Taskforcen journaliserer sine egne kontrolsager")
+    login("tko")
+    assert 'id="grant-' not in client.get("/reviews/").get_data(as_text=True)  # a year away
+    for grant in (*reads, write):
+        grant.review_due = today
+    db.session.commit()
+    page = client.get("/reviews/").get_data(as_text=True)
+    bulk = page[page.index('action="/reviews/keep"'):]
+    bulk = bulk[:bulk.index("</form>")]
+    assert sorted(map(int, re.findall(r'name="grant_id" value="(\d+)"', bulk))) == \
+        sorted(g.id for g in reads)
+    response = client.post("/reviews/keep", data={"grant_id": [g.id for g in reads],
+                                                  "comment": "Behovet består"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert [db.session.get(Grant, g.id).review_due > today for g in reads] == [True, True]
+    assert db.session.get(Grant, write.id).review_due == today
