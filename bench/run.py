@@ -308,17 +308,46 @@ class QueryCounter:
         sa.event.remove(self.engine, "after_cursor_execute", self._after)
 
 
-def timed(function, runs: int = RUNS, budget: float = PAGE_BUDGET_S) -> tuple[float, int]:
-    """Median seconds of function() over up to `runs` runs after one warm-up."""
-    function()
+def timed(function, runs: int = RUNS, budget: float = PAGE_BUDGET_S, warm_up: bool = True
+          ) -> list[float]:
+    """Seconds of each of up to `runs` runs of function() (after one warm-up), at least
+    three, until `budget` seconds have passed."""
+    if warm_up:
+        function()
     times, started = [], time.perf_counter()
     for _ in range(runs):
         t = time.perf_counter()
         function()
         times.append(time.perf_counter() - t)
-        if time.perf_counter() - started > budget and len(times) >= 5:
+        if time.perf_counter() - started > budget and len(times) >= 3:
             break
-    return statistics.median(times), len(times)
+    return times
+
+
+def spread(times: list[float]) -> str:
+    """The median and the fastest of some runs, for a figure's note: the machine's other
+    load only ever slows a run down, so the gap between the two shows how much it did."""
+    return (f"median of {len(times)} runs {statistics.median(times):.2f} s, "
+            f"fastest {min(times):.2f} s")
+
+
+# A fixed piece of pure Python work, timed at the start and the end of each engine's
+# measurements: when it takes longer, the machine is slower, and every figure with it.
+def calibration() -> None:
+    import hashlib
+    for n in range(100_000):
+        text = f"{n}:{n * 7};audit.entry;{'x' * 90};"
+        hashlib.sha256(text.encode()).hexdigest()
+
+
+def measure_machine(engine: str, when: str, figures: list[Figure]) -> None:
+    times = timed(calibration, runs=5, budget=10)
+    ms = statistics.median(times) * 1000
+    figures.append(Figure(engine, f"machine speed check ({when})", ms, "ms", "informational",
+                          True, "a fixed pure-Python workload (100,000 formatted and hashed "
+                          f"texts), {len(times)} runs; fastest {min(times) * 1000:.0f} ms"))
+    print(f"  machine check    {ms:.0f} ms ({when}; fastest {min(times) * 1000:.0f} ms)",
+          flush=True)
 
 
 def timed_pair(first, second, runs: int = RUNS, budget: float = PAGE_BUDGET_S
@@ -558,11 +587,13 @@ def measure_reevaluate(app, engine: str, figures: list[Figure]) -> None:
             db.session.remove()
             return checked
     checked = run()
-    seconds, runs = timed(run, runs=3, budget=30)
+    times = timed(run, runs=7, budget=30, warm_up=False)
+    seconds = statistics.median(times)
     rate = checked / seconds
     figures.append(Figure(engine, "re-evaluation of every active grant", rate, "grants/s",
                           f">= {REEVALUATE_TARGET:,}", rate >= REEVALUATE_TARGET,
-                          f"{checked:,} active grants in {seconds:.2f} s (median of {runs})"))
+                          f"{checked:,} active grants; {spread(times)} "
+                          f"({checked / min(times):,.0f}/s)"))
     print(f"  re-evaluation    {checked:,} grants in {seconds:.2f} s = {rate:,.0f}/s", flush=True)
 
 
@@ -577,20 +608,15 @@ def measure_verify(app, engine: str, figures: list[Figure]) -> None:
             report = audit.verify_chain(db.session)
             db.session.remove()
         results.append(report)
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t)
-        if sum(times) > 30:
-            break
+    times = timed(run, runs=5, budget=30, warm_up=False)
     seconds = statistics.median(times)
     report = results[-1]
     rate = report.entries / seconds
     figures.append(Figure(engine, "audit verify", rate, "entries/s", f">= {VERIFY_TARGET:,}",
                           rate >= VERIFY_TARGET and report.ok,
-                          f"{report.entries:,} entries in {seconds:.2f} s (median of "
-                          f"{len(times)}); chain {'OK' if report.ok else 'BROKEN'}"))
+                          f"{report.entries:,} entries; {spread(times)} "
+                          f"({report.entries / min(times):,.0f}/s); "
+                          f"chain {'OK' if report.ok else 'BROKEN'}"))
     print(f"  audit verify     {report.entries:,} entries in {seconds:.2f} s = {rate:,.0f}/s "
           f"({'OK' if report.ok else 'BROKEN: ' + report.reason})", flush=True)
 
@@ -830,6 +856,7 @@ def bench_engine(url: str, args, figures: list[Figure]) -> None:
               "bench database", flush=True)
     if args.only:
         steps = [(name, step) for name, step in steps if STEP_KEYS[name] in args.only]
+    measure_machine(engine, "before", figures)
     for name, step in steps:
         try:
             step()
@@ -837,6 +864,7 @@ def bench_engine(url: str, args, figures: list[Figure]) -> None:
             traceback.print_exc()
             figures.append(Figure(engine, name, float("nan"), "", "runs without error", False,
                                   f"failed: {type(error).__name__}: {error}"[:500]))
+    measure_machine(engine, "after", figures)
     with app.app_context():
         from governance.extensions import db
         db.engine.dispose()
