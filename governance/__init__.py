@@ -37,9 +37,10 @@ def create_app(test_config: dict | None = None) -> Flask:
                      render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    from .i18n import compile_catalogues, select_locale
+    from .i18n import compile_catalogues, install_template_gettext, select_locale
     compile_catalogues(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
 
     from . import api, errors, web
     web.init_app(app)
