@@ -97,8 +97,8 @@ _COLUMNS = ("id, created_at, actor, action, object_type, object_id, summary, det
 
 # created_at as the database keeps it, in the same text on both engines: SQLite stores UTC
 # text 'YYYY-MM-DD HH:MM:SS.ffffff'; PostgreSQL formats its timestamp in UTC the same way.
-# The walk turns it into the hashed form (utc_stamp) with one replace: in SQLite's own
-# replace() and || the same step costs three times as much per entry.
+# The walk turns it into the hashed form (utc_stamp) with one replace, which costs less
+# here than in SQLite's own replace() and || (5.8 -> 5.5 us an entry in CPU time).
 _STAMP = {
     "sqlite": "created_at",
     "postgresql": "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",

@@ -16,8 +16,8 @@ bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 @bp.get("/")
 def index():
     queue = review_service.queue_for(db.session, current_actor())
-    # Translated once for the page and filled in per access (a translation in the template
-    # costs as much as the rest of an article's line).
+    # Translated once for the page and filled in per access: a translation in a template
+    # costs several times what filling in a text does, and the page shows a hundred.
     due_words = {"overdue": _("overdue since %(date)s"), "due": _("due %(date)s")}
     return render_template("reviews/index.html", queue=queue, due_words=due_words)
 

@@ -1,5 +1,10 @@
 """Every page for every role: allowed, or refused by the server (and not offered)."""
+from html.parser import HTMLParser
+
 import pytest
+
+from ..services.workflow import approved_grant
+from .test_query_counts import add_register
 
 ROLES = {"requester": "ahn", "approver": "kfi", "user_admin": "rha", "dpo": "dpo",
          "admin": "admin"}
@@ -116,7 +121,7 @@ def test_a_page_number_past_the_limit_is_a_400_not_a_crash(client, login, path):
     assert client.get(f"{path}{sep}page=1000000").status_code == 200
 
 
-class _Ids(__import__("html.parser").parser.HTMLParser):
+class _Ids(HTMLParser):
     """Every id attribute on a page, in order."""
 
     def __init__(self):
@@ -133,8 +138,6 @@ class _Ids(__import__("html.parser").parser.HTMLParser):
 def test_list_pages_give_each_id_once(app, client, login, username, path):
     """Labels, links to #grant-N and the browser's form handling need unique ids, however
     many rows repeat the same form (with CSRF on, as in production: its field has one)."""
-    from ..services.workflow import approved_grant
-    from .test_query_counts import add_register
     add_register(10)
     for grantee in ("mbe", "sjo"):  # two accesses for rha to create in UIS
         approved_grant(grantee=grantee, approvers=("kfi",))

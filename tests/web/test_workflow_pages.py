@@ -1,13 +1,18 @@
 """The workflow in the web app, and its buttons: shown to those allowed, refused to others."""
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from governance.extensions import db
 from governance.models import AccessRequest, AuditEntry, Employee, Grant
+from governance.services import clock
 from governance.services import grants as grant_service
 from governance.services import requests as request_service
 from governance.services.actor import Actor
 from governance.services.audit import verify_chain
+
+from ..services.workflow import active_grant
 
 TASKS = "Kontrol af lovligt ophold for EU-borgere i konkrete sager om kontanthjælp"
 FORM = {"grantee": "ahn", "system": "UIS", "access_level": "read", "scope": "summary",
@@ -225,11 +230,6 @@ def test_whole_journey_in_the_web_app(client, login):
 def test_review_page_keeps_several_read_accesses_with_one_comment(client, login):
     """The bulk form names only the person's read accesses, and keeping them moves each
     one's due date; the write access stays for its own review."""
-    import re
-
-    from governance.services import clock
-
-    from ..services.workflow import active_grant
     today = clock.today()
     reads = [active_grant(today), active_grant(today, user_admin="tbr", system="CPR",
                                                categories=("address",))]
