@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from governance import create_app
 from governance.config import UnsafeConfiguration
 from governance.extensions import db
-from governance.models import AccessRequest, AuditEntry, Employee
+from governance.models import AccessRequest, AuditEntry, Employee, Grant, Review
+from governance.services import clock
 
-from ..services.workflow import TASKS, approved_grant
+from ..services.workflow import TASKS, active_grant, approved_grant
 
 REQUEST = {"grantee": "ahn", "system": "UIS", "frequency": "weekly", "tasks": TASKS,
            "data_categories": ["residence"]}
@@ -67,6 +68,25 @@ def test_session_authenticated_json_needs_csrf_but_bearer_does_not(csrf_client, 
     assert response.status_code == 201
     assert api("mbe").post("/api/v1/requests", json={**REQUEST, "grantee": "mbe"}
                            ).status_code == 201
+
+
+def test_the_review_pages_forms_carry_a_token_that_is_accepted(csrf_client):
+    """The review page writes its CSRF field once for its many forms (and without an id):
+    the token it carries decides a review; without it the same post is refused."""
+    grant = active_grant(clock.today())
+    grant.review_due = clock.today()
+    db.session.commit()
+    session_login(csrf_client, "tko")
+    page = csrf_client.get("/reviews/").get_data(as_text=True)
+    form = page[page.index(f'action="/reviews/{grant.id}"'):]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    decision = {"decision": "keep", "comment": "Behovet består"}
+    assert csrf_client.post(f"/reviews/{grant.id}", data=decision).status_code == 400
+    assert count(Review) == 0
+    response = csrf_client.post(f"/reviews/{grant.id}", data={**decision, "csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert count(Review) == 1 and db.session.get(Grant, grant.id).review_due > clock.today()
 
 
 # --- methods --------------------------------------------------------------------------
