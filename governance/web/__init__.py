@@ -9,7 +9,9 @@ from flask import Flask, g, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -140,6 +142,8 @@ def init_app(app: Flask) -> None:
         """The interface word for a vocabulary value: `{{ grant.status | label }}`."""
         return label(value, context.get("locale") or str(get_locale()))
 
+    app.jinja_env.globals["csrf_field"] = csrf_field
+
     @app.context_processor
     def template_helpers():
         return {"locale": str(get_locale()), "id_url": id_url}
@@ -149,6 +153,12 @@ def init_app(app: Flask) -> None:
 def day_text(day: date, locale: str) -> str:
     """A date as the interface writes it ("3. maj 2024", "May 3, 2024")."""
     return format_date(day, "medium", locale=locale)
+
+
+def csrf_field() -> Markup:
+    """The CSRF token as a hidden form field, without the id `hidden_tag()` gives it: a page
+    with many forms (one per row) may carry an id only once."""
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
 _ID_MARK = 999_999_999  # the largest id the URL converter takes

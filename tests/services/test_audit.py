@@ -52,6 +52,14 @@ def test_database_rejects_update_and_delete(empty_app, statement):
     assert db.session.get(AuditEntry, 1).summary == "A test event"
 
 
+def chain_of(n: int) -> None:
+    """n committed entries, and a fresh session to look at them with."""
+    for i in range(n):
+        record(object_id=i)
+    db.session.commit()
+    db.session.remove()
+
+
 def tamper(sql: str) -> None:
     """Change an entry behind the application's back, as an attacker with the DB would."""
     engine = db.engine
@@ -66,10 +74,7 @@ def tamper(sql: str) -> None:
 
 
 def test_verify_names_the_first_altered_entry(empty_app):
-    for n in range(5):
-        record(object_id=n)
-    db.session.commit()
-    db.session.remove()
+    chain_of(5)
     tamper("UPDATE audit_entries SET summary = 'nothing to see' WHERE id = 3")
     report = audit.verify_chain(db.session)
     assert (report.ok, report.broken_id, report.entries) == (False, 3, 2)
@@ -80,10 +85,7 @@ def test_verify_names_the_first_altered_entry(empty_app):
 
 
 def test_verify_notices_a_relinked_chain(empty_app):
-    for n in range(3):
-        record(object_id=n)
-    db.session.commit()
-    db.session.remove()
+    chain_of(3)
     tamper("UPDATE audit_entries SET prev_hash = '" + "f" * 64 + "' WHERE id = 2")
     report = audit.verify_chain(db.session)
     assert (report.ok, report.broken_id) == (False, 2)
@@ -91,10 +93,7 @@ def test_verify_notices_a_relinked_chain(empty_app):
 
 
 def test_verify_notices_a_truncated_tail(empty_app):
-    for n in range(3):
-        record(object_id=n)
-    db.session.commit()
-    db.session.remove()
+    chain_of(3)
     engine = db.engine
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
@@ -163,10 +162,7 @@ def test_parallel_walk_names_the_same_first_broken_entry(empty_app, altered, rel
 
 def test_verify_notices_a_moved_timestamp(empty_app):
     """The stamp is hashed as UTC text; moving an entry in time breaks it on either engine."""
-    for n in range(3):
-        record(object_id=n)
-    db.session.commit()
-    db.session.remove()
+    chain_of(3)
     tamper("UPDATE audit_entries SET created_at = created_at - INTERVAL '1 hour' WHERE id = 2"
            if db.engine.dialect.name == "postgresql" else
            "UPDATE audit_entries SET created_at = datetime(created_at, '-1 hour') WHERE id = 2")
@@ -180,10 +176,7 @@ def test_verify_names_an_entry_whose_timestamp_is_no_text(empty_app):
     walk names the entry as altered instead of failing on it."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL's column types refuse bytes in a timestamp column")
-    for n in range(3):
-        record(object_id=n)
-    db.session.commit()
-    db.session.remove()
+    chain_of(3)
     tamper("UPDATE audit_entries SET created_at = X'00' WHERE id = 3")
     report = audit.verify_chain(db.session)
     assert (report.ok, report.broken_id) == (False, 3)
