@@ -202,6 +202,17 @@ class Timer:
 
 # --- the database -----------------------------------------------------------------------
 
+def command_line_url(url: str) -> str:
+    """The URL as a person on the command line means it: a relative SQLite path is taken
+    from the current directory (Flask-SQLAlchemy would look for it under instance/)."""
+    url = database_url(url)
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        path = url[len("sqlite:///"):]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            url = f"sqlite:///{Path(path).resolve()}"
+    return url
+
+
 def prepare_database(url: str, reset: bool) -> None:
     """SQLite: the file (removed first with reset). PostgreSQL: the database, created if
     missing (dropped and created again with reset)."""
@@ -1082,7 +1093,7 @@ def generate(url: str, scale: float = 1.0, *, reset: bool = False, seed: int = 2
 
     plan = Plan.at(scale)
     timer = Timer(quiet)
-    url = database_url(url)
+    url = command_line_url(url)
     timer.say(f"Generating a register at scale {scale:g} in {_safe(url)}")
     prepare_database(url, reset)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, **(app_config or {})})

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from governance.config import PROJECT_ROOT, database_url
+from governance.config import PROJECT_ROOT
 
 from . import generate as gen
 
@@ -908,7 +908,7 @@ def main(argv: list[str] | None = None) -> int:
         env_url = os.environ.get("DATABASE_URL", "")
         if env_url.startswith(("postgresql", "postgres:")):
             urls.append(env_url)
-    urls = [database_url(u) for u in urls]
+    urls = [gen.command_line_url(u) for u in urls]
     figures: list[Figure] = []
     for url in urls:
         bench_engine(url, args, figures)

@@ -58,13 +58,14 @@ def client_address() -> str:
 PER_PAGE = 100
 
 
-def page_arg() -> int:
-    """The page asked for in ?page=, at least 1; past MAX_PAGE a 400 that says so."""
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+def page_arg(name: str = "page") -> int:
+    """The page asked for in ?page= (or ?<name>=), at least 1; past MAX_PAGE a 400 that
+    says so."""
+    page = max(request.args.get(name, 1, type=int) or 1, 1)
     if page > MAX_PAGE:
         from ..services.errors import InvalidInput
         raise InvalidInput(_l("The page must be at most %(max)s", max=MAX_PAGE),
-                           field="page")
+                           field=name)
     return page
 
 

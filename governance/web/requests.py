@@ -24,13 +24,20 @@ def index():
     status = request.args.get("status") or None
     if status not in (None, "pending", "approved", "rejected", "withdrawn"):
         status = None
-    queue, queued = (request_service.pending_for(db.session, actor)
+    page, queue_page = page_arg(), page_arg("queue_page")
+    queue, queued = (request_service.pending_for(db.session, actor, page=queue_page,
+                                                 per_page=PER_PAGE)
                      if actor.has_role("approver") else ([], 0))
     rows, total = request_service.visible_request_rows(db.session, actor, status=status,
-                                                       page=page_arg(), per_page=PER_PAGE)
-    return render_template("requests/index.html", queue=queue, queued=queued, rows=rows,
-                           total=total, status=status, page=page_arg(), per_page=PER_PAGE,
-                           pager_args={"status": status} if status else {})
+                                                       page=page, per_page=PER_PAGE)
+    # Each list pages on its own; its links keep the other list where it is.
+    kept = {"status": status} if status else {}
+    return render_template("requests/index.html", queue=queue, queued=queued,
+                           queue_page=queue_page, rows=rows, total=total, status=status,
+                           page=page, per_page=PER_PAGE,
+                           queue_pager_args={**kept, **({"page": page} if page > 1 else {})},
+                           pager_args={**kept, **({"queue_page": queue_page}
+                                                  if queue_page > 1 else {})})
 
 
 def _request_form() -> tuple[RequestForm, System | None]:

@@ -252,3 +252,39 @@ def test_review_page_keeps_several_read_accesses_with_one_comment(client, login)
     db.session.expire_all()
     assert [db.session.get(Grant, g.id).review_due > today for g in reads] == [True, True]
     assert db.session.get(Grant, write.id).review_due == today
+
+
+def _queue_ids(page: str) -> list[int]:
+    queue = page.split('<h2 id="queue">', 1)[1].split("<h2>", 1)[0]
+    return [int(i) for i in re.findall(r'<td><a href="/requests/(\d+)">', queue)]
+
+
+def test_the_approvers_queue_pages_through_every_request_waiting(client, login):
+    from governance.web import PER_PAGE
+
+    from .test_query_counts import add_register
+    login("kfi")
+    add_register(PER_PAGE + 30)
+    first = client.get("/requests/").get_data(as_text=True)
+    waiting = int(re.search(r'<h2 id="queue">[^(]*\((\d+)\)', first).group(1))
+    assert waiting == PER_PAGE + 30
+    assert "Ældste først, 100 pr. side." in first
+    assert 'aria-label="Sider med anmodninger, der venter på dig"' in first
+    assert 'href="/requests/?queue_page=2"' in first
+    # The second page of the queue holds the rest; the other list's pager keeps it there.
+    second = client.get("/requests/?queue_page=2").get_data(as_text=True)
+    ids = _queue_ids(first) + _queue_ids(second)
+    assert len(_queue_ids(first)) == PER_PAGE and len(ids) == len(set(ids)) == waiting
+    assert ids == sorted(ids)
+    assert 'href="/requests/?queue_page=2&amp;page=2"' in second
+    assert 'href="/requests/?queue_page=1"' in second
+    both = client.get("/requests/?queue_page=2&page=2&status=pending").get_data(as_text=True)
+    assert 'href="/requests/?status=pending&amp;page=2&amp;queue_page=1"' in both
+    assert '<input type="hidden" name="queue_page" value="2">' in both
+
+
+def test_a_queue_page_past_the_limit_is_a_400_naming_the_parameter(client, login):
+    login("kfi")
+    response = client.get("/requests/?queue_page=1000001")
+    assert response.status_code == 400
+    assert "queue_page" in response.get_data(as_text=True)
