@@ -45,6 +45,9 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
     click.echo(f"Seed loaded from {seed_path}: {len(report.created)} created, "
                f"{len(report.updated)} updated, {len(report.passwords_set)} demo passwords "
                f"set, {len(versions)} policy versions recorded.")
+    for username in report.kept_leavers:
+        click.echo(f"{username} has left and stays so; a returning employee gets a new "
+                   "account.")
     demo = read_seed(seed_path).demo_logins
     if demo:
         click.echo("Demo logins (username / password):")

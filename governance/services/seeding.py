@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.seed import SeedData, read_seed
 from ..models import Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea, System
-from . import audit, passwords
+from . import audit, employees, passwords
 from .actor import Actor
 
 
@@ -18,6 +18,7 @@ class SeedReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     passwords_set: list[str] = field(default_factory=list)
+    kept_leavers: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -98,17 +99,26 @@ class _Applier:
             self.session.flush()
             self._audit("create", "employee", e.username, None, values)
             return row
+        # A leaver stays one: the seed does not bring a person back (a returning employee
+        # gets a new account), and a seed that marks someone as left ends their access as
+        # the HR feed does.
+        if row.status == "left" and e.status != "left":
+            self.report.kept_leavers.append(e.username)
+        leaving = e.status == "left" and row.status != "left"
+        values["status"] = row.status
         before = {"name": row.name, "email": row.email, "centre": row.centre.code,
                   "title": row.title, "roles": sorted(row.roles), "status": row.status}
         if before != values:
             row.name, row.email, row.title = e.name, e.email, e.title
             row.centre = centres[e.centre]
-            if row.status != e.status:
-                row.status = e.status
             if sorted(row.roles) != sorted(e.roles):
                 row.role_rows = [EmployeeRole(role=r) for r in e.roles]
             self.session.flush()
             self._audit("update", "employee", e.username, before, values)
+        if leaving:
+            employees.record_leaver(self.session, self.actor, row)
+            if f"employee {e.username}" not in self.report.updated:
+                self.report.updated.append(f"employee {e.username}")
         return row
 
     def _system(self, s, people, categories) -> None:

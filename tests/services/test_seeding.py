@@ -104,3 +104,43 @@ def test_invalid_policy_during_seed_writes_nothing(empty_app, tmp_path):
     assert result.exit_code == 1
     assert "eu-oest.yaml" in result.output and "unknown system 'SAPO'" in result.output
     assert counts() == before
+
+
+def test_seed_again_does_not_bring_a_leaver_back(empty_app):
+    from governance.services import employees
+    from governance.services.actor import Actor
+    assert run(empty_app, "seed").exit_code == 0
+    admin = db.session.scalar(sa.select(Employee).where(Employee.username == "admin"))
+    employees.update_employee(db.session, Actor.of(admin), "mbe", {"status": "left"})
+    db.session.commit()
+    before = counts()
+    result = run(empty_app, "seed")
+    assert result.exit_code == 0, result.output
+    assert "0 created, 0 updated" in result.output
+    assert "mbe has left and stays so" in result.output
+    assert counts() == before
+    mbe = db.session.scalar(sa.select(Employee).where(Employee.username == "mbe"))
+    assert mbe.status == "left" and mbe.left_on is not None
+
+
+def test_a_seed_that_marks_someone_as_left_ends_their_access_as_the_hr_feed_does(
+        empty_app, tmp_path):
+    assert run(empty_app, "seed").exit_code == 0
+    version = db.session.scalar(sa.select(Employee.session_version)
+                                .where(Employee.username == "mbe"))
+    folder = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", folder)
+    text = (folder / "employees.yaml").read_text(encoding="utf-8")
+    (folder / "employees.yaml").write_text(text.replace(
+        "title: Dataanalytiker, roles: [requester]}",
+        "title: Dataanalytiker, roles: [requester], status: left}"), encoding="utf-8")
+    result = run(empty_app, "seed", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "1 updated" in result.output
+    mbe = db.session.scalar(sa.select(Employee).where(Employee.username == "mbe"))
+    assert mbe.status == "left" and mbe.left_on is not None
+    assert mbe.session_version == version + 1
+    assert db.session.scalar(sa.select(AuditEntry.id).where(
+        AuditEntry.action == "employee.left", AuditEntry.object_id == "mbe")) is not None
+    assert run(empty_app, "seed", str(folder)).output.count("0 updated") == 1
+    assert run(empty_app, "audit", "verify").exit_code == 0
