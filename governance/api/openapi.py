@@ -317,8 +317,9 @@ PATHS = {
     "/acknowledgements": {"post": {
         "summary": "The caller acknowledges the current lookup principles (P3)",
         "operationId": "acknowledge",
+        "description": "No body, or an empty JSON object; any field is a 400 naming it.",
         "responses": {"201": _response(_ref("Acknowledgement"), "Acknowledged"),
-                      **_errors(401, 403)}}},
+                      **_errors(400, 401, 403)}}},
     "/audit": {"get": {
         "summary": "The audit trail (DPO and admin)", "operationId": "listAudit",
         "parameters": PAGING + [_query("actor", STR), _query("action", STR),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import AccessRequest, Grant
@@ -16,11 +17,46 @@ from . import bp, listing, paginate_args
 from .routes import employee_json
 
 
-def body() -> dict:
-    data = request.get_json(silent=True)
+def body(allowed: tuple[str, ...] | None = None) -> dict:
+    """The request's JSON object. With `allowed`, any other field is a 400 that names it;
+    so is text that cannot be stored (a NUL character, or half of a surrogate pair)."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise InvalidInput("The JSON body is nested too deeply") from None
     if not isinstance(data, dict):
         raise InvalidInput("Send a JSON object with Content-Type: application/json")
+    if allowed is not None:
+        unknown = sorted(set(data) - set(allowed))
+        if unknown:
+            raise InvalidInput(_l("Unknown field '%(field)s'; expected: %(allowed)s",
+                                  field=unknown[0], allowed=", ".join(allowed) or "-"),
+                               field=unknown[0])
+    for key, value in data.items():
+        if not storable(key) or not storable(value):
+            raise InvalidInput(f"'{key}' holds text that cannot be stored (a NUL character "
+                               "or half of a surrogate pair)", field=str(key))
     return data
+
+
+def storable(value) -> bool:
+    """Whether every text in a parsed JSON value can be stored as UTF-8 without NULs."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def iso(value):
@@ -103,7 +139,7 @@ def get_request(request_id: int):
 
 @bp.post("/requests/<id:request_id>/decision")
 def decide(request_id: int):
-    data = body()
+    data = body(("decision", "comment"))
     decision, comment = data.get("decision"), data.get("comment", "")
     if not isinstance(comment, str):
         raise InvalidInput("'comment' must be text", field="comment")
@@ -142,7 +178,7 @@ def fulfil(grant_id: int):
 
 @bp.post("/grants/<id:grant_id>/revoke")
 def revoke(grant_id: int):
-    reason = body().get("reason", "")
+    reason = body(("reason",)).get("reason", "")
     if not isinstance(reason, str):
         raise InvalidInput("'reason' must be text", field="reason")
     return jsonify(grant_json(grant_service.revoke(db.session, g.actor, grant_id, reason)))
@@ -157,6 +193,8 @@ def tasks():
 
 @bp.post("/acknowledgements")
 def acknowledge():
+    if request.get_data(cache=True).strip():
+        body(())
     ack = grant_service.acknowledge(db.session, g.actor)
     return jsonify({"employee": g.actor.username, "acknowledged_at": iso(ack.acknowledged_at),
                     "principles_sha256": ack.principles_sha256}), 201
@@ -183,7 +221,7 @@ def review_json(row) -> dict:
 
 @bp.post("/grants/<id:grant_id>/review")
 def review_grant(grant_id: int):
-    data = body()
+    data = body(("decision", "comment"))
     comment = data.get("comment", "")
     if not isinstance(comment, str):
         raise InvalidInput("'comment' must be text", field="comment")

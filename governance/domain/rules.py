@@ -280,6 +280,34 @@ def evaluate_request(req: ProposedRequest, policy: "Policy",
     ]
 
 
+def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy") -> Check:
+    """P4: the approvals the request needs must be possible without anyone deciding a
+    request they made or that concerns them."""
+    needed = policy.approvals_needed(req.access_level, req.scope)
+    able = [a for a in policy.approvers if a.username not in (requester, req.grantee)]
+    if len(able) >= needed:
+        return _ok("SELF_DECISION",
+                   f"Kan afgøres af {' eller '.join(a.name for a in able)}, som hverken har "
+                   "indgivet anmodningen eller får adgangen.",
+                   f"Can be decided by {' or '.join(a.name for a in able)}, who neither made "
+                   "the request nor receives the access.")
+    all_da = " og ".join(a.name for a in policy.approvers)
+    all_en = " and ".join(a.name for a in policy.approvers)
+    left_da = " og ".join(a.name for a in able) or "ingen af dem"
+    left_en = " and ".join(a.name for a in able) or "neither of them"
+    need_da = "begge navngivne godkendere" if needed > 1 else "en navngiven godkender"
+    need_en = "both named approvers" if needed > 1 else "one named approver"
+    return _refuse("SELF_DECISION",
+                   f"Anmodningen skal godkendes af {need_da} ({all_da}), og ingen afgør en "
+                   f"anmodning, som de selv har indgivet, eller som gælder dem selv: her kan "
+                   f"kun {left_da} afgøre den. Lad en anden indgive anmodningen, eller anmod "
+                   "om læseadgang til overordnede oplysninger, som kræver én godkender.",
+                   f"The request needs {need_en} ({all_en}), and nobody decides a request "
+                   f"they made or that concerns them: only {left_en} can decide this one. "
+                   "Let someone else file the request, or ask for read access to summary "
+                   "data, which needs one approver.")
+
+
 def check_decider(actor: str, requester: str, grantee: str, policy: "Policy") -> list[Check]:
     """P4: only the named approvers decide, and never on their own request or access."""
     checks = []

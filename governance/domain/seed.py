@@ -6,7 +6,8 @@ from pathlib import Path
 
 from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
-from .vocabulary import AccessLevel, CategoryKind, EmployeeStatus, Role, Scope
+from .vocabulary import (USERNAME_RULE, AccessLevel, CategoryKind, EmployeeStatus, Role, Scope,
+                         valid_username)
 
 SECTIONS = ("centres", "categories", "employees", "systems", "demo_logins")
 ROLES = {role.value for role in Role}
@@ -166,6 +167,8 @@ def _category(entry: Entry) -> CategorySeed:
 def _employee(entry: Entry) -> EmployeeSeed:
     username = entry.required("username")
     entry.entry += f" ({username})"
+    if not valid_username(username):
+        raise entry.error("username", f"'{username}' is not a username: {USERNAME_RULE}")
     email = entry.required("email")
     if "@" not in email:
         raise entry.error("email", f"'{email}' is not an e-mail address")

@@ -1,5 +1,16 @@
 """The fixed vocabulary shared by the API, the seed and the policies."""
+import re
 from enum import StrEnum
+
+# A username is part of URLs (/employees/<username>) and of the audit trail: letters,
+# digits, '.', '_' and '-', starting with a letter or digit, at most 64 characters.
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+USERNAME_RULE = ("letters, digits, '.', '_' and '-', starting with a letter or digit, "
+                 "at most 64 characters")
+
+
+def valid_username(value: object) -> bool:
+    return isinstance(value, str) and USERNAME.fullmatch(value) is not None
 
 
 class AccessLevel(StrEnum):

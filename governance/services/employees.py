@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..domain.vocabulary import EmployeeStatus, Role
+from ..domain.vocabulary import EmployeeStatus, Role, valid_username
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
 from . import audit, clock, grants
 from .actor import Actor
@@ -39,10 +39,17 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
             if not isinstance(value, str) or (key != "title" and not value.strip()):
                 raise InvalidInput(_l("'%(field)s' must be non-empty text", field=key), field=key)
             values[key] = value.strip()[:254]
+    if "username" in values and not valid_username(values["username"]):
+        raise InvalidInput(_l("'%(value)s' is not a username: use letters, digits, '.', '_' "
+                              "and '-', starting with a letter or digit, at most 64 "
+                              "characters", value=values["username"]), field="username")
     if "email" in values and "@" not in values["email"]:
         raise InvalidInput(_l("'%(value)s' is not an e-mail address", value=values["email"]),
                            field="email")
     if "centre" in data:
+        if not isinstance(data["centre"], str):
+            raise InvalidInput(_l("'%(field)s' must be non-empty text", field="centre"),
+                               field="centre")
         centre = session.scalar(select(Centre).where(Centre.code == data["centre"]))
         if centre is None:
             raise InvalidInput(_l("No centre with code '%(code)s'", code=data["centre"]),

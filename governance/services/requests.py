@@ -10,8 +10,8 @@ from sqlalchemy import and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
-from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider, evaluate_request,
-                            failures)
+from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider,
+                            check_enough_approvers, evaluate_request, failures)
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
 from ..models import AccessRequest, Decision, Employee, Grant, System, utcnow
 from . import audit, listing, notify, policies
@@ -74,7 +74,7 @@ def parse_request_input(data: Any, actor: Actor) -> RequestInput:
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         raise InvalidInput(_l("'data_categories' must be a list of category codes"),
                            field="data_categories")
-    return RequestInput(
+    parsed = RequestInput(
         grantee=_text(data, "grantee", required=False) or actor.username,
         system=_text(data, "system").upper(),
         access_level=_choice(data, "access_level", AccessLevel, default="read"),
@@ -84,6 +84,10 @@ def parse_request_input(data: Any, actor: Actor) -> RequestInput:
         frequency=_choice(data, "frequency", Frequency),
         data_categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
         write_justification=_text(data, "write_justification", required=False))
+    if not parsed.data_categories:
+        raise InvalidInput(_l("Name the data categories the tasks need (at least one)"),
+                           field="data_categories")
+    return parsed
 
 
 @dataclass
@@ -127,8 +131,9 @@ def held_accesses(session: Session, grantee_id: int,
 
 
 def evaluate(session: Session, actor: Actor, data: RequestInput,
-             exclude_request: int | None = None) -> Evaluation:
-    """Run every rule on a proposed request; writes nothing."""
+             exclude_request: int | None = None, requester: str | None = None) -> Evaluation:
+    """Run every rule on a proposed request (made by `requester`, the actor by default);
+    writes nothing."""
     grantee = session.scalar(select(Employee).where(Employee.username == data.grantee))
     if grantee is None:
         raise InvalidInput(_l("No employee with username '%(username)s'",
@@ -149,8 +154,9 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
     proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
                                data.scope, policy.id, data.tasks, data.frequency,
                                data.data_categories, data.write_justification)
-    checks = evaluate_request(proposed, policy,
-                              held_accesses(session, grantee.id, exclude_request))
+    checks = [*evaluate_request(proposed, policy,
+                                held_accesses(session, grantee.id, exclude_request)),
+              check_enough_approvers(requester or actor.username, proposed, policy)]
     eligible = [a.username for a in policy.approvers
                 if a.username not in (actor.username, grantee.username)]
     return Evaluation(policy, grantee, system, checks, eligible,
@@ -165,9 +171,6 @@ def request_access(session: Session, actor: Actor, data: RequestInput) -> tuple[
     result = evaluate(session, actor, data)
     if not result.passed:
         raise RuleViolation(result.checks, audit=refusal_entry(data, result.checks))
-    if len(result.eligible_approvers) < result.approvals_needed:
-        raise Forbidden(_l("Not enough named approvers other than the requester and the "
-                           "grantee can decide this request"))
     requester = session.get(Employee, actor.employee_id)
     req = AccessRequest(
         requester=requester, grantee=result.grantee, system=result.system,
@@ -311,7 +314,8 @@ def current_checks(session: Session, actor: Actor, req: AccessRequest) -> list[C
     data = RequestInput(req.grantee.username, req.system.code, req.access_level, req.scope,
                         req.purpose, req.tasks, req.frequency, tuple(req.data_categories),
                         req.write_justification)
-    return evaluate(session, actor, data, exclude_request=req.id).checks
+    return evaluate(session, actor, data, exclude_request=req.id,
+                    requester=req.requester.username).checks
 
 
 def decide(session: Session, actor: Actor, request_id: int, decision: str,

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from ..extensions import db
 from ..services import audit_trail
 from ..services.audit import verify_chain
-from . import current_actor
+from . import current_actor, page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 100
@@ -19,11 +19,13 @@ def index():
     actor = current_actor()
     audit_trail.require_reader(actor)
     filters = audit_trail.parse_filters(request.args)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     rows, total = audit_trail.search(db.session, actor, filters, page=page,
                                      per_page=PER_PAGE)
+    kept = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("audit/index.html", rows=rows, total=total, page=page,
                            per_page=PER_PAGE, filters=filters, args=request.args,
+                           pager_args=kept,
                            details=lambda e: json.dumps(json.loads(e.details), indent=1,
                                                         ensure_ascii=False))
 

@@ -184,3 +184,37 @@ def test_database_error_mid_approval_leaves_everything_untouched(api, monkeypatc
     assert db.session.scalar(sa.select(sa.func.count(Decision.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == entries
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/requests/{id}/decision", {"decision": "approve", "comment": "ok", "extra": 1},
+     "extra"),
+    ("/api/v1/acknowledgements", {"foo": 1}, "foo"),
+])
+def test_an_unknown_field_in_a_body_is_400_naming_it_and_writes_nothing(api, path, body,
+                                                                         field):
+    request_id = file_request(api)
+    caller = api("kfi")
+    before = last_audit().id
+    response = caller.post(path.format(id=request_id), json=body)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["field"] == field
+    assert db.session.get(AccessRequest, request_id).status == "pending"
+    assert last_audit().id == before
+
+
+def test_text_that_cannot_be_stored_is_400_naming_its_field(api):
+    from .helpers import request_body
+    # Half of a surrogate pair: valid JSON, but no UTF-8 text to store.
+    response = api("ahn").post("/api/v1/requests",
+                               json=request_body(write_justification="\ud800"))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["field"] == "write_justification"
+
+
+def test_a_body_nested_too_deeply_is_400(api):
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    response = api("ahn").post("/api/v1/requests", data=deep,
+                               content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_input"

@@ -68,10 +68,25 @@ def test_create_and_update_employee(api):
       "roles": ["king"]}, "roles"),
     ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": "SAC",
       "password_hash": "x"}, "password_hash"),
+    ({"username": "x y/z", "name": "A", "email": "a@htk.dk", "centre": "SAC"}, "username"),
+    ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": ["SAC"]}, "centre"),
+    ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": {"a": 1}}, "centre"),
+    ({"username": "q", "name": "A\ud800", "email": "a@htk.dk", "centre": "SAC"}, "name"),
 ])
 def test_bad_employee_input_is_400(api, body, field):
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(Employee))
     response = api("admin").post("/api/v1/employees", json=body)
     assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == field
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Employee)) == before
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"centre": ["ØAC"]}, "centre"), ({"title": 7}, "title"), ({"status": "gone"}, "status"),
+])
+def test_bad_employee_change_is_400_naming_the_field(api, body, field):
+    response = api("admin").patch("/api/v1/employees/mbe", json=body)
+    assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["field"] == field
 
 

@@ -36,10 +36,11 @@ def test_each_refusal_is_422_with_code_and_principle_and_writes_nothing(api, app
         system = db.session.get(System, 1)
         clone = System(code="KMDNEXUS", name="KMD Nexus", external_owner="KMD",
                        owner=system.owner, access_levels=["read"], scopes=["summary"],
-                       user_admins=list(system.user_admins), categories=[])
+                       user_admins=list(system.user_admins),
+                       categories=list(system.categories[:1]))
         db.session.add(clone)
         db.session.commit()
-        change = {"system": "KMDNEXUS", "data_categories": []}
+        change = {"system": "KMDNEXUS", "data_categories": [system.categories[0].code]}
     caller = api("ahn")
     before = state_counts()
     response = caller.post("/api/v1/requests", json=request_body(**change))
@@ -158,3 +159,29 @@ def test_withdraw(api):
     decision = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
                                json={"decision": "approve"})
     assert decision.status_code == 409
+
+
+@pytest.mark.parametrize("requester, change", [
+    ("tko", {"grantee": "kfi"}),                               # neither approver may decide
+    ("kfi", {"grantee": "kfi", "scope": "detail", "system": "ACADRE",
+             "data_categories": ["case_overview"],
+             "write_justification": "Sagsdetaljer i taskforcens egne kontrolsager"}),
+])
+def test_a_request_too_few_approvers_can_decide_is_refused_by_the_check_and_on_filing(
+        api, requester, change):
+    caller = api(requester)
+    checked = caller.post("/api/v1/requests/check", json=request_body(**change)).get_json()
+    assert checked["passed"] is False
+    failed = [c for c in checked["checks"] if not c["passed"]]
+    assert [(c["code"], c["principle"]) for c in failed] == [("SELF_DECISION", "P4")]
+    before = state_counts()
+    response = caller.post("/api/v1/requests", json=request_body(**change))
+    assert response.status_code == 422, response.get_json()
+    assert [v["code"] for v in response.get_json()["violations"]] == ["SELF_DECISION"]
+    assert state_counts() == before
+
+
+def test_the_check_names_who_can_decide(api):
+    checks = api("ahn").post("/api/v1/requests/check", json=request_body()).get_json()["checks"]
+    decider = next(c for c in checks if c["code"] == "SELF_DECISION")
+    assert decider["passed"] and "Klaus Fisker" in decider["message"]

@@ -14,6 +14,7 @@ def test_no_console_error_or_csp_violation_on_any_page(person):
     member.login("ahn")
     member.goto("/requests/new?system=UIS")
     member.page.fill("#tasks", "Kontrol af lovligt ophold for EU-borgere i konkrete sager")
+    member.page.check("input[value=residence]")
     member.page.click("button[value=submit]")
     member.page.wait_for_load_state()
     approver = person("crawl-tko")

@@ -68,7 +68,7 @@ def test_refusals_by_principle_from_the_audit_evidence(api, scenario):
     caller.post("/api/v1/requests", json={"system": "ACADRE", "frequency": "once",
                                           "tasks": "x", "data_categories": ["health"]})
     caller.post("/api/v1/requests", json={"system": "CVR", "frequency": "yearly",
-                                          "tasks": "x" * 50, "data_categories": []})
+                                          "tasks": "x" * 50, "data_categories": ["identity"]})
     board = dashboard.build(db.session, actor("dpo"), TODAY)
     assert board.refusals_by_principle == {"P1": 2, "P7": 1}
 

@@ -68,6 +68,18 @@ def test_refused_request_in_the_form_names_principle_and_contact(client, login):
     assert "request.refused" in refused
 
 
+def test_a_request_no_approver_may_decide_is_refused_in_the_form_and_keeps_the_input(
+        client, login):
+    login("tko")
+    response = client.post("/requests/new?system=UIS",
+                           data={**FORM, "grantee": "kfi", "action": "submit"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<li class="refused" data-code="SELF_DECISION"' in text
+    assert TASKS in text
+    assert db.session.scalar(sa.select(sa.func.count(AccessRequest.id))) == 0
+
+
 def test_request_submitted_from_the_form(client, login):
     login("ahn")
     response = client.post("/requests/new?system=UIS", data={**FORM, "action": "submit"})
@@ -288,3 +300,21 @@ def test_a_queue_page_past_the_limit_is_a_400_naming_the_parameter(client, login
     response = client.get("/requests/?queue_page=1000001")
     assert response.status_code == 400
     assert "queue_page" in response.get_data(as_text=True)
+
+
+def test_the_audit_trail_pages_past_its_first_hundred_entries(client, login):
+    from governance.services import audit
+    from governance.web.audit import PER_PAGE
+    for i in range(PER_PAGE + 20):
+        audit.record(db.session, actor="hr-feed", action="employee.update",
+                     object_type="employee", object_id=f"x{i}", summary=f"Change {i}")
+    db.session.commit()
+    login("dpo")
+    first = client.get("/audit/")
+    assert first.status_code == 200
+    assert 'href="/audit/?page=2"' in first.get_data(as_text=True)
+    filtered = client.get("/audit/?actor=hr-feed&action=&page=2")
+    assert filtered.status_code == 200
+    text = filtered.get_data(as_text=True)
+    assert text.count('<td>hr-feed</td>') == 20
+    assert 'href="/audit/?actor=hr-feed&amp;page=1"' in text
