@@ -86,6 +86,8 @@ def init_app(app: Flask) -> None:
                 body["error"]["field"] = error.field
             if checks:
                 body["violations"] = [_violation(c, locale) for c in failures(checks)]
+                # The summary in the caller's language, as the violations are.
+                body["error"]["message"] = " ".join(v["message"] for v in body["violations"])
             return jsonify(body), error.status
         return render_template("errors/error.html", status=error.status,
                                title=str(TITLES.get(error.status, TITLES[400])),

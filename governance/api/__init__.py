@@ -38,6 +38,12 @@ def authenticate():
                                                "create one with 'flask --app wsgi token "
                                                "create USERNAME'.")
     g.actor = Actor.of(g.api_employee, request.remote_addr or "")
+    if request.method not in SAFE_METHODS and "as_of" in request.args:
+        # The audit trail must show when a change really happened, so a change cannot be
+        # dated: ?as_of= only moves "today" for what is read.
+        from ..services.errors import InvalidInput
+        raise InvalidInput("as_of applies to reading only: a change is recorded at the "
+                           "moment it is made", field="as_of")
     return None
 
 
@@ -52,16 +58,21 @@ def commit(response):
 
 
 def paginate_args() -> tuple[int, int]:
+    """?page= (1 to MAX_PAGE) and ?per_page= (1 to 500); a bad one is a 400 naming it."""
     from ..services.errors import InvalidInput
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
-        raise InvalidInput("page and per_page must be whole numbers", field="page") from None
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= 500:
-        raise InvalidInput(f"page must be between 1 and {MAX_PAGE}, per_page between 1 and "
-                           f"500", field="per_page" if 1 <= page <= MAX_PAGE else "page")
-    return page, per_page
+    limits = {"page": (1, MAX_PAGE), "per_page": (1, 500)}
+    values = {}
+    for name, default in (("page", 1), ("per_page", 50)):
+        low, high = limits[name]
+        raw = request.args.get(name)
+        try:
+            values[name] = default if raw is None else int(raw)
+        except ValueError:
+            values[name] = None
+        if values[name] is None or not low <= values[name] <= high:
+            raise InvalidInput(f"{name} must be a whole number from {low} to {high}",
+                               field=name)
+    return values["page"], values["per_page"]
 
 
 def listing(items: list, total: int):

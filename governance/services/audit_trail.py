@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry
+from . import clock
 from .actor import Actor
 from .clock import MUNICIPAL_TZ
-from .errors import Forbidden, InvalidInput
+from .errors import Forbidden
 from .permissions import can_read_audit
 
 
@@ -27,13 +28,8 @@ class AuditFilters:
 
 
 def _date(args: Mapping, key: str) -> date | None:
-    value = args.get(key)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(_l("'%(field)s' must be a date (YYYY-MM-DD)", field=key), field=key) from None
+    value = (args.get(key) or "").strip()
+    return clock.parse_date(value, key) if value else None
 
 
 def parse_filters(args: Mapping) -> AuditFilters:

@@ -1,6 +1,7 @@
 """Today's date in the municipality's time zone; every use case can be given another."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -19,11 +20,21 @@ def local_date(moment: datetime | None) -> date | None:
 
 def parse_as_of(value: str | None) -> date:
     """An ISO date (YYYY-MM-DD), or today when absent."""
+    return parse_date(value, "as_of") if value else today()
+
+
+# Exactly YYYY-MM-DD: date.fromisoformat alone also takes 20261201 and week dates.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_date(value: str, field: str) -> date:
+    """A date given as YYYY-MM-DD; anything else is a 400 naming the field."""
     from .errors import InvalidInput
-    if not value:
-        return today()
+    value = value.strip()
     try:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(_l("'%(value)s' is not a date; use YYYY-MM-DD", value=value),
-                           field="as_of") from None
+                           field=field) from None

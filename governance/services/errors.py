@@ -60,5 +60,5 @@ class RuleViolation(GovernanceError):
 
     def __init__(self, checks: list[Check], audit: dict | None = None):
         self.checks = checks
-        super().__init__("; ".join(check.message_en for check in failures(checks)),
+        super().__init__(" ".join(check.message_en for check in failures(checks)),
                          audit=audit)

@@ -274,13 +274,7 @@ class StatusReport:
 
 def _date(args: Mapping, key: str) -> date | None:
     value = (args.get(key) or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(_l("'%(field)s' must be a date (YYYY-MM-DD)", field=key),
-                           field=key) from None
+    return clock.parse_date(value, key) if value else None
 
 
 def parse_period(args: Mapping, today: date) -> tuple[date, date]:

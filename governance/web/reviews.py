@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..services import clock
 from ..services import reviews as review_service
 from ..services.errors import InvalidInput
 from . import current_actor
@@ -15,11 +16,13 @@ bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
 @bp.get("/")
 def index():
-    queue = review_service.queue_for(db.session, current_actor())
+    as_of = clock.parse_as_of(request.args.get("as_of"))
+    queue = review_service.queue_for(db.session, current_actor(), as_of)
     # Translated once for the page and filled in per access: a translation in a template
     # costs several times what filling in a text does, and the page shows a hundred.
     due_words = {"overdue": _("overdue since %(date)s"), "due": _("due %(date)s")}
-    return render_template("reviews/index.html", queue=queue, due_words=due_words)
+    return render_template("reviews/index.html", queue=queue, due_words=due_words,
+                           moved=as_of != clock.today())
 
 
 @bp.post("/<id:grant_id>")

@@ -77,11 +77,15 @@ def test_systems_paging(api):
                                                                          "SAPA"]
 
 
-@pytest.mark.parametrize("query", ["page=0", "per_page=0", "per_page=501", "page=x"])
-def test_bad_paging_is_400(api, query):
+@pytest.mark.parametrize("query, field", [
+    ("page=0", "page"), ("per_page=0", "per_page"), ("per_page=501", "per_page"),
+    ("page=x", "page"), ("per_page=", "per_page"), ("per_page=abc", "per_page"),
+    ("page=2&per_page=x", "per_page")])
+def test_bad_paging_is_400_naming_the_parameter(api, query, field):
     response = api("ahn").get(f"/api/v1/systems?{query}")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_input"
+    assert response.get_json()["error"]["field"] == field
 
 
 @pytest.mark.parametrize("username, status", [("ahn", 403), ("kfi", 200), ("rha", 200),

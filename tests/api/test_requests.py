@@ -185,3 +185,14 @@ def test_the_check_names_who_can_decide(api):
     checks = api("ahn").post("/api/v1/requests/check", json=request_body()).get_json()["checks"]
     decider = next(c for c in checks if c["code"] == "SELF_DECISION")
     assert decider["passed"] and "Klaus Fisker" in decider["message"]
+
+
+def test_a_refusal_speaks_the_callers_language_throughout(api):
+    body = request_body(tasks="Kontrol", frequency="once")
+    for language in ("da", "en"):
+        answer = api("ahn").post("/api/v1/requests", json=body,
+                                 headers={"Accept-Language": language}).get_json()
+        messages = [v["message"] for v in answer["violations"]]
+        assert len(messages) >= 2
+        assert answer["error"]["message"] == " ".join(messages)
+        assert ".;" not in answer["error"]["message"]

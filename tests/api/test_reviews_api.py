@@ -53,6 +53,31 @@ def test_overdue_endpoint_with_as_of(api, grant):
     assert item["finding"]["code"] == "REVIEW_OVERDUE" and item["finding"]["principle"] == "P5"
     assert api("ahn").get("/api/v1/reviews/overdue").status_code == 403
     assert api("dpo").get("/api/v1/reviews/overdue?as_of=tomorrow").status_code == 400
+    for compact in ("20261201", "2026-W48-2", "2026-335"):     # ISO, but not YYYY-MM-DD
+        response = api("dpo").get(f"/api/v1/reviews/overdue?as_of={compact}")
+        assert response.status_code == 400, compact
+        assert response.get_json()["error"]["field"] == "as_of"
+
+
+def test_a_change_cannot_be_dated_with_as_of(api, grant):
+    reviewer = api("tko")
+    response = reviewer.post(f"/api/v1/grants/{grant.id}/review?as_of=2030-01-01",
+                             json={"decision": "keep", "comment": "Fortsat behov"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "as_of"
+    db.session.expire_all()
+    assert db.session.get(type(grant), grant.id).reviews == []
+
+
+def test_the_review_page_reads_as_of(client, login, grant):
+    login("tko")
+    today_page = client.get("/reviews/").get_data(as_text=True)
+    assert f'id="grant-{grant.id}"' not in today_page and 'id="as-of"' not in today_page
+    later = client.get(f"/reviews/?as_of={grant.review_due.isoformat()}")
+    assert later.status_code == 200
+    text = later.get_data(as_text=True)
+    assert f'id="grant-{grant.id}"' in text and 'id="as-of"' in text
+    assert client.get("/reviews/?as_of=20270101").status_code == 400
 
 
 def test_review_page_and_form(client, login, grant):

@@ -184,6 +184,8 @@ def test_reviews_cli(grant, app):
     listed = runner.invoke(args=["reviews", "overdue", "--as-of", day])
     assert "1 overdue reviews" in listed.output and "7 days overdue" in listed.output
     assert runner.invoke(args=["reviews", "overdue", "--as-of", "31-12-2026"]).exit_code == 1
+    compact = runner.invoke(args=["reviews", "overdue", "--as-of", "20261231"])
+    assert compact.exit_code == 1 and "YYYY-MM-DD" in compact.output
 
 
 def test_review_rows_are_kept(grant):
