@@ -318,3 +318,14 @@ def test_the_audit_trail_pages_past_its_first_hundred_entries(client, login):
     text = filtered.get_data(as_text=True)
     assert text.count('<td>hr-feed</td>') == 20
     assert 'href="/audit/?actor=hr-feed&amp;page=1"' in text
+
+
+@pytest.mark.parametrize("username, shown", [("dpo", True), ("kfi", True), ("admin", True),
+                                             ("rha", False)])
+def test_the_register_links_to_who_had_access_on_a_day_for_those_who_may_see_it(
+        client, login, username, shown):
+    login(username)
+    page = client.get("/grants/").get_data(as_text=True)
+    assert ('id="point-in-time"' in page) is shown
+    if shown:
+        assert 'href="/grants/at"' in page
