@@ -123,3 +123,25 @@ def label(value: str, locale: str = "da") -> str:
     """The interface word for a vocabulary value in the given language."""
     table = LABELS_EN if locale == "en" else LABELS_DA
     return table.get(str(value), str(value))
+
+
+# How an access ended (Grant.end_reason): a few fixed reasons, a review's comment, or the
+# reason a person gave when revoking by hand.
+END_REASONS = {
+    "left": ("medarbejderen er fratrådt", "the employee left"),
+    "not re-assessed": ("ikke revurderet i tide", "not re-assessed in time"),
+}
+REVIEW_REASON_PREFIX = "review: "
+
+
+def end_reason_label(reason: str | None, locale: str = "da") -> str:
+    """How an access ended, in the interface's words."""
+    if not reason:
+        return ""
+    english = locale == "en"
+    if reason in END_REASONS:
+        return END_REASONS[reason][english]
+    if reason.startswith(REVIEW_REASON_PREFIX):
+        comment = reason[len(REVIEW_REASON_PREFIX):]
+        return f"{'at review' if english else 'ved revurdering'}: {comment}"
+    return reason

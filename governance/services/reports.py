@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 
 from ..domain.policy import Principle
 from ..domain.rules import add_months
-from ..domain.vocabulary import RequestStatus, label
+from ..domain.vocabulary import RequestStatus, end_reason_label, label
 from ..models import (AccessRequest, AuditEntry, Decision, Employee, Grant, Review, System,
                       utcnow)
 from . import clock, policies
@@ -159,11 +159,10 @@ class ReviewReportRow:
     review: Review | None
     due: date | None
 
-    @property
-    def remark(self) -> str:
+    def remark(self, locale: str = "da") -> str:
         if self.review:
             return self.review.comment
-        return (self.grant.end_reason or "") if self.status == "ended" else ""
+        return end_reason_label(self.grant.end_reason, locale) if self.status == "ended" else ""
 
 
 def parse_cycle(value: str | None, as_of: date) -> int:
@@ -238,7 +237,7 @@ def review_report_table(rows: list[ReviewReportRow], cycle: int, locale: str) ->
                 label(g.access_level, locale), label(g.scope, locale), how_granted(g),
                 clock.local_date(g.activated_at), clock.local_date(g.ended_at),
                 str(REVIEW_STATUSES[row.status]), r.reviewer.username if r else None,
-                r.reviewed_on if r else None, row.remark]
+                r.reviewed_on if r else None, row.remark(locale)]
     return Table(str(_l("Reviews %(year)s", year=cycle)),
                  [str(c) for c in REVIEW_REPORT_COLUMNS], (cells(row) for row in rows))
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
 from ..domain.rules import check_decider, check_review, failures, review_due
+from ..domain.vocabulary import REVIEW_REASON_PREFIX
 from ..models import AccessRequest, Decision, Employee, EmployeeRole, Grant, Review
 from . import audit, clock, grants, listing, notify, policies
 from .actor import Actor
@@ -163,7 +164,7 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
                           "review": row.id, "reviewed_on": as_of},
                  client_address=actor.client_address)
     if decision == "revoke":
-        grants.end_grant(session, actor, grant, "revoked", f"review: {comment}"[:300],
+        grants.end_grant(session, actor, grant, "revoked", f"{REVIEW_REASON_PREFIX}{comment}"[:300],
                          "grant.revoke")
     return row
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..domain.vocabulary import label
+from ..domain.vocabulary import end_reason_label, label
 from ..extensions import db, login_manager
 from ..models import Employee
 from ..services import clock
@@ -142,6 +142,12 @@ def init_app(app: Flask) -> None:
     def label_filter(context, value):
         """The interface word for a vocabulary value: `{{ grant.status | label }}`."""
         return label(value, context.get("locale") or str(get_locale()))
+
+    @app.template_filter("end_reason")
+    @pass_context
+    def end_reason_filter(context, value):
+        """How an access ended, in the page's language: `{{ grant.end_reason | end_reason }}`."""
+        return end_reason_label(value, context.get("locale") or str(get_locale()))
 
     app.jinja_env.globals["csrf_field"] = csrf_field
 

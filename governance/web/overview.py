@@ -27,5 +27,7 @@ ABILITY_TEXT = {
 @bp.get("/")
 def index():
     grants = register.grants_of(db.session, current_user)
-    return render_template("overview/index.html", grants=grants,
+    # Created in the system, but active only once I acknowledge the principles (P3).
+    waiting = [g for g in grants if g.status == "approved" and g.fulfilled_at]
+    return render_template("overview/index.html", grants=grants, waiting=waiting,
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)

@@ -107,7 +107,7 @@ def test_review_report_for_the_year(journey):
     assert rows[journey.overdue].status == "overdue"
     assert rows[journey.overdue].due == journey.today - timedelta(days=10)
     assert rows[journey.removed].status == "ended"
-    assert rows[journey.removed].remark == "Flyttet til andet team"
+    assert rows[journey.removed].remark() == "Flyttet til andet team"
     assert reports.review_report(db.session, journey.today.year - 1, journey.today) == []
 
 
@@ -134,7 +134,7 @@ def test_a_review_that_revoked_and_statuses_for_past_years(journey):
     db.session.commit()
     rows = {r.grant.id: r for r in reports.review_report(db.session, journey.today.year,
                                                          journey.today)}
-    assert (rows[grant.id].status, rows[grant.id].remark) == ("revoked", "Ikke længere behov")
+    assert (rows[grant.id].status, rows[grant.id].remark()) == ("revoked", "Ikke længere behov")
     # Judged on a day before the due date, the same grant was not yet due.
     kept = db.session.get(Grant, journey.kept)
     assert reports.review_status(kept, None, journey.today - timedelta(days=1)) == "not_yet_due"

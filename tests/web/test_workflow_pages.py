@@ -329,3 +329,46 @@ def test_the_register_links_to_who_had_access_on_a_day_for_those_who_may_see_it(
     assert ('id="point-in-time"' in page) is shown
     if shown:
         assert 'href="/grants/at"' in page
+
+
+def test_my_overview_asks_me_to_acknowledge_when_an_access_waits_for_it(client, login,
+                                                                        approved_grant):
+    login("ahn")
+    assert 'id="acknowledge-prompt"' not in client.get("/").get_data(as_text=True)
+    grant_service.fulfil(db.session, actor("rha"), approved_grant)
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="acknowledge-prompt"' in page
+    assert "1 adgang er oprettet i systemet" in page
+    assert client.post("/principles/acknowledge").status_code == 302
+    assert 'id="acknowledge-prompt"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_grant_page_shows_its_reviews_and_how_it_ended_in_words(client, login,
+                                                                     approved_grant):
+    from governance.services import reviews as review_service
+    grant_service.fulfil(db.session, actor("rha"), approved_grant)
+    grant_service.acknowledge(db.session, actor("ahn"))
+    db.session.commit()
+    login("dpo")
+    assert "Endnu ikke revurderet." in client.get(f"/grants/{approved_grant}").get_data(
+        as_text=True)
+    review_service.review(db.session, actor("tko"), approved_grant, "keep", "Fortsat behov")
+    review_service.review(db.session, actor("kfi"), approved_grant, "revoke",
+                          "Opgaven er afsluttet")
+    db.session.commit()
+    page = client.get(f"/grants/{approved_grant}").get_data(as_text=True)
+    table = page.split('<table id="reviews">', 1)[1].split("</table>", 1)[0]
+    assert table.index("Opgaven er afsluttet") < table.index("Fortsat behov")  # newest first
+    assert "Tina Koudal (tko)" in table and "Fastholdt" in table and "Tilbagekaldt" in table
+    assert "ved revurdering: Opgaven er afsluttet" in page and "review:" not in page
+    assert "Næste revurdering" not in page.split('<h2>', 1)[0]   # it has ended
+
+
+def test_a_leavers_ended_access_says_so_in_words(client, login, approved_grant):
+    from governance.services import employees
+    employees.update_employee(db.session, actor("admin"), "ahn", {"status": "left"})
+    db.session.commit()
+    login("dpo")
+    page = client.get(f"/grants/{approved_grant}").get_data(as_text=True)
+    assert "medarbejderen er fratrådt" in page
