@@ -1,7 +1,9 @@
 """Requesting access and deciding on requests (P1, P2, P4, P6, P7)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +15,7 @@ from ..domain.policy import Policy
 from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider,
                             check_enough_approvers, evaluate_request, failures)
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
-from ..models import AccessRequest, Decision, Employee, Grant, System, utcnow
+from ..models import AccessRequest, AuditEntry, Decision, Employee, Grant, System, utcnow
 from . import audit, listing, notify, policies
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation,
@@ -307,6 +309,26 @@ def pending_for(session: Session, actor: Actor, *, page: int = 1,
 def can_decide(session: Session, actor: Actor, req: AccessRequest) -> bool:
     return session.scalar(_CAN_DECIDE, {**pending_values(session, actor),
                                         "request_id": req.id}) == 1
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Who withdrew a request and when, from its audit entry; `left`: because the
+    grantee left."""
+
+    by: str
+    at: datetime
+    left: bool
+
+
+def withdrawal(session: Session, req: AccessRequest) -> Withdrawal | None:
+    entry = session.scalar(select(AuditEntry).where(
+        AuditEntry.action == "request.withdraw", AuditEntry.object_type == "request",
+        AuditEntry.object_id == str(req.id)).order_by(AuditEntry.id.desc()).limit(1))
+    if entry is None:
+        return None
+    details = json.loads(entry.details or "{}")
+    return Withdrawal(entry.actor, entry.created_at, details.get("reason") == "left")
 
 
 def current_checks(session: Session, actor: Actor, req: AccessRequest) -> list[Check]:

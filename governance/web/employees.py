@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services import employees as employee_service
 from ..services import register
+from ..services.errors import Forbidden
+from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
 from . import current_actor
 from .forms import EmptyForm
@@ -25,15 +27,23 @@ def index():
 def detail(username: str):
     actor = current_actor()
     employee = register.get_employee(db.session, actor, username)
-    return render_template("employees/detail.html", employee=employee,
-                           grants=register.grants_of(db.session, employee), form=EmptyForm(),
+    grants = register.grants_of(db.session, employee)
+    return render_template("employees/detail.html", employee=employee, grants=grants,
+                           viewable={g.id for g in grants if can_view_grant(actor, g)},
+                           form=EmptyForm(),
                            can_mark_left=can_administer_people(actor) and employee.active)
 
 
 @bp.post("/<username>/leave")
 def leave(username: str):
     """A leaver: every access ends at once and becomes a removal task."""
+    if not can_administer_people(current_actor()):
+        raise Forbidden(_("Only administrators mark leavers"))
     if EmptyForm().validate_on_submit():
+        if request.form.get("confirm") != "yes":
+            flash(_("Nothing was changed: tick the box to confirm that the employee has "
+                    "left."), "error")
+            return redirect(url_for("employees.detail", username=username) + "#leave")
         employee_service.update_employee(db.session, current_actor(), username,
                                          {"status": "left"})
         db.session.commit()

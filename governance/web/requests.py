@@ -100,8 +100,9 @@ def new():
             status = 400
     elif request.method == "POST" and form.errors:
         status = 400
-    return render_template("requests/new.html", form=form, system=system,
-                           result=result), status
+    return render_template("requests/new.html", form=form, system=system, result=result,
+                           not_sent=status == 422 and request.form.get("action") == "submit"
+                           ), status
 
 
 @bp.get("/<id:request_id>")
@@ -121,6 +122,8 @@ def _detail(request_id: int, decision_form: DecisionForm | None = None, status: 
                            can_decide=can_decide, form=decision_form or DecisionForm(),
                            can_withdraw=req.status == "pending" and actor.employee_id in (
                                req.requester_id, req.grantee_id),
+                           withdrawal=request_service.withdrawal(db.session, req)
+                           if req.status == "withdrawn" else None,
                            button_form=EmptyForm()), status
 
 

@@ -63,6 +63,7 @@ def test_refused_request_in_the_form_names_principle_and_contact(client, login):
                  "SPECIAL_CATEGORY"):
         assert f'<li class="refused" data-code="{code}"' in text
     assert "Helle Vinther" in text
+    assert "Anmodningen blev ikke sendt" in text
     assert db.session.scalar(sa.select(sa.func.count(AccessRequest.id))) == 0
     refused = db.session.scalars(sa.select(AuditEntry.action)).all()
     assert "request.refused" in refused
@@ -202,9 +203,26 @@ def test_admin_marks_a_leaver_from_the_employee_page(client, login, approved_gra
     login("admin")
     assert 'action="/employees/ahn/leave"' in client.get("/employees/ahn").get_data(
         as_text=True)
-    assert client.post("/employees/ahn/leave").status_code == 302
+    page = client.get("/employees/ahn").get_data(as_text=True)
+    assert '<input type="checkbox" name="confirm" value="yes" required>' in page
+    unconfirmed = client.post("/employees/ahn/leave", follow_redirects=True)
+    assert "Nothing was changed" in unconfirmed.get_data(as_text=True) or \
+        "Intet blev ændret" in unconfirmed.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Grant, approved_grant).status == "approved"
+    assert client.post("/employees/ahn/leave", data={"confirm": "yes"}).status_code == 302
     db.session.expire_all()
     assert db.session.get(Grant, approved_grant).end_reason == "left"
+
+
+def test_a_user_admin_sees_a_persons_access_to_other_systems_unlinked(client, login,
+                                                                       approved_grant):
+    login("tbr")   # CPR's user administrator; the grant is to UIS
+    page = client.get("/employees/ahn").get_data(as_text=True)
+    assert f'href="/grants/{approved_grant}"' not in page and "UIS" in page
+    login("rha")   # UIS's
+    assert f'href="/grants/{approved_grant}"' in client.get("/employees/ahn").get_data(
+        as_text=True)
 
 
 def test_whole_journey_in_the_web_app(client, login):
@@ -372,3 +390,17 @@ def test_a_leavers_ended_access_says_so_in_words(client, login, approved_grant):
     login("dpo")
     page = client.get(f"/grants/{approved_grant}").get_data(as_text=True)
     assert "medarbejderen er fratrådt" in page
+
+
+def test_a_withdrawn_request_says_when_and_why(client, login, pending_request):
+    from governance.services import employees
+    request_service.withdraw(db.session, actor("ahn"), pending_request)
+    data = request_service.parse_request_input(dict(FORM, grantee="mbe"), actor("ahn"))
+    second, _ = request_service.request_access(db.session, actor("ahn"), data)
+    employees.update_employee(db.session, actor("admin"), "mbe", {"status": "left"})
+    db.session.commit()
+    login("dpo")
+    by_hand = client.get(f"/requests/{pending_request}").get_data(as_text=True)
+    assert 'id="withdrawn"' in by_hand and "af ahn" in by_hand
+    left = client.get(f"/requests/{second.id}").get_data(as_text=True)
+    assert "fordi medarbejderen er fratrådt" in left
