@@ -160,6 +160,8 @@ def list_grants():
         raise InvalidInput("status must be approved, active, revoked or expired",
                            field="status")
     as_of = parse_as_of(request.args["as_of"]) if request.args.get("as_of") else None
+    grant_service.check_filters(db.session, request.args.get("system"),
+                                request.args.get("grantee"))
     rows, total = grant_service.visible_grants(
         db.session, g.actor, page=page, per_page=per_page, system=request.args.get("system"),
         grantee=request.args.get("grantee"), status=status, as_of=as_of)

@@ -58,7 +58,7 @@ GRANT_LISTS: dict[str, tuple] = {
     "write_or_detail": (_l("Write access or case detail"),
                         and_(Grant.status == "active",
                              or_(Grant.access_level == "write", Grant.scope == "detail"))),
-    "leavers": (_l("Leavers whose access is not yet removed"),
+    "leavers": (_l("Access of leavers not yet removed from the system"),
                 and_(_left(), Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))),
     "unacknowledged": (_l("Access of employees without a current acknowledgement"),
                        _unacknowledged()),

@@ -253,6 +253,17 @@ def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = 
             actor.has_role("approver", "dpo", "admin"), {**values, "me": actor.employee_id})
 
 
+def check_filters(session: Session, system: str | None, grantee: str | None) -> None:
+    """A filter naming a system or a person the register does not hold is a 400 that
+    says so, rather than an empty list that looks like an answer."""
+    if system and session.scalar(select(System.id).where(System.code == system)) is None:
+        raise InvalidInput(_l("No system with code '%(code)s'", code=system), field="system")
+    if grantee and session.scalar(select(Employee.id).where(
+            Employee.username == grantee)) is None:
+        raise InvalidInput(_l("No employee with username '%(username)s'", username=grantee),
+                           field="grantee")
+
+
 def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
                    **filters) -> tuple[list[Grant], int]:
     names, sees_all, values = _visible_for(actor, **filters)

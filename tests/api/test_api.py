@@ -142,3 +142,12 @@ def test_unknown_api_path_is_json_404(api):
 def test_openapi_document_is_valid(client):
     from openapi_spec_validator import validate
     validate(client.get("/api/v1/openapi.json").get_json())
+
+
+@pytest.mark.parametrize("query, field", [("system=NOPE", "system"),
+                                          ("grantee=zzz", "grantee")])
+def test_a_grant_filter_naming_nothing_in_the_register_is_400(api, query, field):
+    response = api("dpo").get(f"/api/v1/grants?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == field
+    assert api("dpo").get("/api/v1/grants?system=UIS&grantee=ahn").status_code == 200
