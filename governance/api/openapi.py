@@ -252,7 +252,7 @@ PATHS = {
     "/requests/check": {"post": {
         "summary": "The rule results for a proposed request, without filing it",
         "operationId": "checkRequest", "requestBody": _json_body("RequestInput"),
-        "responses": {"200": _response(_ref("CheckResult")), **_errors(400, 401)}}},
+        "responses": {"200": _response(_ref("CheckResult")), **_errors(400, 401, 403)}}},
     "/requests/{request_id}": {"get": {
         "summary": "One request (with the current rule results while pending)",
         "operationId": "getRequest", "parameters": _id("request_id"),

@@ -108,7 +108,9 @@ def create_request():
 
 @bp.post("/requests/check")
 def check_request():
-    """The rule results for a proposed request, without filing it."""
+    """The rule results for a proposed request, without filing it; refused, as filing is,
+    to a caller who may not request access."""
+    request_service.require_requester(g.actor)
     data = request_service.parse_request_input(body(), g.actor)
     result = request_service.evaluate(db.session, g.actor, data)
     return jsonify({"passed": result.passed, "eligible_approvers": result.eligible_approvers,

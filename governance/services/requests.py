@@ -165,11 +165,15 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
                       policy.approvals_needed(data.access_level, data.scope))
 
 
+def require_requester(actor: Actor) -> None:
+    if not actor.has_role("requester"):
+        raise Forbidden(_l("Only employees with the requester role can request access"))
+
+
 def request_access(session: Session, actor: Actor, data: RequestInput) -> tuple[AccessRequest,
                                                                                  Evaluation]:
     """File a request that passes every rule; a refusal raises and writes nothing."""
-    if not actor.has_role("requester"):
-        raise Forbidden(_l("Only employees with the requester role can request access"))
+    require_requester(actor)
     result = evaluate(session, actor, data)
     if not result.passed:
         raise RuleViolation(result.checks, audit=refusal_entry(data, result.checks))

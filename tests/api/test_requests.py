@@ -196,3 +196,9 @@ def test_a_refusal_speaks_the_callers_language_throughout(api):
         assert len(messages) >= 2
         assert answer["error"]["message"] == " ".join(messages)
         assert ".;" not in answer["error"]["message"]
+
+
+def test_the_check_is_refused_to_whoever_may_not_file(api):
+    checked = api("dpo").post("/api/v1/requests/check", json=request_body())
+    assert checked.status_code == 403
+    assert api("dpo").post("/api/v1/requests", json=request_body()).status_code == 403
