@@ -277,7 +277,10 @@ def test_nul_characters_are_refused_not_a_500(api, path):
 def test_nul_in_a_json_body_is_refused(api):
     response = api("ahn").post("/api/v1/requests", json={**REQUEST, "tasks": "a\x00b" * 30})
     assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "tasks"
     assert count(AccessRequest) == 0
+    employee = api("admin").patch("/api/v1/employees/mbe", json={"title": "x\x00"})
+    assert employee.status_code == 400 and employee.get_json()["error"]["field"] == "title"
 
 
 def test_an_id_too_large_for_the_database_is_404(api):
