@@ -185,7 +185,7 @@ def test_register_invariants_hold_under_random_use(app, client):
 
     run_state_machine_as_test(
         machine,
-        settings=settings(max_examples=30, stateful_step_count=50, deadline=None,
+        settings=settings(max_examples=15, stateful_step_count=60, deadline=None,
                           derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.function_scoped_fixture]))
