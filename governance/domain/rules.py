@@ -7,7 +7,7 @@ from functools import lru_cache
 from datetime import date
 from typing import TYPE_CHECKING, Iterable
 
-from .vocabulary import label
+from .vocabulary import CRIMINAL_CATEGORY, label
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -228,12 +228,23 @@ def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
     if not forbidden:
         return _ok("SPECIAL_CATEGORY", "Anmodningen omfatter ingen følsomme personoplysninger.",
                    "The request includes no special categories of personal data.")
+    # Criminal-offence data (art. 10) is not a special category (art. 9); the policy
+    # treats it like one, and the message names it for what it is.
+    criminal = CRIMINAL_CATEGORY in forbidden
+    special = len(forbidden) > criminal
+    what_da = " og ".join(w for w, present in (("følsomme personoplysninger", special),
+                                                ("oplysninger om strafbare forhold",
+                                                 criminal)) if present)
+    what_en = " and ".join(w for w, present in (("special categories of personal data",
+                                                  special),
+                                                 ("criminal-offence data", criminal))
+                           if present)
     return _refuse(
         "SPECIAL_CATEGORY",
-        f"Anmodningen omfatter følsomme personoplysninger ({names_da}). Der søges "
+        f"Anmodningen omfatter {what_da} ({names_da}). Der søges "
         f"aldrig efter sådanne oplysninger (princip 7), og anmodningen kan ikke godkendes af "
         f"nogen. Fjern kategorierne.",
-        f"The request includes special categories of personal data ({names_en}). "
+        f"The request includes {what_en} ({names_en}). "
         f"They are never searched (principle 7), and nobody can approve the request. "
         f"Remove the categories.")
 

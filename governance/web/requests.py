@@ -60,10 +60,11 @@ def _request_form() -> tuple[RequestForm, System | None]:
     if system is not None:
         form.system.data = system.code
         english = str(get_locale()) == "en"
-        sensitive = _("sensitive: cannot be granted")
+        never = {"special": _("special category, art. 9: cannot be granted"),
+                 "criminal": _("criminal offences, art. 10: cannot be granted")}
         form.data_categories.choices = [
             (c.code, (c.name_en if english else c.name_da) +
-             (f" ({sensitive})" if c.kind in ("special", "criminal") else ""))
+             (f" ({never[c.kind]})" if c.kind in never else ""))
             for c in system.categories]
     return form, system
 

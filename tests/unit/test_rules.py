@@ -784,3 +784,17 @@ def test_grant_evaluator_agrees_with_evaluate_grant():
                 if not c.passed]
         fast = [(c.code, c.message_en) for c in evaluator.findings(grant)]
         assert sorted(fast) == sorted(slow), (system, level, scope, categories, active)
+
+
+def test_criminal_offence_data_is_named_for_what_it_is_not_as_a_special_category():
+    from governance.domain.vocabulary import CRIMINAL_CATEGORY
+    policy = make_policy()
+    only_criminal = check_special_categories(
+        make_request(data_categories=(CRIMINAL_CATEGORY,)), policy)
+    assert not only_criminal.passed
+    assert "strafbare forhold" in only_criminal.message_da
+    assert "følsomme" not in only_criminal.message_da
+    assert "criminal-offence data" in only_criminal.message_en
+    both = check_special_categories(
+        make_request(data_categories=("health", CRIMINAL_CATEGORY)), policy)
+    assert "følsomme personoplysninger og oplysninger om strafbare forhold" in both.message_da
