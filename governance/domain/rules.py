@@ -157,21 +157,29 @@ def check_need_documented(req: ProposedRequest, policy: "Policy") -> Check:
         f"{policy.min_tasks_chars} characters; {written} written).")
 
 
-def check_need_recurring(req: ProposedRequest, policy: "Policy") -> Check:
-    """P1: the need must recur with some frequency; a one-off need goes to P6."""
+def check_need_recurring(req: ProposedRequest, policy: "Policy",
+                         owner: dict | None = None) -> Check:
+    """P1: the need must recur with some frequency; a one-off need goes to P6, to the
+    person responsible for the system (`owner`: username, name, email) where it is known."""
     if req.frequency in policy.recurring_frequencies:
         return _ok("NEED_NOT_RECURRING",
                    f"Behovet opstår {label(req.frequency)}, det er et løbende behov.",
-                   f"The need arises {req.frequency}: a recurring need.")
+                   f"The need arises {label(req.frequency, 'en')}: a recurring need.")
     recurring_da = ", ".join(label(f) for f in policy.recurring_frequencies)
+    recurring_en = ", ".join(label(f, "en") for f in policy.recurring_frequencies)
+    if owner:
+        who = f"{owner['name']} ({owner['email']})" if owner.get("email") else owner["name"]
+        ask_da = f"Bed i stedet kontaktpersonen {who}, der er ansvarlig for {req.system}, om"
+        ask_en = f"Ask the contact person {who}, who is responsible for {req.system}, to"
+    else:
+        ask_da, ask_en = "Bed i stedet områdets kontaktperson om", "Ask the area's contact person to"
     return _refuse(
         "NEED_NOT_RECURRING",
         f"Et behov, der opstår {label(req.frequency)}, er ikke løbende (kræver: "
-        f"{recurring_da}). Bed i stedet områdets kontaktperson om at trække eller dele "
-        f"oplysningerne (princip 6).",
-        f"A need that arises {req.frequency} is not recurring (needs: "
-        f"{', '.join(policy.recurring_frequencies)}). Ask the area's contact person to "
-        f"retrieve or share the information instead (principle 6).")
+        f"{recurring_da}). {ask_da} at trække eller dele oplysningerne (princip 6).",
+        f"A need that arises {label(req.frequency, 'en')} is not recurring (needs: "
+        f"{recurring_en}). {ask_en} retrieve or share the information instead "
+        f"(principle 6).", owner)
 
 
 def check_justification(req: ProposedRequest, policy: "Policy") -> Check:
@@ -277,12 +285,13 @@ def check_duplicate(req: ProposedRequest, held: Iterable[HeldAccess]) -> Check:
 
 
 def evaluate_request(req: ProposedRequest, policy: "Policy",
-                     held: Iterable[HeldAccess] = ()) -> list[Check]:
-    """Every rule result for a proposed request, in a stable order."""
+                     held: Iterable[HeldAccess] = (), owner: dict | None = None) -> list[Check]:
+    """Every rule result for a proposed request, in a stable order; `owner` is the person
+    responsible for the system, whom a one-off need is pointed to."""
     return [
         *check_system(req, policy),
         check_need_documented(req, policy),
-        check_need_recurring(req, policy),
+        check_need_recurring(req, policy, owner),
         check_justification(req, policy),
         *check_areas(req, policy),
         check_special_categories(req, policy),

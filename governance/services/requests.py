@@ -156,8 +156,11 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
     proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
                                data.scope, policy.id, data.tasks, data.frequency,
                                data.data_categories, data.write_justification)
+    owner = system.owner
     checks = [*evaluate_request(proposed, policy,
-                                held_accesses(session, grantee.id, exclude_request)),
+                                held_accesses(session, grantee.id, exclude_request),
+                                {"username": owner.username, "name": owner.name,
+                                 "email": owner.email} if owner else None),
               check_enough_approvers(requester or actor.username, proposed, policy)]
     eligible = [a.username for a in policy.approvers
                 if a.username not in (actor.username, grantee.username)]

@@ -72,6 +72,8 @@ def test_messages_follow_accept_language(api):
                           headers={"Accept-Language": "en"})
     assert "kontaktperson" in danish.get_json()["violations"][0]["message"]
     assert "contact person" in english.get_json()["violations"][0]["message"]
+    refusal = danish.get_json()["violations"][0]
+    assert refusal["contact"]["username"] == "tko" and "tko@htk.dk" in refusal["message"]
 
 
 def test_grantee_who_left_is_refused(api):
