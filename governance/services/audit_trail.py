@@ -38,6 +38,48 @@ def parse_filters(args: Mapping) -> AuditFilters:
     return AuditFilters(**text, since=_date(args, "from"), until=_date(args, "to"))
 
 
+# Every kind of entry the register writes, with the words the audit page offers for it.
+# The filter matches the start of the code, so "request" finds every request entry.
+ACTIONS = {
+    "request": _l("Requests (all)"),
+    "request.create": _l("Request filed"),
+    "request.refused": _l("Request refused by the rules"),
+    "request.approve": _l("Request approved"),
+    "request.reject": _l("Request rejected"),
+    "request.withdraw": _l("Request withdrawn"),
+    "request.decision_refused": _l("Decision refused"),
+    "request.approve_refused": _l("Second approval refused"),
+    "grant": _l("Access (all)"),
+    "grant.create": _l("Access approved, to be created"),
+    "grant.fulfil": _l("Access created in the system"),
+    "grant.activate": _l("Access active"),
+    "grant.review_keep": _l("Review: kept"),
+    "grant.review_revoke": _l("Review: revoked"),
+    "grant.review_refused": _l("Review refused"),
+    "grant.revoke": _l("Access revoked"),
+    "grant.expire": _l("Access expired, not re-assessed"),
+    "grant.remove": _l("Access removed from the system"),
+    "acknowledgement.create": _l("Lookup principles acknowledged"),
+    "employee": _l("Employees (all)"),
+    "employee.create": _l("Employee created"),
+    "employee.update": _l("Employee changed"),
+    "employee.left": _l("Employee left"),
+    "reviews.remind": _l("Review reminders queued"),
+    "policy.load": _l("Policy version recorded"),
+    "seed": _l("Seed (all)"),
+    "seed.create": _l("Created from the seed"),
+    "seed.update": _l("Changed by the seed"),
+    "token.create": _l("API token created"),
+    "user.password_set": _l("Password set"),
+    "auth": _l("Log-ins and log-outs (all)"),
+    "auth.login": _l("Log-in"),
+    "auth.logout": _l("Log-out"),
+    "auth.login_failed": _l("Failed log-in"),
+    "auth.login_throttled": _l("Log-in refused after too many attempts"),
+    "access.denied": _l("Access to a page or action refused"),
+}
+
+
 def require_reader(actor: Actor) -> None:
     if not can_read_audit(actor):
         raise Forbidden(_l("Only the DPO and administrators may read the audit trail"))

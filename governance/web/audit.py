@@ -25,7 +25,7 @@ def index():
     kept = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("audit/index.html", rows=rows, total=total, page=page,
                            per_page=PER_PAGE, filters=filters, args=request.args,
-                           pager_args=kept,
+                           pager_args=kept, actions=audit_trail.ACTIONS,
                            details=lambda e: json.dumps(json.loads(e.details), indent=1,
                                                         ensure_ascii=False))
 

@@ -60,6 +60,8 @@ def test_read_access_journey(api):
                               "grant.fulfil", "acknowledgement.create", "grant.activate",
                               "grant.revoke", "grant.remove"]
     assert verify_chain(db.session).ok
+    from governance.services.audit_trail import ACTIONS
+    assert set(actions()) <= set(ACTIONS), "an action the audit page does not name"
     kinds = set(db.session.scalars(sa.select(OutboxMessage.kind)))
     assert {"request.new", "request.decided", "grant.create_task", "grant.acknowledge",
             "grant.remove_task"} <= kinds

@@ -255,6 +255,12 @@ def test_whole_journey_in_the_web_app(client, login):
         assert f"<code>{action}</code>" in page
     assert 'id="chain-ok"' in client.get("/audit/verify").get_data(as_text=True)
     assert verify_chain(db.session).ok
+    # Every kind of entry the journey wrote is offered, with its words, by the filter.
+    from governance.services.audit_trail import ACTIONS
+    written = set(db.session.scalars(sa.select(AuditEntry.action)))
+    assert written <= set(ACTIONS), written - set(ACTIONS)
+    page = client.get("/audit/").get_data(as_text=True)
+    assert '<option value="grant.fulfil" label="' in page
 
 
 def test_review_page_keeps_several_read_accesses_with_one_comment(client, login):
