@@ -137,9 +137,16 @@ def init_app(app: Flask) -> None:
         return value.isoformat() if value else "–"
 
     @app.template_filter("format_datetime")
-    def format_datetime_filter(value):
+    @pass_context
+    def format_datetime_filter(context, value):
+        """A moment in the municipality's time: Danish short form, or in English
+        year-month-day (English's short form is American, 12/1/26, which a Danish reader
+        takes for 12 January)."""
         from flask_babel import format_datetime
-        return format_datetime(value, "short") if value else "–"
+        if not value:
+            return "–"
+        english = (context.get("locale") or str(get_locale())) == "en"
+        return format_datetime(value, "yyyy-MM-dd HH:mm" if english else "short")
 
     @app.template_filter("label")
     @pass_context

@@ -30,6 +30,17 @@ def test_format_date_in_the_page_language(app, lang, expected):
             f"{expected}|{expected}|–"
 
 
+@pytest.mark.parametrize("lang, expected", [("da", "03.05.2024 01.30"),
+                                             ("en", "2024-05-03 01:30")])
+def test_format_datetime_in_the_page_language_and_local_time(app, lang, expected):
+    with app.test_request_context("/"):
+        from flask import session
+        session["lang"] = lang
+        moment = datetime(2024, 5, 2, 23, 30, tzinfo=timezone.utc)
+        assert render_template_string("{{ m | format_datetime }}|{{ none | format_datetime }}",
+                                      m=moment, none=None) == f"{expected}|–"
+
+
 @pytest.mark.parametrize("lang, expected", [("da", "skriveadgang"), ("en", "write")])
 def test_label_filter_in_the_page_language(app, lang, expected):
     with app.test_request_context("/"):
