@@ -59,20 +59,21 @@ def commit(response):
 
 def paginate_args() -> tuple[int, int]:
     """?page= (1 to MAX_PAGE) and ?per_page= (1 to 500); a bad one is a 400 naming it."""
+    return _whole("page", 1, MAX_PAGE), _whole("per_page", 50, 500)
+
+
+def _whole(name: str, default: int, high: int) -> int:
     from ..services.errors import InvalidInput
-    limits = {"page": (1, MAX_PAGE), "per_page": (1, 500)}
-    values = {}
-    for name, default in (("page", 1), ("per_page", 50)):
-        low, high = limits[name]
-        raw = request.args.get(name)
-        try:
-            values[name] = default if raw is None else int(raw)
-        except ValueError:
-            values[name] = None
-        if values[name] is None or not low <= values[name] <= high:
-            raise InvalidInput(f"{name} must be a whole number from {low} to {high}",
-                               field=name)
-    return values["page"], values["per_page"]
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= high:
+        raise InvalidInput(f"{name} must be a whole number from 1 to {high}", field=name)
+    return value
 
 
 def listing(items: list, total: int):

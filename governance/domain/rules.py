@@ -300,11 +300,17 @@ def evaluate_request(req: ProposedRequest, policy: "Policy",
     ]
 
 
+def deciders(policy: "Policy", requester: str, grantee: str) -> list:
+    """The named approvers who may decide a request: neither its requester nor its
+    grantee (P4)."""
+    return [a for a in policy.approvers if a.username not in (requester, grantee)]
+
+
 def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy") -> Check:
     """P4: the approvals the request needs must be possible without anyone deciding a
     request they made or that concerns them."""
     needed = policy.approvals_needed(req.access_level, req.scope)
-    able = [a for a in policy.approvers if a.username not in (requester, req.grantee)]
+    able = deciders(policy, requester, req.grantee)
     if len(able) >= needed:
         return _ok("SELF_DECISION",
                    f"Kan afgøres af {' eller '.join(a.name for a in able)}, som hverken har "

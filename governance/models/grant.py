@@ -99,6 +99,11 @@ class Grant(Base):
     reviews: Mapped[list["Review"]] = relationship(back_populates="grant",
                                                    order_by="Review.id")
 
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        """Created in the system, active only once the grantee acknowledges (P3)."""
+        return self.status == "approved" and self.fulfilled_at is not None
+
     # The names list rows carry (services/listing.py), so one template shows either.
     @property
     def grantee_name(self) -> str:

@@ -19,7 +19,7 @@ ROLES = [role.value for role in Role]
 EDITABLE = ("name", "email", "centre", "title", "roles", "status")
 
 
-def _require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> None:
     if not can_administer_people(actor):
         raise Forbidden(_l("Only an administrator can change the employee register"))
 
@@ -79,7 +79,7 @@ def describe(employee: Employee) -> dict:
 
 
 def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
-    _require_admin(actor)
+    require_admin(actor)
     values = _values(session, data, creating=True)
     if session.scalar(select(Employee.id).where(Employee.username == values["username"])):
         raise Conflict(_l("An employee with username '%(username)s' already exists",
@@ -104,7 +104,7 @@ def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
 def update_employee(session: Session, actor: Actor, username: str, data: Any,
                     today: date | None = None) -> Employee:
     """Change fields; setting status 'left' ends every access of the person (a leaver)."""
-    _require_admin(actor)
+    require_admin(actor)
     employee = session.scalar(select(Employee).where(Employee.username == username))
     if employee is None:
         raise NotFound(_l("No employee with username '%(username)s'", username=username))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
 from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider,
-                            check_enough_approvers, evaluate_request, failures)
+                            check_enough_approvers, deciders, evaluate_request, failures)
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
 from ..models import AccessRequest, AuditEntry, Decision, Employee, Grant, System, utcnow
 from . import audit, listing, notify, policies
@@ -156,14 +156,14 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
     proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
                                data.scope, policy.id, data.tasks, data.frequency,
                                data.data_categories, data.write_justification)
+    requester = requester or actor.username
     owner = system.owner
     checks = [*evaluate_request(proposed, policy,
                                 held_accesses(session, grantee.id, exclude_request),
                                 {"username": owner.username, "name": owner.name,
                                  "email": owner.email} if owner else None),
-              check_enough_approvers(requester or actor.username, proposed, policy)]
-    eligible = [a.username for a in policy.approvers
-                if a.username not in (actor.username, grantee.username)]
+              check_enough_approvers(requester, proposed, policy)]
+    eligible = [a.username for a in deciders(policy, requester, grantee.username)]
     return Evaluation(policy, grantee, system, checks, eligible,
                       policy.approvals_needed(data.access_level, data.scope))
 

@@ -129,7 +129,7 @@ def init_app(app: Flask) -> None:
         if not value:
             return "–"
         day = clock.local_date(value) if isinstance(value, datetime) else value
-        return day_text(day, context.get("locale") or str(get_locale()))
+        return day_text(day, page_locale(context))
 
     @app.template_filter("iso_date")
     def iso_date_filter(value):
@@ -145,20 +145,20 @@ def init_app(app: Flask) -> None:
         from flask_babel import format_datetime
         if not value:
             return "–"
-        english = (context.get("locale") or str(get_locale())) == "en"
+        english = page_locale(context) == "en"
         return format_datetime(value, "yyyy-MM-dd HH:mm" if english else "short")
 
     @app.template_filter("label")
     @pass_context
     def label_filter(context, value):
         """The interface word for a vocabulary value: `{{ grant.status | label }}`."""
-        return label(value, context.get("locale") or str(get_locale()))
+        return label(value, page_locale(context))
 
     @app.template_filter("end_reason")
     @pass_context
     def end_reason_filter(context, value):
         """How an access ended, in the page's language: `{{ grant.end_reason | end_reason }}`."""
-        return end_reason_label(value, context.get("locale") or str(get_locale()))
+        return end_reason_label(value, page_locale(context))
 
     app.jinja_env.globals["csrf_field"] = csrf_field
 
@@ -171,6 +171,11 @@ def init_app(app: Flask) -> None:
 def day_text(day: date, locale: str) -> str:
     """A date as the interface writes it ("3. maj 2024", "May 3, 2024")."""
     return format_date(day, "medium", locale=locale)
+
+
+def page_locale(context) -> str:
+    """The language a template renders in: the context's, else the request's."""
+    return context.get("locale") or str(get_locale())
 
 
 def csrf_field() -> Markup:

@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..services import employees as employee_service
 from ..services import register
-from ..services.errors import Forbidden
 from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
 from . import current_actor
@@ -37,8 +36,7 @@ def detail(username: str):
 @bp.post("/<username>/leave")
 def leave(username: str):
     """A leaver: every access ends at once and becomes a removal task."""
-    if not can_administer_people(current_actor()):
-        raise Forbidden(_("Only administrators mark leavers"))
+    employee_service.require_admin(current_actor())
     if EmptyForm().validate_on_submit():
         if request.form.get("confirm") != "yes":
             flash(_("Nothing was changed: tick the box to confirm that the employee has "

@@ -27,7 +27,6 @@ ABILITY_TEXT = {
 @bp.get("/")
 def index():
     grants = register.grants_of(db.session, current_user)
-    # Created in the system, but active only once I acknowledge the principles (P3).
-    waiting = [g for g in grants if g.status == "approved" and g.fulfilled_at]
+    waiting = [g for g in grants if g.awaits_acknowledgement]
     return render_template("overview/index.html", grants=grants, waiting=waiting,
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)
