@@ -24,6 +24,12 @@ def _errors(*statuses: int) -> dict:
     return {str(s): _response(ERROR, names[s]) for s in statuses}
 
 
+DECIDER_REFUSALS = (
+    "A caller without the approver role is refused with 403. An approver refused by P4 "
+    "(SELF_DECISION: their own request or access; NOT_NAMED_APPROVER: not named in the "
+    "request's policy) is refused with 422. Both answers carry the violations, and the "
+    "refusal is written to the audit trail.")
+
 PAGING = [
     {"name": "page", "in": "query",
      "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}},
@@ -259,6 +265,7 @@ PATHS = {
         "responses": {"200": _response(_ref("Request")), **_errors(401, 403, 404)}}},
     "/requests/{request_id}/decision": {"post": {
         "summary": "A named approver approves or rejects (comment required on reject)",
+        "description": DECIDER_REFUSALS,
         "operationId": "decideRequest", "parameters": _id("request_id"),
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["decision"], "properties": {
@@ -296,7 +303,8 @@ PATHS = {
         "responses": {"200": _response(_ref("Grant")), **_errors(400, 401, 403, 404, 409)}}},
     "/grants/{grant_id}/review": {"post": {
         "summary": "A named approver re-assesses an active grant: keep (the due date moves) "
-                   "or revoke", "operationId": "reviewGrant", "parameters": _id("grant_id"),
+                   "or revoke", "description": DECIDER_REFUSALS,
+        "operationId": "reviewGrant", "parameters": _id("grant_id"),
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["decision", "comment"], "properties": {
                 "decision": {"type": "string", "enum": ["keep", "revoke"]},
@@ -304,7 +312,7 @@ PATHS = {
         "responses": {"200": _response({"type": "object", "required": ["review", "grant"],
                                         "properties": {"review": _ref("Review"),
                                                        "grant": _ref("Grant")}}),
-                      **_errors(400, 401, 403, 404, 409)}}},
+                      **_errors(400, 401, 403, 404, 409, 422)}}},
     "/reviews/overdue": {"get": {
         "summary": "Active grants overdue for review on as_of (default today)",
         "operationId": "listOverdueReviews",

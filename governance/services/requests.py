@@ -363,7 +363,7 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
     refused = failures(check_decider(actor.username, req.requester.username,
                                      req.grantee.username, policy))
     if refused:
-        raise DecisionRefused(refused, audit=refusal_audit(
+        raise DecisionRefused(actor, refused, audit=refusal_audit(
             "request.decision_refused", "request", req.id,
             f"{actor.username}'s {decision} of request {req.id}", refused, decision=decision))
     if req.status != "pending":
@@ -413,14 +413,17 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
     return req
 
 
-class DecisionRefused(Forbidden):
-    """The decider may not decide this request (P4): 403 with the failed checks."""
+class DecisionRefused(RuleViolation):
+    """The decider may not decide this request or review this access (P4), with the failed
+    checks. Someone without the approver role lacks the permission to decide at all: 403.
+    An approver refused by the principle (their own request or access, or not named in
+    this policy) is refused by a rule: 422, as the other rule refusals."""
 
     code = "decision_refused"
 
-    def __init__(self, checks: list[Check], audit: dict | None = None):
-        self.checks = checks
-        super().__init__("; ".join(c.message_en for c in checks), audit=audit)
+    def __init__(self, actor: Actor, checks: list[Check], audit: dict | None = None):
+        super().__init__(checks, audit=audit)
+        self.status = 422 if actor.has_role("approver") else 403
 
 
 def withdraw(session: Session, actor: Actor, request_id: int) -> AccessRequest:

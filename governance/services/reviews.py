@@ -132,7 +132,7 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
         raise Conflict(_l("Access %(id)s is under a policy no longer in force", id=grant.id))
     refused = failures(check_decider(actor.username, "", grant.grantee.username, policy))
     if refused:
-        raise DecisionRefused(refused, audit=refusal_audit(
+        raise DecisionRefused(actor, refused, audit=refusal_audit(
             "grant.review_refused", "grant", grant.id,
             f"{actor.username}'s review of grant {grant.id}", refused, decision=decision))
     if grant.status != "active":

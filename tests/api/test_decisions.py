@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from governance.extensions import db
-from governance.models import AccessRequest, Decision, Grant
+from governance.models import AccessRequest, Decision, Employee, EmployeeRole, Grant
 from governance.services import requests as request_service
 from governance.services.actor import Actor
 from governance.services.errors import Conflict
@@ -56,19 +56,31 @@ def test_write_with_one_approver_rejected_is_final(api):
     assert db.session.scalar(sa.select(sa.func.count(Grant.id))) == 0
 
 
-@pytest.mark.parametrize("requester, grantee, decider, code", [
-    ("kfi", "kfi", "kfi", "SELF_DECISION"),       # own access
-    ("kfi", "ahn", "kfi", "SELF_DECISION"),       # own request for someone else
-    ("ahn", "ahn", "dpo", "NOT_NAMED_APPROVER"),
-    ("ahn", "ahn", "admin", "NOT_NAMED_APPROVER"),
-    ("ahn", "ahn", "mbe", "NOT_NAMED_APPROVER"),
+@pytest.mark.parametrize("requester, grantee, decider, code, status", [
+    # An approver refused by P4 is refused by a rule: 422, like the other rule refusals.
+    ("kfi", "kfi", "kfi", "SELF_DECISION", 422),       # own access
+    ("kfi", "ahn", "kfi", "SELF_DECISION", 422),       # own request for someone else
+    ("ahn", "ahn", "mbe-approver", "NOT_NAMED_APPROVER", 422),  # approver, not named
+    # Without the approver role there is no permission to decide at all: 403.
+    ("ahn", "ahn", "dpo", "NOT_NAMED_APPROVER", 403),
+    ("ahn", "ahn", "admin", "NOT_NAMED_APPROVER", 403),
+    ("ahn", "ahn", "mbe", "NOT_NAMED_APPROVER", 403),
 ])
-def test_refused_deciders_get_403_and_are_audited(api, requester, grantee, decider, code):
+def test_refused_deciders_are_refused_with_the_rule_and_audited(api, requester, grantee,
+                                                                 decider, code, status):
     request_id = file_request(api, requester, grantee=grantee)
+    if decider.endswith("-approver"):
+        decider = decider.removesuffix("-approver")
+        employee = db.session.scalar(sa.select(Employee).filter_by(username=decider))
+        employee.role_rows.append(EmployeeRole(role="approver"))
+        db.session.commit()
     caller = api(decider)
     response = decide(api, decider, request_id)
-    assert response.status_code == 403
-    assert code in [v["code"] for v in response.get_json()["violations"]]
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["error"]["code"] == "decision_refused"
+    assert code in [v["code"] for v in body["violations"]]
+    assert all(v["principle"] == "P4" for v in body["violations"])
     entry = last_audit()
     assert (entry.action, entry.actor, entry.object_id) == ("request.decision_refused",
                                                             decider, str(request_id))

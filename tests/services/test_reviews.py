@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from governance.config import PROJECT_ROOT
 from governance.domain.rules import add_months
 from governance.extensions import db
-from governance.models import AuditEntry, Employee, Grant, OutboxMessage, Review
+from governance.models import AuditEntry, Employee, OutboxMessage, Review
 from governance.services import clock, policies, reviews
 from governance.services import grants as grant_service
 from governance.services.actor import Actor
-from governance.services.errors import Conflict, Forbidden, InvalidInput
+from governance.services.errors import Conflict, InvalidInput
+from governance.services.requests import DecisionRefused
 
 from .workflow import active_grant, actor
 
@@ -69,14 +70,17 @@ def test_revoke_ends_the_grant_and_creates_the_removal_task(grant):
 
 @pytest.mark.parametrize("reviewer", ["ahn", "dpo", "admin", "mbe"])
 def test_only_named_approvers_review(grant, reviewer):
-    with pytest.raises(Forbidden):
+    with pytest.raises(DecisionRefused) as refused:
         reviews.review(db.session, actor(reviewer), grant.id, "keep", "ok", TODAY)
+    assert refused.value.status == 403  # without the approver role: no permission
+    assert "NOT_NAMED_APPROVER" in [c.code for c in refused.value.checks]
 
 
 def test_nobody_reviews_their_own_access(app):
     own = active_grant(TODAY, grantee="kfi", approvers=("tko",))
-    with pytest.raises(Forbidden) as refused:
+    with pytest.raises(DecisionRefused) as refused:
         reviews.review(db.session, actor("kfi"), own.id, "keep", "Jeg har brug for det", TODAY)
+    assert refused.value.status == 422  # an approver, refused by P4
     assert "SELF_DECISION" in [c.code for c in refused.value.checks]
     assert own.id not in [g.id for items in reviews.queue_for(
         db.session, actor("kfi"), own.review_due).by_grantee.values() for g in items]
