@@ -167,11 +167,15 @@ def _as_of(value: str | None):
 @reviews_cli.command("remind")
 @AS_OF
 def reviews_remind(as_of: str | None) -> None:
-    """Queue reminders (30, 14, 3 days before) and escalations (7 days after); idempotent."""
+    """Queue review reminders (30, 14, 3 days before) and escalations (7 days after), and
+    ask grantees to acknowledge the lookup principles again before the year lapses;
+    idempotent."""
     from .services import reviews
     report = reviews.remind(db.session, Actor.system(), _as_of(as_of))
     db.session.commit()
     click.echo(f"{report.reminders} reminders and {report.escalations} escalations queued"
+               + (f"; {report.acknowledgement_reminders} employees asked to acknowledge the "
+                  "lookup principles again" if report.acknowledgement_reminders else "")
                + (f"; {len(report.expired)} grants expired (not re-assessed)"
                   if report.expired else "") + ". Send them with 'notify send'.")
 

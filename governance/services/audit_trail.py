@@ -64,7 +64,7 @@ ACTIONS = {
     "employee.create": _l("Employee created"),
     "employee.update": _l("Employee changed"),
     "employee.left": _l("Employee left"),
-    "reviews.remind": _l("Review reminders queued"),
+    "reviews.remind": _l("Reminders queued: reviews and acknowledgements"),
     "policy.load": _l("Policy version recorded"),
     "seed": _l("Seed (all)"),
     "seed.create": _l("Created from the seed"),

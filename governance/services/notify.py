@@ -1,6 +1,7 @@
 """Telling people: messages queued in the outbox in the change's own transaction, sent later."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable
 
 from sqlalchemy import select
@@ -81,6 +82,27 @@ def acknowledge(session: Session, grant: Grant) -> None:
                f"den bliver først aktiv, når du har kvitteret for principperne for opslag: "
                f"du må kun slå borgere op, når dine arbejdsopgaver kræver det. Kvittér under "
                f"Principper i dataadgangsregistret.")
+
+
+def renew_acknowledgement(session: Session, person: Employee, expires: date,
+                          lapsed: bool) -> OutboxMessage | None:
+    """P3: the yearly acknowledgement is about to lapse, or has; once each per year."""
+    if lapsed:
+        subject = "Din kvittering for principperne for opslag er udløbet"
+        when = (f"Din kvittering for principperne for opslag udløb {expires.isoformat()}. "
+                f"Indtil du kvitterer igen, har dine adgange ingen gyldig kvittering, og "
+                f"databeskyttelsesrådgiveren ser dem som mangelfulde.")
+    else:
+        subject = f"Kvittér igen for principperne for opslag senest {expires.isoformat()}"
+        when = (f"Din kvittering for principperne for opslag gælder et år og udløber "
+                f"{expires.isoformat()}.")
+    return queue(session, kind="acknowledgement.renew", recipient=person,
+                 object_type="employee", object_id=person.username,
+                 dedupe=f"{expires.isoformat()}:{'lapsed' if lapsed else 'due'}",
+                 subject=subject,
+                 body=f"Kære {person.name}\n\n{when} Du må kun slå borgere op, når dine "
+                      f"arbejdsopgaver kræver det (princip 3). Kvittér under Principper i "
+                      f"dataadgangsregistret.")
 
 
 def to_remove(session: Session, grant: Grant) -> None:

@@ -11,15 +11,19 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
-from ..domain.rules import check_decider, check_review, failures, review_due
+from ..domain.rules import (ACKNOWLEDGEMENT_VALID_MONTHS, add_months, check_decider,
+                            check_review, failures, review_due)
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
-from ..models import AccessRequest, Decision, Employee, EmployeeRole, Grant, Review
+from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole, Grant,
+                      Review)
 from . import audit, clock, grants, listing, notify, policies
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit
 from .requests import DecisionRefused
 
 DUE_WINDOW_DAYS = 30
+# The grantee is reminded this many days before their yearly acknowledgement lapses (P3).
+ACKNOWLEDGEMENT_RENEW_DAYS = 30
 
 
 def _policy_for(session: Session, grant: Grant) -> Policy | None:
@@ -190,6 +194,7 @@ class ReminderReport:
     reminders: int = 0
     escalations: int = 0
     expired: list[int] = field(default_factory=list)
+    acknowledgement_reminders: int = 0
 
 
 def _approvers_of(grant: Grant, policy: Policy, people: dict[str, Employee]) -> list[Employee]:
@@ -237,12 +242,37 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
             for person in [*others, *dpos]:
                 if notify.review_escalation(session, grant, person, overdue_days):
                     report.escalations += 1
-    if report.reminders or report.escalations or report.expired:
+    report.acknowledgement_reminders = _remind_acknowledgements(session, as_of)
+    if (report.reminders or report.escalations or report.expired
+            or report.acknowledgement_reminders):
         audit.record(session, actor=actor.username, action="reviews.remind",
                      object_type="reviews", object_id=as_of.isoformat(),
                      summary=f"Review reminders for {as_of.isoformat()}: {report.reminders} "
                              f"reminders, {report.escalations} escalations, "
-                             f"{len(report.expired)} expired",
-                     details={"as_of": as_of, "expired": report.expired},
+                             f"{len(report.expired)} expired, "
+                             f"{report.acknowledgement_reminders} acknowledgement reminders",
+                     details={"as_of": as_of, "expired": report.expired,
+                              "acknowledgement_reminders": report.acknowledgement_reminders},
                      client_address=actor.client_address)
     return report
+
+
+def _remind_acknowledgements(session: Session, as_of: date) -> int:
+    """P3: a grantee with active access is asked to acknowledge the lookup principles again
+    a month before the yearly acknowledgement lapses, and once more when it has lapsed."""
+    latest = (select(Acknowledgement.employee_id,
+                     func.max(Acknowledgement.acknowledged_at).label("at"))
+              .group_by(Acknowledgement.employee_id).subquery())
+    holders = select(Grant.grantee_id).where(Grant.status == "active")
+    rows = session.execute(
+        select(Employee, latest.c.at).join(latest, latest.c.employee_id == Employee.id)
+        .where(Employee.status == "active", Employee.id.in_(holders))
+        .order_by(Employee.username)).all()
+    queued = 0
+    for person, acknowledged_at in rows:
+        expires = add_months(clock.local_date(acknowledged_at), ACKNOWLEDGEMENT_VALID_MONTHS)
+        days_left = (expires - as_of).days
+        if days_left <= ACKNOWLEDGEMENT_RENEW_DAYS and notify.renew_acknowledgement(
+                session, person, expires, lapsed=days_left <= 0):
+            queued += 1
+    return queued

@@ -1,6 +1,6 @@
 """Reviews (P5) with --as-of dates: due, overdue, keep, revoke, reminders and escalation."""
 import shutil
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from governance.config import PROJECT_ROOT
 from governance.domain.rules import add_months
 from governance.extensions import db
-from governance.models import AuditEntry, Employee, OutboxMessage, Review
+from governance.models import Acknowledgement, AuditEntry, Employee, OutboxMessage, Review
 from governance.services import clock, policies, reviews
 from governance.services import grants as grant_service
 from governance.services.actor import Actor
@@ -144,6 +144,49 @@ def test_reminders_and_escalation_go_out_once_each(grant):
     assert grant.status == "active"                           # flagged, not ended
 
 
+def test_grantees_are_asked_to_acknowledge_again_before_the_year_lapses(grant):
+    """P3: re-acknowledge yearly; a month before it lapses, and once when it has."""
+    lapses = add_months(TODAY, 12)  # acknowledged today, when the access was activated
+    system = Actor.system("test")
+
+    def remind(day):
+        report = reviews.remind(db.session, system, day)
+        db.session.commit()
+        return report.acknowledgement_reminders
+
+    assert remind(lapses - timedelta(days=31)) == 0
+    assert remind(lapses - timedelta(days=30)) == 1
+    assert remind(lapses - timedelta(days=2)) == 0          # once per year, not daily
+    assert remind(lapses) == 1                               # lapsed: told once more
+    assert remind(lapses + timedelta(days=40)) == 0
+    sent = db.session.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.kind == "acknowledgement.renew").order_by(OutboxMessage.id)).all()
+    assert [m.recipient.username for m in sent] == [grant.grantee.username] * 2
+    assert lapses.isoformat() in sent[0].subject and "princip 3" in sent[0].body
+    assert "udløbet" in sent[1].subject
+    summaries = db.session.scalars(sa.select(AuditEntry.summary).where(
+        AuditEntry.action == "reviews.remind").order_by(AuditEntry.id)).all()
+    assert sum(s.endswith(", 1 acknowledgement reminders") for s in summaries) == 2
+    # Acknowledging again starts a new year, with its own reminders.
+    renewed_on = lapses + timedelta(days=41)
+    db.session.add(Acknowledgement(employee_id=grant.grantee_id, principles_sha256="0" * 64,
+                                   acknowledged_at=datetime.combine(renewed_on, time(12),
+                                                                    timezone.utc)))
+    db.session.commit()
+    assert remind(add_months(renewed_on, 12) - timedelta(days=31)) == 0
+    assert remind(add_months(renewed_on, 12) - timedelta(days=30)) == 1
+
+
+def test_only_active_grantees_with_access_are_asked_to_acknowledge_again(grant):
+    lapses = add_months(TODAY, 12)
+    grantee = grant.grantee.username
+    grant_service.revoke(db.session, actor("kfi"), grant.id, "Behovet er ophørt")
+    db.session.commit()
+    assert reviews.remind(db.session, Actor.system("test"),
+                          lapses).acknowledgement_reminders == 0
+    assert grantee  # no access left, so nothing to acknowledge for
+
+
 def test_a_late_first_run_sends_only_the_most_urgent_reminder(grant):
     report = reviews.remind(db.session, Actor.system("test"), grant.review_due - timedelta(days=5))
     assert report.reminders == 1
@@ -185,6 +228,9 @@ def test_reviews_cli(grant, app):
     assert result.exit_code == 0 and "2 escalations" in result.output
     again = runner.invoke(args=["reviews", "remind", "--as-of", day])
     assert "0 reminders and 0 escalations" in again.output
+    # The grantee's acknowledgement lapsed with the review date (both a year after today).
+    assert "1 employees asked to acknowledge the lookup principles again" in result.output
+    assert "acknowledge" not in again.output
     listed = runner.invoke(args=["reviews", "overdue", "--as-of", day])
     assert "1 overdue reviews" in listed.output and "7 days overdue" in listed.output
     assert runner.invoke(args=["reviews", "overdue", "--as-of", "31-12-2026"]).exit_code == 1
