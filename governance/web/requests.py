@@ -149,6 +149,10 @@ def decide(request_id: int):
 @bp.post("/<id:request_id>/withdraw")
 def withdraw(request_id: int):
     if EmptyForm().validate_on_submit():
+        if request.form.get("confirm") != "yes":
+            flash(_("Nothing was changed: tick the box to confirm that the request is to be "
+                    "withdrawn."), "error")
+            return redirect(url_for("requests.detail", request_id=request_id))
         request_service.withdraw(db.session, current_actor(), request_id)
         db.session.commit()
         flash(_("The request has been withdrawn."), "info")

@@ -411,3 +411,15 @@ def test_a_withdrawn_request_says_when_and_why(client, login, pending_request):
     assert 'id="withdrawn"' in by_hand and "af ahn" in by_hand
     left = client.get(f"/requests/{second.id}").get_data(as_text=True)
     assert "fordi medarbejderen er fratrådt" in left
+
+
+def test_withdrawing_a_request_asks_for_confirmation(client, login, pending_request):
+    login("ahn")
+    page = client.get(f"/requests/{pending_request}").get_data(as_text=True)
+    assert 'name="confirm" value="yes" required' in page
+    unticked = client.post(f"/requests/{pending_request}/withdraw", follow_redirects=True)
+    assert "Intet blev ændret" in unticked.get_data(as_text=True)
+    assert db.session.get(AccessRequest, pending_request).status == "pending"
+    client.post(f"/requests/{pending_request}/withdraw", data={"confirm": "yes"})
+    db.session.expire_all()
+    assert db.session.get(AccessRequest, pending_request).status == "withdrawn"
