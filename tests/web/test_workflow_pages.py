@@ -423,3 +423,24 @@ def test_withdrawing_a_request_asks_for_confirmation(client, login, pending_requ
     client.post(f"/requests/{pending_request}/withdraw", data={"confirm": "yes"})
     db.session.expire_all()
     assert db.session.get(AccessRequest, pending_request).status == "withdrawn"
+
+
+def test_a_filtered_register_says_nothing_matches_rather_than_nothing_granted(
+        client, login, approved_grant):
+    login("dpo")
+    unfiltered = client.get("/grants/").get_data(as_text=True)
+    assert 'id="no-grants"' not in unfiltered
+    filtered = client.get("/grants/?status=revoked").get_data(as_text=True)
+    assert "Ingen adgange passer til filteret." in filtered
+    assert "Der er ikke bevilget nogen adgang." not in filtered
+
+
+def test_the_register_shows_no_next_review_on_ended_access(client, login, approved_grant):
+    grant_service.revoke(db.session, actor("kfi"), approved_grant, "Behovet er ophørt")
+    db.session.commit()
+    grant = db.session.get(Grant, approved_grant)
+    grant.review_due = clock.today()  # as an access revoked after activation keeps it
+    db.session.commit()
+    login("dpo")
+    page = client.get("/grants/?status=revoked").get_data(as_text=True)
+    assert clock.today().isoformat() not in page.split("<tbody>")[1]
