@@ -11,6 +11,7 @@ from werkzeug.routing import BaseConverter
 
 from .config import PROJECT_ROOT, check_production, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
+from .models.base import sqlite_unicode_lower
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -67,10 +68,13 @@ class IdConverter(BaseConverter):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: enforce foreign keys, wait for locks instead of failing, and use WAL."""
+    """SQLite: enforce foreign keys, wait for locks instead of failing, use WAL, and know
+    lower case beyond A-Z (models.base.unicode_lower)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        dbapi_connection.create_function("unicode_lower", 1, sqlite_unicode_lower,
+                                         deterministic=True)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import GenericFunction
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -13,6 +15,24 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class unicode_lower(GenericFunction):
+    """Text in lower case for a search that ignores case, Æ, Ø and Å included: lower() on
+    PostgreSQL; on SQLite, whose lower() knows only A-Z, Python's str.lower, registered on
+    each connection under this name."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "postgresql")
+def _postgresql_lower(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+def sqlite_unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def utcnow() -> datetime:

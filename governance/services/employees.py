@@ -113,6 +113,11 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
     if employee.status == "left" and data.get("status") == "active":
         raise Conflict(_l("%(username)s has left; a returning employee gets a new account",
                           username=username))
+    if ("roles" in values and employee.id == actor.employee_id and employee.has_role("admin")
+            and "admin" not in values["roles"]):
+        raise InvalidInput(_l("You cannot remove your own administrator role: ask another "
+                              "administrator, so that the register always has one"),
+                           field="roles")
     before = describe(employee)
     for key, value in values.items():
         if key == "roles":

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Centre, Employee, Grant, NonGrantableArea, System
+from ..models.base import unicode_lower
 from .actor import Actor
 from .errors import Forbidden, NotFound
 from .permissions import can_view_employee, can_view_people
@@ -34,14 +35,30 @@ def get_system(session: Session, code: str) -> System:
     return system
 
 
+def centre_names(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of every centre, for choosing one."""
+    return [tuple(row) for row in session.execute(
+        select(Centre.code, Centre.name).order_by(Centre.code))]
+
+
 def list_employees(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
-                   status: str | None = None) -> tuple[list[Employee], int]:
+                   status: str | None = None, centre: str | None = None,
+                   search: str | None = None) -> tuple[list[Employee], int]:
+    """Employees by username; search finds text in the username, name or title."""
     if not can_view_people(actor):
         raise Forbidden(_l("Only approvers, user administrators, the DPO and admins may "
                            "list employees"))
     query = select(Employee)
     if status:
         query = query.where(Employee.status == status)
+    if centre:
+        query = query.where(Employee.centre_id.in_(
+            select(Centre.id).where(Centre.code == centre)))
+    if search:
+        folded = search.lower()
+        query = query.where(or_(*(unicode_lower(column).contains(folded, autoescape=True)
+                                  for column in (Employee.username, Employee.name,
+                                                 Employee.title))))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Employee.username).options(
         selectinload(Employee.centre), selectinload(Employee.role_rows))

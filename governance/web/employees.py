@@ -1,25 +1,106 @@
-"""The employee register: the list, and one person with their grants."""
+"""The employee register: the list, one person with their grants, and the administrator's
+forms to add and change people."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
+from ..domain.vocabulary import Role, label
 from ..extensions import db
 from ..services import employees as employee_service
 from ..services import register
+from ..services.errors import Conflict, InvalidInput
 from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
-from . import current_actor
-from .forms import EmptyForm
+from . import current_actor, page_arg
+from .forms import EmployeeForm, EmptyForm
 
 bp = Blueprint("employees", __name__, url_prefix="/employees")
 
 
+PER_PAGE = 100
+
+
 @bp.get("/")
 def index():
-    page = request.args.get("page", 1, type=int) or 1
-    employees, total = register.list_employees(db.session, current_actor(),
-                                               page=max(page, 1), per_page=100)
+    actor = current_actor()
+    search = (request.args.get("q") or "").strip()[:100] or None
+    centre = request.args.get("centre") or None
+    status = request.args.get("status") or None
+    if status not in (None, "active", "left"):
+        status = None
+    employees, total = register.list_employees(db.session, actor, page=page_arg(),
+                                               per_page=PER_PAGE, status=status,
+                                               centre=centre, search=search)
     return render_template("employees/index.html", employees=employees, total=total,
-                           page=max(page, 1), per_page=100)
+                           page=page_arg(), per_page=PER_PAGE, search=search, centre=centre,
+                           status=status, centres=register.centre_names(db.session),
+                           can_add=can_administer_people(actor),
+                           pager_args={k: v for k, v in (("q", search), ("centre", centre),
+                                                         ("status", status)) if v})
+
+
+def _employee_form(form: EmployeeForm) -> EmployeeForm:
+    form.centre.choices = [("", "")] + [(code, f"{code}: {name}") for code, name in
+                                        register.centre_names(db.session)]
+    form.roles.choices = [(role.value, label(role.value, str(get_locale()))) for role in Role]
+    return form
+
+
+def _save(form: EmployeeForm, save, template: str, **context):
+    """Run the service on a valid form; its refusals land on the field they name."""
+    if form.validate_on_submit():
+        try:
+            employee = save()
+        except (InvalidInput, Conflict) as error:
+            db.session.rollback()
+            field = getattr(form, getattr(error, "field", None) or "", None)
+            if field is None and isinstance(error, Conflict):
+                field = form.username
+            if field is not None:
+                field.errors = [*field.errors, str(error.message)]
+            else:
+                flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("employees.detail", username=employee.username))
+    status = 400 if request.method == "POST" else 200
+    return render_template(template, form=form, **context), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """The administrator adds a person (the HR feed does the same over the API)."""
+    actor = current_actor()
+    employee_service.require_admin(actor)
+    form = _employee_form(EmployeeForm(data={"roles": ["requester"]}))
+
+    def save():
+        employee = employee_service.create_employee(db.session, actor,
+                                                    form.as_input(creating=True))
+        flash(_("%(name)s has been added to the employee register.", name=employee.name),
+              "info")
+        return employee
+    return _save(form, save, "employees/form.html", employee=None)
+
+
+@bp.route("/<username>/edit", methods=["GET", "POST"])
+def edit(username: str):
+    actor = current_actor()
+    employee_service.require_admin(actor)
+    employee = register.get_employee(db.session, actor, username)
+    if not employee.active:
+        raise Conflict(_("%(username)s has left; a returning employee gets a new account",
+                         username=username))
+    form = _employee_form(EmployeeForm(data={
+        "username": employee.username, "name": employee.name, "email": employee.email,
+        "centre": employee.centre.code, "title": employee.title, "roles": employee.roles}))
+    form.username.data = employee.username  # not changed here: it is the person's key
+
+    def save():
+        changed = employee_service.update_employee(db.session, actor, username,
+                                                   form.as_input(creating=False))
+        flash(_("The changes to %(name)s have been saved.", name=changed.name), "info")
+        return changed
+    return _save(form, save, "employees/form.html", employee=employee)
 
 
 @bp.get("/<username>")
@@ -30,6 +111,7 @@ def detail(username: str):
     return render_template("employees/detail.html", employee=employee, grants=grants,
                            viewable={g.id for g in grants if can_view_grant(actor, g)},
                            form=EmptyForm(),
+                           can_edit=can_administer_people(actor) and employee.active,
                            can_mark_left=can_administer_people(actor) and employee.active)
 
 

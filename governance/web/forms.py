@@ -58,3 +58,25 @@ class DecisionForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+
+
+class EmployeeForm(FlaskForm):
+    """An employee as the administrator keeps them; the service checks the values, as it
+    does for the HR feed. Leaving has its own confirmed action, not a field here."""
+
+    username = StringField(_l("Username (initials)"), validators=[
+        DataRequired(_l("Write the username")), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Write the name")),
+                                               Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[DataRequired(_l("Write the e-mail address")),
+                                                  Length(max=254)])
+    centre = SelectField(_l("Centre"), choices=[],
+                         validators=[DataRequired(_l("Choose the centre"))])
+    title = StringField(_l("Title"), validators=[Length(max=200)])
+    roles = MultiCheckboxField(_l("Roles"), choices=[])
+
+    def as_input(self, *, creating: bool) -> dict:
+        values = {"name": self.name.data or "", "email": self.email.data or "",
+                  "centre": self.centre.data or "", "title": self.title.data or "",
+                  "roles": list(self.roles.data or [])}
+        return {"username": (self.username.data or "").strip(), **values} if creating else values

@@ -18,6 +18,8 @@ PAGES = [
     ("/principles/", EVERYONE),
     ("/employees/", PEOPLE_VIEWERS),
     ("/employees/tko", PEOPLE_VIEWERS),
+    ("/employees/new", {"admin"}),
+    ("/employees/tko/edit", {"admin"}),
 ]
 
 

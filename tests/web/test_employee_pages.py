@@ -1,0 +1,128 @@
+"""The employee register on the web: finding a person among thousands, and the
+administrator's forms to add and change people (the same service as the HR feed)."""
+import re
+
+import sqlalchemy as sa
+
+from governance.extensions import db
+from governance.models import AuditEntry, Employee
+
+NEW = {"username": "lmo", "name": "Lise Mølgaard", "email": "lmo@htk.dk", "centre": "SAC",
+       "title": "Kontrolmedarbejder", "roles": ["requester"]}
+
+
+def employee(username: str) -> Employee | None:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Employee).where(Employee.username == username))
+
+
+def last_audit() -> AuditEntry:
+    return db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+
+
+def test_search_finds_by_name_username_or_title_ignoring_case_and_danish_letters(
+        client, login):
+    login("dpo")
+    page = client.get("/employees/?q=holm").get_data(as_text=True)
+    assert 'href="/employees/ahn"' in page and 'href="/employees/kfi"' not in page
+    assert 'value="holm"' in page
+    assert 'href="/employees/kfi"' in client.get("/employees/?q=KFI").get_data(as_text=True)
+    by_title = client.get("/employees/?q=centerchef").get_data(as_text=True)
+    assert 'href="/employees/kfi"' in by_title and 'href="/employees/tko"' in by_title
+    # SQLite's own lower() knows only A-Z: 'Ø' must still match 'ø'.
+    login("admin")
+    client.post("/employees/new", data=dict(NEW, name="Øjvind Ærø"))
+    login("dpo")
+    assert 'href="/employees/lmo"' in client.get("/employees/?q=øjvind ærø").get_data(
+        as_text=True)
+    nothing = client.get("/employees/?q=%25_").get_data(as_text=True)
+    assert 'id="no-employees"' in nothing and "Ingen passer til søgningen." in nothing
+
+
+def test_the_list_filters_by_centre_and_status_and_pages_keep_the_filters(client, login):
+    for n in range(105):
+        db.session.add(Employee(username=f"x{n:03}", name=f"Person {n}", email="x@htk.dk",
+                                centre=employee("ahn").centre, title=""))
+    db.session.commit()
+    login("dpo")
+    page = client.get("/employees/?centre=ØAC").get_data(as_text=True)
+    assert "x000" in page and 'href="/employees/tko"' not in page  # tko is in CBA
+    assert 'rel="next" href="/employees/?centre=%C3%98AC&amp;page=2"' in page
+    second = client.get("/employees/?centre=ØAC&page=2").get_data(as_text=True)
+    assert "x104" in second
+    left = client.get("/employees/?status=left").get_data(as_text=True)
+    assert "x000" not in left
+
+
+def test_an_administrator_adds_an_employee(client, login):
+    login("admin")
+    form = client.get("/employees/new").get_data(as_text=True)
+    assert 'name="centre"' in form
+    assert re.search(r'<input checked[^>]* value="requester"', form)  # requester by default
+    assert not re.search(r'<input checked[^>]* value="admin"', form)
+    response = client.post("/employees/new", data=NEW)
+    assert response.status_code == 302 and response.location == "/employees/lmo"
+    added = employee("lmo")
+    assert (added.name, added.centre.code, added.roles) == ("Lise Mølgaard", "SAC",
+                                                            ["requester"])
+    entry = last_audit()
+    assert (entry.action, entry.actor, entry.object_id) == ("employee.create", "admin", "lmo")
+    assert "Lise Mølgaard er tilføjet" in client.get("/employees/lmo").get_data(as_text=True)
+
+
+def test_a_refused_new_employee_names_the_field_keeps_the_input_and_writes_nothing(
+        client, login):
+    login("admin")
+    before = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    for data, field in [(dict(NEW, username="l m/o"), "username"),
+                        (dict(NEW, email="ikke-en-adresse"), "email"),
+                        (dict(NEW, username="ahn"), "username"),
+                        (dict(NEW, name=""), "name"),
+                        (dict(NEW, centre="NOPE"), "centre")]:
+        response = client.post("/employees/new", data=data)
+        assert response.status_code == 400, data
+        page = response.get_data(as_text=True)
+        assert f'id="{field}-error"' in page, (field, page)
+        assert 'value="Kontrolmedarbejder"' in page  # what was written stays in the form
+    assert employee("lmo") is None
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == before
+
+
+def test_an_administrator_changes_an_employee_but_not_the_username(client, login):
+    login("admin")
+    form = client.get("/employees/mbe/edit").get_data(as_text=True)
+    assert 'value="Mads Bech"' in form and "readonly" in form
+    response = client.post("/employees/mbe/edit", data={
+        "username": "zzz", "name": "Mads Bech", "email": "mbe@htk.dk", "centre": "SAC",
+        "title": "Dataanalytiker", "roles": ["requester", "user_admin"]})
+    assert response.status_code == 302 and response.location == "/employees/mbe"
+    changed = employee("mbe")
+    assert (changed.centre.code, changed.roles) == ("SAC", ["requester", "user_admin"])
+    assert employee("zzz") is None
+    entry = last_audit()
+    assert entry.action == "employee.update"
+    assert '"centre":"ØAC"' in entry.details and '"centre":"SAC"' in entry.details
+    assert 'id="edit-employee"' in client.get("/employees/mbe").get_data(as_text=True)
+
+
+def test_an_administrator_cannot_remove_their_own_administrator_role(client, login):
+    admin = login("admin")
+    data = {"name": admin.name, "email": admin.email, "centre": admin.centre.code,
+            "title": admin.title, "roles": ["requester"]}
+    response = client.post("/employees/admin/edit", data=data)
+    assert response.status_code == 400
+    assert 'id="roles-error"' in response.get_data(as_text=True)
+    assert "admin" in employee("admin").roles
+
+
+def test_a_leaver_is_not_edited_and_others_do_not_see_the_forms(client, login):
+    login("admin")
+    client.post("/employees/mbe/leave", data={"confirm": "yes"})
+    assert client.get("/employees/mbe/edit").status_code == 409
+    assert 'id="edit-employee"' not in client.get("/employees/mbe").get_data(as_text=True)
+    login("dpo")
+    assert 'id="new-employee"' not in client.get("/employees/").get_data(as_text=True)
+    assert 'id="edit-employee"' not in client.get("/employees/tko").get_data(as_text=True)
+    assert client.post("/employees/new", data=NEW).status_code == 403
+    assert client.post("/employees/tko/edit", data=NEW).status_code == 403
+    assert employee("lmo") is None
