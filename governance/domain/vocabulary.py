@@ -13,6 +13,15 @@ def valid_username(value: object) -> bool:
     return isinstance(value, str) and USERNAME.fullmatch(value) is not None
 
 
+# A centre code is short and part of URLs (/centres/<centre_code>/edit): capital letters, Æ, Ø and Å
+# included, and digits, at most 20.
+CENTRE_CODE = re.compile(r"[A-ZÆØÅ0-9]{1,20}")
+
+
+def valid_centre_code(value: object) -> bool:
+    return isinstance(value, str) and CENTRE_CODE.fullmatch(value) is not None
+
+
 class AccessLevel(StrEnum):
     READ = "read"
     WRITE = "write"

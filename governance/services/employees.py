@@ -83,7 +83,7 @@ def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
     values = _values(session, data, creating=True)
     if session.scalar(select(Employee.id).where(Employee.username == values["username"])):
         raise Conflict(_l("An employee with username '%(username)s' already exists",
-                          username=values["username"]))
+                          username=values["username"]), field="username")
     if values.get("status") == "left":
         raise InvalidInput(_l("A new employee cannot start as 'left'"), field="status")
     employee = Employee(username=values["username"], name=values["name"],

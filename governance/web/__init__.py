@@ -5,7 +5,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,6 +21,7 @@ from ..models import Employee
 from ..services import clock
 from ..services.listing import MAX_PAGE
 from ..services.actor import Actor
+from ..services.errors import Conflict, InvalidInput
 
 # Endpoints a person can reach without logging in; everything else needs a login.
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_language", "static", "health", "favicon"}
@@ -55,6 +56,31 @@ def client_address() -> str:
     return request.remote_addr or ""
 
 
+def show_on_field(form, error) -> None:
+    """A refusal shown on the form field it names, or as a message when it names none."""
+    field = getattr(form, error.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        flash(str(error.message), "error")
+
+
+def save_form(form, save):
+    """Run save() on a valid posted form and commit. The service's refusal lands on the
+    field it names (else in a message), and nothing is written. Returns what was saved, or
+    None with the status to show the form again with."""
+    if form.validate_on_submit():
+        try:
+            saved = save()
+        except (InvalidInput, Conflict) as error:
+            db.session.rollback()
+            show_on_field(form, error)
+        else:
+            db.session.commit()
+            return saved, 200
+    return None, 400 if request.method == "POST" else 200
+
+
 PER_PAGE = 100
 
 
@@ -63,18 +89,17 @@ def page_arg(name: str = "page") -> int:
     says so."""
     page = max(request.args.get(name, 1, type=int) or 1, 1)
     if page > MAX_PAGE:
-        from ..services.errors import InvalidInput
         raise InvalidInput(_l("The page must be at most %(max)s", max=MAX_PAGE),
                            field=name)
     return page
 
 
 def init_app(app: Flask) -> None:
-    from . import (audit, auth, dashboard, employees, grants, overview, principles, reports,
-                   requests, reviews, systems)
+    from . import (audit, auth, centres, dashboard, employees, grants, overview, principles,
+                   reports, requests, reviews, systems)
 
     for module in (auth, overview, dashboard, requests, reviews, grants, systems, employees,
-                   principles, audit, reports):
+                   centres, principles, audit, reports):
         app.register_blueprint(module.bp)
 
     @app.before_request

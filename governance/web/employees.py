@@ -7,10 +7,10 @@ from ..domain.vocabulary import Role, label
 from ..extensions import db
 from ..services import employees as employee_service
 from ..services import register
-from ..services.errors import Conflict, InvalidInput
+from ..services.errors import Conflict
 from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
-from . import current_actor, page_arg
+from . import current_actor, page_arg, save_form
 from .forms import EmployeeForm, EmptyForm
 
 bp = Blueprint("employees", __name__, url_prefix="/employees")
@@ -45,25 +45,11 @@ def _employee_form(form: EmployeeForm) -> EmployeeForm:
     return form
 
 
-def _save(form: EmployeeForm, save, template: str, **context):
-    """Run the service on a valid form; its refusals land on the field they name."""
-    if form.validate_on_submit():
-        try:
-            employee = save()
-        except (InvalidInput, Conflict) as error:
-            db.session.rollback()
-            field = getattr(form, getattr(error, "field", None) or "", None)
-            if field is None and isinstance(error, Conflict):
-                field = form.username
-            if field is not None:
-                field.errors = [*field.errors, str(error.message)]
-            else:
-                flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            return redirect(url_for("employees.detail", username=employee.username))
-    status = 400 if request.method == "POST" else 200
-    return render_template(template, form=form, **context), status
+def _save(form: EmployeeForm, save, employee=None):
+    saved, status = save_form(form, save)
+    if saved is not None:
+        return redirect(url_for("employees.detail", username=saved.username))
+    return render_template("employees/form.html", form=form, employee=employee), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -79,7 +65,7 @@ def new():
         flash(_("%(name)s has been added to the employee register.", name=employee.name),
               "info")
         return employee
-    return _save(form, save, "employees/form.html", employee=None)
+    return _save(form, save)
 
 
 @bp.route("/<username>/edit", methods=["GET", "POST"])
@@ -100,7 +86,7 @@ def edit(username: str):
                                                    form.as_input(creating=False))
         flash(_("The changes to %(name)s have been saved.", name=changed.name), "info")
         return changed
-    return _save(form, save, "employees/form.html", employee=employee)
+    return _save(form, save, employee)
 
 
 @bp.get("/<username>")

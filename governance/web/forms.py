@@ -70,13 +70,28 @@ class EmployeeForm(FlaskForm):
                                                Length(max=200)])
     email = StringField(_l("E-mail"), validators=[DataRequired(_l("Write the e-mail address")),
                                                   Length(max=254)])
-    centre = SelectField(_l("Centre"), choices=[],
+    # The service checks the centre and the roles, in words of its own (as for the HR feed).
+    centre = SelectField(_l("Centre"), choices=[], validate_choice=False,
                          validators=[DataRequired(_l("Choose the centre"))])
     title = StringField(_l("Title"), validators=[Length(max=200)])
-    roles = MultiCheckboxField(_l("Roles"), choices=[])
+    roles = MultiCheckboxField(_l("Roles"), choices=[], validate_choice=False)
 
     def as_input(self, *, creating: bool) -> dict:
         values = {"name": self.name.data or "", "email": self.email.data or "",
                   "centre": self.centre.data or "", "title": self.title.data or "",
                   "roles": list(self.roles.data or [])}
         return {"username": (self.username.data or "").strip(), **values} if creating else values
+
+
+class CentreForm(FlaskForm):
+    """A centre: its code (fixed once made), name and manager."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Write the centre's code")),
+                                               Length(max=20)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Write the name")),
+                                               Length(max=200)])
+    manager = SelectField(_l("Manager"), choices=[], validate_choice=False)  # the service checks
+
+    def as_input(self, *, creating: bool) -> dict:
+        values = {"name": self.name.data or "", "manager": self.manager.data or None}
+        return {"code": (self.code.data or "").strip(), **values} if creating else values

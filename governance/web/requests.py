@@ -12,7 +12,7 @@ from ..models import Employee, Grant, System
 from ..services import policies
 from ..services import requests as request_service
 from ..services.errors import InvalidInput, RuleViolation
-from . import PER_PAGE, current_actor, page_arg
+from . import PER_PAGE, current_actor, page_arg, show_on_field
 from .forms import DecisionForm, EmptyForm, RequestForm
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
@@ -93,11 +93,7 @@ def new():
             status = 422
         except InvalidInput as error:
             db.session.rollback()
-            field = getattr(form, error.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, str(error.message)]
-            else:
-                flash(str(error.message), "error")
+            show_on_field(form, error)
             status = 400
     elif request.method == "POST" and form.errors:
         status = 400

@@ -5,7 +5,7 @@ import re
 from ..security.test_route_matrix import PAGES, USERS
 
 OBJECTS = {"request_id": "1", "grant_id": "1", "code": "UIS", "username": "ahn",
-           "name": "active"}
+           "name": "active", "centre_code": "ØAC"}
 
 
 def test_no_console_error_or_csp_violation_on_any_page(person):

@@ -2,7 +2,8 @@
 import pytest
 
 PAGES = ["/", "/requests/", "/grants/", "/dashboard/", "/audit/", "/systems/",
-         "/principles/", "/grants/at?system=UIS&date=2025-01-01", "/employees/ahn"]
+         "/principles/", "/grants/at?system=UIS&date=2025-01-01", "/employees/ahn",
+         "/employees/", "/centres/"]
 
 
 @pytest.mark.parametrize("width", [375])

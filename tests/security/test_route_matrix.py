@@ -25,6 +25,11 @@ PAGES = {
     "/systems/<code>": ALL,
     "/employees/": {"approver", "user_admin", "dpo", "admin"},
     "/employees/<username>": {"approver", "user_admin", "dpo", "admin"},
+    "/employees/new": {"admin"},
+    "/employees/<username>/edit": {"admin"},
+    "/centres/": {"approver", "user_admin", "dpo", "admin"},
+    "/centres/new": {"admin"},
+    "/centres/<centre_code>/edit": {"admin"},
     "/principles/": ALL,
     "/dashboard/": {"dpo", "admin"},
     "/dashboard/list/<name>": {"dpo", "admin"},
@@ -59,7 +64,7 @@ def test_every_page_is_in_the_table(app):
 def objects(app):
     grant = approved_grant(grantee="ahn", approvers=("tko",))
     return {"request_id": grant.request_id, "grant_id": grant.id, "code": "UIS",
-            "username": "ahn", "name": "active"}
+            "username": "ahn", "name": "active", "centre_code": "ØAC"}
 
 
 @pytest.mark.parametrize("role", sorted(USERS))

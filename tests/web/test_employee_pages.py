@@ -78,11 +78,13 @@ def test_a_refused_new_employee_names_the_field_keeps_the_input_and_writes_nothi
                         (dict(NEW, email="ikke-en-adresse"), "email"),
                         (dict(NEW, username="ahn"), "username"),
                         (dict(NEW, name=""), "name"),
-                        (dict(NEW, centre="NOPE"), "centre")]:
+                        (dict(NEW, centre="NOPE"), "centre"),
+                        (dict(NEW, roles=["boss"]), "roles")]:
         response = client.post("/employees/new", data=data)
         assert response.status_code == 400, data
         page = response.get_data(as_text=True)
         assert f'id="{field}-error"' in page, (field, page)
+        assert "Not a valid choice" not in page  # the service's words, in Danish
         assert 'value="Kontrolmedarbejder"' in page  # what was written stays in the form
     assert employee("lmo") is None
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == before

@@ -20,6 +20,9 @@ PAGES = [
     ("/employees/tko", PEOPLE_VIEWERS),
     ("/employees/new", {"admin"}),
     ("/employees/tko/edit", {"admin"}),
+    ("/centres/", PEOPLE_VIEWERS),
+    ("/centres/new", {"admin"}),
+    ("/centres/ØAC/edit", {"admin"}),
 ]
 
 
