@@ -71,6 +71,8 @@ PAGES = [
     ("dpo", "/grants/"),
     ("dpo", f"/grants/at?system=UIS&date={TODAY.isoformat()}"),
     ("dpo", "/employees/"),
+    ("dpo", "/employees/?q=e&status=active"),
+    ("dpo", "/centres/"),
     ("dpo", "/audit/"),
     ("dpo", "/reports/status"),
     ("ahn", "/"),
