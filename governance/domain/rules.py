@@ -30,6 +30,8 @@ RULE_PRINCIPLES = {
     "SPECIAL_CATEGORY": "P7",
 }
 ACKNOWLEDGEMENT_VALID_MONTHS = 12
+# The grantee is asked to acknowledge again this many days before the year lapses (P3).
+ACKNOWLEDGEMENT_RENEW_DAYS = 30
 _LEVEL_RANK = {"read": 0, "write": 1}
 _SCOPE_RANK = {"summary": 0, "detail": 1}
 
@@ -385,9 +387,22 @@ def check_review(due: date, today: date) -> Check:
                    f"{'day' if days == 1 else 'days'} overdue.")
 
 
+def acknowledgement_lapses(acknowledged_on: date) -> date:
+    """P3: the first day an acknowledgement no longer counts (a year after it was given)."""
+    return add_months(acknowledged_on, ACKNOWLEDGEMENT_VALID_MONTHS)
+
+
 def acknowledgement_current(acknowledged_on: date | None, today: date) -> bool:
     return (acknowledged_on is not None and acknowledged_on <= today
-            and today < add_months(acknowledged_on, ACKNOWLEDGEMENT_VALID_MONTHS))
+            and today < acknowledgement_lapses(acknowledged_on))
+
+
+def acknowledgement_renewal_due(acknowledged_on: date | None, today: date) -> bool:
+    """P3: time to acknowledge again: never acknowledged, lapsed, or lapsing within
+    ACKNOWLEDGEMENT_RENEW_DAYS (when the grantee is reminded)."""
+    return (acknowledged_on is None
+            or (acknowledgement_lapses(acknowledged_on) - today).days
+            <= ACKNOWLEDGEMENT_RENEW_DAYS)
 
 
 def check_acknowledgement(acknowledged_on: date | None, today: date) -> Check:

@@ -11,8 +11,8 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
-from ..domain.rules import (ACKNOWLEDGEMENT_VALID_MONTHS, add_months, check_decider,
-                            check_review, failures, review_due)
+from ..domain.rules import (acknowledgement_lapses, acknowledgement_renewal_due,
+                            check_decider, check_review, failures, review_due)
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole, Grant,
                       Review)
@@ -22,8 +22,6 @@ from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit
 from .requests import DecisionRefused
 
 DUE_WINDOW_DAYS = 30
-# The grantee is reminded this many days before their yearly acknowledgement lapses (P3).
-ACKNOWLEDGEMENT_RENEW_DAYS = 30
 
 
 def _policy_for(session: Session, grant: Grant) -> Policy | None:
@@ -270,9 +268,9 @@ def _remind_acknowledgements(session: Session, as_of: date) -> int:
         .order_by(Employee.username)).all()
     queued = 0
     for person, acknowledged_at in rows:
-        expires = add_months(clock.local_date(acknowledged_at), ACKNOWLEDGEMENT_VALID_MONTHS)
-        days_left = (expires - as_of).days
-        if days_left <= ACKNOWLEDGEMENT_RENEW_DAYS and notify.renew_acknowledgement(
-                session, person, expires, lapsed=days_left <= 0):
+        acknowledged_on = clock.local_date(acknowledged_at)
+        lapses = acknowledgement_lapses(acknowledged_on)
+        if acknowledgement_renewal_due(acknowledged_on, as_of) and notify.renew_acknowledgement(
+                session, person, lapses, lapsed=as_of >= lapses):
             queued += 1
     return queued

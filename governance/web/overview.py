@@ -3,8 +3,10 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..domain.rules import acknowledgement_lapses, acknowledgement_renewal_due
 from ..extensions import db
-from ..services import register
+from ..services import clock, register
+from ..services import grants as grant_service
 from ..services.permissions import abilities
 from . import current_actor
 
@@ -28,5 +30,13 @@ ABILITY_TEXT = {
 def index():
     grants = register.grants_of(db.session, current_user)
     waiting = [g for g in grants if g.awaits_acknowledgement]
+    # P3: someone with active access is told when the yearly acknowledgement is about to
+    # lapse or has lapsed, as `reviews remind` tells them by e-mail.
+    lapses = None
+    if any(g.status == "active" for g in grants):
+        acknowledged = grant_service.acknowledged_on(db.session, current_user.id)
+        if acknowledged and acknowledgement_renewal_due(acknowledged, clock.today()):
+            lapses = acknowledgement_lapses(acknowledged)
     return render_template("overview/index.html", grants=grants, waiting=waiting,
+                           lapses=lapses, lapsed=lapses is not None and lapses <= clock.today(),
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)

@@ -2,7 +2,8 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..domain.rules import acknowledgement_current, add_months, ACKNOWLEDGEMENT_VALID_MONTHS
+from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
+                            acknowledgement_renewal_due)
 from ..extensions import db
 from ..services import clock, grants, policies
 from . import current_actor
@@ -16,12 +17,12 @@ def index():
     in_force = policies.in_force(db.session)
     actor = current_actor()
     acknowledged = grants.acknowledged_on(db.session, actor.employee_id)
-    current = acknowledgement_current(acknowledged, clock.today())
+    today = clock.today()
     return render_template(
         "principles/index.html", principles=in_force.principles, policies=in_force.policies,
-        acknowledged=acknowledged, current=current, form=EmptyForm(),
-        renew_by=add_months(acknowledged, ACKNOWLEDGEMENT_VALID_MONTHS) if acknowledged
-        else None)
+        acknowledged=acknowledged, current=acknowledgement_current(acknowledged, today),
+        renewal_due=acknowledgement_renewal_due(acknowledged, today), form=EmptyForm(),
+        renew_by=acknowledgement_lapses(acknowledged) if acknowledged else None)
 
 
 @bp.post("/acknowledge")

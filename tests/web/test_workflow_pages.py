@@ -444,3 +444,38 @@ def test_the_register_shows_no_next_review_on_ended_access(client, login, approv
     login("dpo")
     page = client.get("/grants/?status=revoked").get_data(as_text=True)
     assert clock.today().isoformat() not in page.split("<tbody>")[1]
+
+
+def test_the_yearly_acknowledgement_is_renewed_from_the_overview_and_principles(client,
+                                                                                 login):
+    from datetime import datetime, time, timedelta, timezone
+
+    from governance.domain.rules import add_months
+    from governance.models import Acknowledgement
+    grant = active_grant(clock.today())
+    login(grant.grantee.username)
+
+    def acknowledged(day):
+        for ack in db.session.scalars(sa.select(Acknowledgement).filter_by(
+                employee_id=grant.grantee_id)):
+            ack.acknowledged_at = datetime.combine(day, time(12), timezone.utc)
+        db.session.commit()
+
+    overview = client.get("/").get_data(as_text=True)
+    assert 'id="renew-prompt"' not in overview
+    principles = client.get("/principles/").get_data(as_text=True)
+    assert 'action="/principles/acknowledge"' not in principles  # current for a year yet
+    # A month before the year runs out: asked to renew, and able to.
+    given = add_months(clock.today(), -12) + timedelta(days=20)
+    acknowledged(given)
+    lapses = add_months(given, 12)
+    overview = client.get("/").get_data(as_text=True)
+    assert 'id="renew-prompt"' in overview and lapses.isoformat() in overview
+    assert 'action="/principles/acknowledge"' in client.get("/principles/").get_data(
+        as_text=True)
+    # Lapsed: said so.
+    acknowledged(add_months(clock.today(), -13))
+    overview = client.get("/").get_data(as_text=True)
+    assert "udløb" in overview.split('id="renew-prompt"')[1].split("</p>")[0]
+    client.post("/principles/acknowledge")
+    assert 'id="renew-prompt"' not in client.get("/").get_data(as_text=True)
