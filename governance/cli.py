@@ -174,8 +174,10 @@ def reviews_remind(as_of: str | None) -> None:
     report = reviews.remind(db.session, Actor.system(), _as_of(as_of))
     db.session.commit()
     click.echo(f"{report.reminders} reminders and {report.escalations} escalations queued"
-               + (f"; {report.acknowledgement_reminders} employees asked to acknowledge the "
-                  "lookup principles again" if report.acknowledgement_reminders else "")
+               + (f"; {report.acknowledgement_reminders} "
+                  f"{'employee' if report.acknowledgement_reminders == 1 else 'employees'} "
+                  "asked to acknowledge the lookup principles again"
+                  if report.acknowledgement_reminders else "")
                + (f"; {len(report.expired)} grants expired (not re-assessed)"
                   if report.expired else "") + ". Send them with 'notify send'.")
 
@@ -188,10 +190,12 @@ def reviews_overdue(as_of: str | None) -> None:
     day = _as_of(as_of)
     rows = reviews.overdue(db.session, day)
     for grant in rows:
+        days = (day - grant.review_due).days
         click.echo(f"{grant.id:>6}  {grant.grantee.username:<8} {grant.system.code:<10} "
                    f"{grant.access_level:<5} {grant.scope:<7} due {grant.review_due} "
-                   f"({(day - grant.review_due).days} days overdue)")
-    click.echo(f"{len(rows)} overdue reviews on {day.isoformat()}.")
+                   f"({days} {'day' if days == 1 else 'days'} overdue)")
+    click.echo(f"{len(rows)} overdue {'review' if len(rows) == 1 else 'reviews'} on "
+               f"{day.isoformat()}.")
 
 
 @click.command("backup")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, g, jsonify, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..errors import json_error
@@ -42,8 +43,8 @@ def authenticate():
         # The audit trail must show when a change really happened, so a change cannot be
         # dated: ?as_of= only moves "today" for what is read.
         from ..services.errors import InvalidInput
-        raise InvalidInput("as_of applies to reading only: a change is recorded at the "
-                           "moment it is made", field="as_of")
+        raise InvalidInput(_l("as_of applies to reading only: a change is recorded at the "
+                              "moment it is made"), field="as_of")
     return None
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Employee, System
@@ -54,7 +55,7 @@ def employees():
     status = request.args.get("status")
     if status not in (None, "active", "left"):
         from ..services.errors import InvalidInput
-        raise InvalidInput("status must be 'active' or 'left'", field="status")
+        raise InvalidInput(_l("'status' must be 'active' or 'left'"), field="status")
     rows, total = register.list_employees(db.session, g.actor, page=page, per_page=per_page,
                                           status=status)
     return listing([employee_json(e) for e in rows], total)

@@ -12,7 +12,7 @@ from ..services import grants as grant_service
 from ..services import requests as request_service
 from ..services import reviews as review_service
 from ..services.clock import parse_as_of
-from ..services.errors import InvalidInput
+from ..services.errors import Forbidden, InvalidInput
 from . import bp, listing, paginate_args
 from .routes import employee_json
 
@@ -23,9 +23,9 @@ def body(allowed: tuple[str, ...] | None = None) -> dict:
     try:
         data = request.get_json(silent=True)
     except RecursionError:
-        raise InvalidInput("The JSON body is nested too deeply") from None
+        raise InvalidInput(_l("The JSON body is nested too deeply")) from None
     if not isinstance(data, dict):
-        raise InvalidInput("Send a JSON object with Content-Type: application/json")
+        raise InvalidInput(_l("Send a JSON object with Content-Type: application/json"))
     if allowed is not None:
         unknown = sorted(set(data) - set(allowed))
         if unknown:
@@ -34,8 +34,9 @@ def body(allowed: tuple[str, ...] | None = None) -> dict:
                                field=unknown[0])
     for key, value in data.items():
         if not storable(key) or not storable(value):
-            raise InvalidInput(f"'{key}' holds text that cannot be stored (a NUL character "
-                               "or half of a surrogate pair)", field=str(key))
+            raise InvalidInput(_l("'%(field)s' holds text that cannot be stored (a NUL "
+                                  "character or half of a surrogate pair)", field=str(key)),
+                               field=str(key))
     return data
 
 
@@ -123,7 +124,7 @@ def list_requests():
     page, per_page = paginate_args()
     status = request.args.get("status")
     if status not in (None, "pending", "approved", "rejected", "withdrawn"):
-        raise InvalidInput("status must be pending, approved, rejected or withdrawn",
+        raise InvalidInput(_l("'status' must be pending, approved, rejected or withdrawn"),
                            field="status")
     rows, total = request_service.visible_requests(db.session, g.actor, status=status,
                                                    page=page, per_page=per_page)
@@ -144,7 +145,7 @@ def decide(request_id: int):
     data = body(("decision", "comment"))
     decision, comment = data.get("decision"), data.get("comment", "")
     if not isinstance(comment, str):
-        raise InvalidInput("'comment' must be text", field="comment")
+        raise InvalidInput(_l("'%(field)s' must be text", field="comment"), field="comment")
     req = request_service.decide(db.session, g.actor, request_id, decision, comment)
     return jsonify(request_json(req))
 
@@ -159,7 +160,7 @@ def list_grants():
     page, per_page = paginate_args()
     status = request.args.get("status")
     if status not in (None, "approved", "active", "revoked", "expired"):
-        raise InvalidInput("status must be approved, active, revoked or expired",
+        raise InvalidInput(_l("'status' must be approved, active, revoked or expired"),
                            field="status")
     as_of = parse_as_of(request.args["as_of"]) if request.args.get("as_of") else None
     grant_service.check_filters(db.session, request.args.get("system"),
@@ -184,7 +185,7 @@ def fulfil(grant_id: int):
 def revoke(grant_id: int):
     reason = body(("reason",)).get("reason", "")
     if not isinstance(reason, str):
-        raise InvalidInput("'reason' must be text", field="reason")
+        raise InvalidInput(_l("'%(field)s' must be text", field="reason"), field="reason")
     return jsonify(grant_json(grant_service.revoke(db.session, g.actor, grant_id, reason)))
 
 
@@ -228,7 +229,7 @@ def review_grant(grant_id: int):
     data = body(("decision", "comment"))
     comment = data.get("comment", "")
     if not isinstance(comment, str):
-        raise InvalidInput("'comment' must be text", field="comment")
+        raise InvalidInput(_l("'%(field)s' must be text", field="comment"), field="comment")
     row = review_service.review(db.session, g.actor, grant_id, data.get("decision"), comment)
     return jsonify({"review": review_json(row), "grant": grant_json(row.grant)})
 
@@ -238,8 +239,7 @@ def overdue_reviews():
     page, per_page = paginate_args()
     as_of = parse_as_of(request.args.get("as_of"))
     if not g.actor.has_role("approver", "dpo", "admin"):
-        from ..services.errors import Forbidden
-        raise Forbidden("Only the approvers, the DPO and admins see overdue reviews")
+        raise Forbidden(_l("Only the approvers, the DPO and admins see overdue reviews"))
     rows = review_service.overdue(db.session, as_of)
     items = [{**grant_json(x), "days_overdue": (as_of - x.review_due).days,
               "finding": review_service.finding(x, as_of).as_dict(str(get_locale()))}

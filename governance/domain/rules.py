@@ -321,28 +321,58 @@ def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy
                    "the request nor receives the access.")
     all_da = " og ".join(a.name for a in policy.approvers)
     all_en = " and ".join(a.name for a in policy.approvers)
-    left_da = " og ".join(a.name for a in able) or "ingen af dem"
-    left_en = " and ".join(a.name for a in able) or "neither of them"
     need_da = "begge navngivne godkendere" if needed > 1 else "en navngiven godkender"
     need_en = "both named approvers" if needed > 1 else "one named approver"
+    who_da = (f"her kan kun {' og '.join(a.name for a in able)} afgøre den" if able
+              else "her kan ingen af dem afgøre den")
+    who_en = (f"only {' and '.join(a.name for a in able)} can decide this one" if able
+              else "neither of them can decide this one")
+    tip_da, tip_en = _enough_approvers_tip(requester, req.grantee, needed, able, policy)
     return _refuse("SELF_DECISION",
                    f"Anmodningen skal godkendes af {need_da} ({all_da}), og ingen afgør en "
-                   f"anmodning, som de selv har indgivet, eller som gælder dem selv: her kan "
-                   f"kun {left_da} afgøre den. Lad en anden indgive anmodningen, eller anmod "
-                   "om læseadgang til overordnede oplysninger, som kræver én godkender.",
+                   f"anmodning, som de selv har indgivet, eller som gælder dem selv: "
+                   f"{who_da}. {tip_da}",
                    f"The request needs {need_en} ({all_en}), and nobody decides a request "
-                   f"they made or that concerns them: only {left_en} can decide this one. "
-                   "Let someone else file the request, or ask for read access to summary "
-                   "data, which needs one approver.")
+                   f"they made or that concerns them: {who_en}. {tip_en}")
 
 
-def check_decider(actor: str, requester: str, grantee: str, policy: "Policy") -> list[Check]:
-    """P4: only the named approvers decide, and never on their own request or access."""
+def _enough_approvers_tip(requester: str, grantee: str, needed: int, able: list,
+                          policy: "Policy") -> tuple[str, str]:
+    """What would let the request be decided: someone else filing it, asking for less
+    (read access to summary data needs one approver), both, or only another approver."""
+    filer = next((a for a in policy.approvers
+                  if a.username == requester and requester != grantee), None)
+    # If someone other than an approver filed it, only the grantee would be set aside.
+    if_other_files = len([a for a in policy.approvers if a.username != grantee])
+    less_da = "anmod om læseadgang til overordnede oplysninger, som kræver én godkender"
+    less_en = "ask for read access to summary data, which needs one approver"
+    if filer and if_other_files >= needed:
+        return (f"Lad en anden end {filer.name} indgive anmodningen.",
+                f"Let someone other than {filer.name} file the request.")
+    if needed > 1 and able:
+        return ("Anmod i stedet om læseadgang til overordnede oplysninger, som kræver én "
+                "godkender.", f"Instead, {less_en}.")
+    if needed > 1 and filer and if_other_files >= 1:
+        return (f"Lad en anden end {filer.name} indgive anmodningen, og {less_da}.",
+                f"Let someone other than {filer.name} file the request, and {less_en}.")
+    return ("Kun en politik, der navngiver endnu en godkender, gør det muligt: kontakt "
+            "databeskyttelsesrådgiveren.",
+            "Only a policy that names another approver makes it possible: contact the DPO.")
+
+
+def check_decider(actor: str, requester: str, grantee: str, policy: "Policy",
+                  reviewing: bool = False) -> list[Check]:
+    """P4: only the named approvers decide (or review), and never on their own request or
+    access."""
     checks = []
     if actor in (requester, grantee):
         checks.append(_refuse("SELF_DECISION",
+                              "Du kan ikke selv revurdere din egen adgang; det gør en anden "
+                              "navngiven godkender." if reviewing else
                               "Du kan ikke selv afgøre en anmodning, som du har indgivet, "
                               "eller som gælder din egen adgang.",
+                              "You cannot review your own access; another named approver does."
+                              if reviewing else
                               "You cannot decide a request you made or that concerns your "
                               "own access."))
     else:

@@ -150,18 +150,19 @@ def _read_section(data: SeedData, section: str, document: Entry, items, seen: di
 
 
 def _centre(entry: Entry) -> CentreSeed:
-    code = entry.required("code")
+    code = entry.required("code", max_length=20)
     entry.entry += f" ({code})"
-    return CentreSeed(code, entry.required("name"), entry.optional("manager"),
+    return CentreSeed(code, entry.required("name", max_length=200), entry.optional("manager"),
                       (entry.file, entry.entry))
 
 
 def _category(entry: Entry) -> CategorySeed:
-    code = entry.required("code")
+    code = entry.required("code", max_length=40)
     entry.entry += f" ({code})"
     return CategorySeed(code, entry.choice("kind", {k.value for k in CategoryKind},
                                            "category kind"),
-                        entry.required("name_da"), entry.required("name_en"))
+                        entry.required("name_da", max_length=200),
+                        entry.required("name_en", max_length=200))
 
 
 def _employee(entry: Entry) -> EmployeeSeed:
@@ -169,38 +170,40 @@ def _employee(entry: Entry) -> EmployeeSeed:
     entry.entry += f" ({username})"
     if not valid_username(username):
         raise entry.error("username", f"'{username}' is not a username: {USERNAME_RULE}")
-    email = entry.required("email")
+    email = entry.required("email", max_length=254)
     if "@" not in email:
         raise entry.error("email", f"'{email}' is not an e-mail address")
     return EmployeeSeed(
-        username, entry.required("name"), email, entry.required("centre"),
-        entry.optional("title", str, ""),
+        username, entry.required("name", max_length=200), email, entry.required("centre"),
+        entry.optional("title", str, "", max_length=200),
         tuple(entry.text_list("roles", allowed=ROLES, what="role")),
         entry.choice("status", {s.value for s in EmployeeStatus}, "status",
                      required=False, default="active"))
 
 
 def _system(entry: Entry) -> SystemSeed:
-    code = entry.required("code")
+    code = entry.required("code", max_length=20)
     entry.entry += f" ({code})"
     levels = entry.text_list("access_levels", allowed=LEVELS, what="access level")
     scopes = entry.text_list("scopes", allowed=SCOPES, what="scope")
     areas = []
     for index, item in enumerate(entry.optional("non_grantable_areas", list, []) or []):
         area = entry.child("non_grantable_areas", item, f"non_grantable_areas[{index}]")
-        key = area.required("key")
+        key = area.required("key", max_length=60)
         area.entry += f" ({key})"
         if any(existing.key == key for existing in areas):
             raise area.error("key", f"area '{key}' is defined twice for {code}")
-        areas.append(AreaSeed(key, area.required("name_da"), area.required("name_en"),
+        areas.append(AreaSeed(key, area.required("name_da", max_length=300),
+                              area.required("name_en", max_length=300),
                               tuple(area.text_list("scopes", required=False, allowed=set(scopes),
                                                    what=f"scope of {code}")),
                               tuple(area.text_list("categories", required=False,
                                                    what="data category")),
                               area.required("contact")))
         area.done()
-    return SystemSeed(code, entry.required("name"), entry.optional("description", str, ""),
-                      entry.required("external_owner"), entry.required("owner"),
+    return SystemSeed(code, entry.required("name", max_length=200),
+                      entry.optional("description", str, ""),
+                      entry.required("external_owner", max_length=200), entry.required("owner"),
                       tuple(entry.text_list("user_admins", what="employee")), tuple(levels),
                       tuple(scopes), tuple(entry.text_list("data_categories",
                                                            what="data category")),

@@ -97,7 +97,7 @@ class Entry:
         line = getattr(self.value, "key_lines", {}).get(field, self.line)
         return SourceError(self.file, message, entry=self.entry, field=field, line=line)
 
-    def required(self, field: str, kind: type = str) -> Any:
+    def required(self, field: str, kind: type = str, max_length: int | None = None) -> Any:
         if field not in self.value or self.value[field] in (None, ""):
             self.seen.add(field)
             # A key not yet read that looks like this one is probably it, misspelt.
@@ -107,9 +107,10 @@ class Entry:
                 raise self.error(str(misspelt[0]), f"unknown key '{misspelt[0]}'; did you mean "
                                                    f"'{field}'? ('{field}' is required)")
             raise self.error(field, "is required")
-        return self.optional(field, kind)
+        return self.optional(field, kind, max_length=max_length)
 
-    def optional(self, field: str, kind: type = str, default: Any = None) -> Any:
+    def optional(self, field: str, kind: type = str, default: Any = None,
+                 max_length: int | None = None) -> Any:
         self.seen.add(field)
         if field not in self.value or self.value[field] is None:
             return default
@@ -119,6 +120,9 @@ class Entry:
                                     f"not {value!r}")
         if kind is str:
             value = value.strip()
+            if max_length is not None and len(value) > max_length:
+                raise self.error(field, f"is {len(value)} characters long; at most "
+                                        f"{max_length} fit")
         return value
 
     def text_list(self, field: str, *, required: bool = True,

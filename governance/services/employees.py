@@ -5,17 +5,19 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.vocabulary import EmployeeStatus, Role, valid_username
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
 from . import audit, clock, grants
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, within
 from .permissions import can_administer_people
 
 ROLES = [role.value for role in Role]
+# What the columns hold; longer text is refused, not cut.
+LENGTHS = {"username": 64, "name": 200, "email": 254, "title": 200}
 EDITABLE = ("name", "email", "centre", "title", "roles", "status")
 
 
@@ -38,7 +40,7 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
             value = data[key]
             if not isinstance(value, str) or (key != "title" and not value.strip()):
                 raise InvalidInput(_l("'%(field)s' must be non-empty text", field=key), field=key)
-            values[key] = value.strip()[:254]
+            values[key] = within(value.strip(), key, LENGTHS[key])
     if "username" in values and not valid_username(values["username"]):
         raise InvalidInput(_l("'%(value)s' is not a username: use letters, digits, '.', '_' "
                               "and '-', starting with a letter or digit, at most 64 "
@@ -81,9 +83,13 @@ def describe(employee: Employee) -> dict:
 def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
     require_admin(actor)
     values = _values(session, data, creating=True)
-    if session.scalar(select(Employee.id).where(Employee.username == values["username"])):
+    # Initials are one person whatever their case: "XYZ" beside "xyz" would be two accounts
+    # no reader of the audit trail could tell apart.
+    taken = session.scalar(select(Employee.username).where(
+        func.lower(Employee.username) == values["username"].lower()))
+    if taken:
         raise Conflict(_l("An employee with username '%(username)s' already exists",
-                          username=values["username"]), field="username")
+                          username=taken), field="username")
     if values.get("status") == "left":
         raise InvalidInput(_l("A new employee cannot start as 'left'"), field="status")
     employee = Employee(username=values["username"], name=values["name"],
@@ -110,6 +116,10 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
         raise NotFound(_l("No employee with username '%(username)s'", username=username))
     values = _values(session, data, creating=False)
     leaving = values.pop("status", employee.status) == "left" and employee.active
+    if leaving and employee.id == actor.employee_id:
+        raise InvalidInput(_l("You cannot mark yourself as having left: another administrator "
+                              "or the HR feed does that, so that the register always has "
+                              "an administrator"), field="status")
     if employee.status == "left" and data.get("status") == "active":
         raise Conflict(_l("%(username)s has left; a returning employee gets a new account",
                           username=username))

@@ -1,6 +1,8 @@
 """Named domain errors that the web, API and CLI layers turn into answers for people."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..domain.rules import Check, failures
 
 
@@ -35,6 +37,19 @@ def refusal_audit(action: str, object_type: str, object_id, what: str, checks: l
 class InvalidInput(GovernanceError):
     status = 400
     code = "invalid_input"
+
+
+# Free text a person writes (tasks, justifications, comments): kept whole, never cut.
+MAX_TEXT = 4000
+
+
+def within(value: str, field: str, limit: int = MAX_TEXT) -> str:
+    """The text, if it fits where it is stored; else a 400 that names the field. Evidence
+    is refused whole rather than kept cut short."""
+    if len(value) > limit:
+        raise InvalidInput(_l("'%(field)s' is longer than %(n)s characters", field=field,
+                              n=limit), field=field)
+    return value
 
 
 class NotFound(GovernanceError):

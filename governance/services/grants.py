@@ -13,7 +13,7 @@ from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant,
                       system_user_admins, utcnow)
 from . import audit, clock, listing, notify, policies
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, within
 
 LIVE = ("approved", "active")
 # What a list of grants shows, loaded in a fixed number of queries whatever its length.
@@ -21,6 +21,9 @@ LIST_LOADS = (selectinload(Grant.grantee).selectinload(Employee.centre),
               selectinload(Grant.system),
               selectinload(Grant.request).selectinload(AccessRequest.decisions)
               .selectinload(Decision.approver))
+
+# The reason a person gives when revoking: it fits grants.end_reason.
+END_REASON_MAX = 300
 
 
 def snapshot(grant: Grant) -> dict:
@@ -174,7 +177,8 @@ def revoke(session: Session, actor: Actor, grant_id: int, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_l("Give a reason for the revocation"), field="reason")
-    return end_grant(session, actor, grant, "revoked", reason[:300], action)
+    return end_grant(session, actor, grant, "revoked", within(reason, "reason", END_REASON_MAX),
+                     action)
 
 
 def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason: str,

@@ -18,10 +18,9 @@ from ..domain.vocabulary import AccessLevel, Frequency, Scope
 from ..models import AccessRequest, AuditEntry, Decision, Employee, Grant, System, utcnow
 from . import audit, listing, notify, policies
 from .actor import Actor
-from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation,
+from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, within,
                      refusal_audit)
 
-MAX_TEXT = 4000
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,7 @@ def _text(data: dict, field: str, *, required: bool = True, default: str = "") -
     value = value.strip()
     if required and not value:
         raise InvalidInput(_l("'%(field)s' is required", field=field), field=field)
-    if len(value) > MAX_TEXT:
-        raise InvalidInput(_l("'%(field)s' is longer than %(n)s characters", field=field,
-                              n=MAX_TEXT), field=field)
-    return value
+    return within(value, field)
 
 
 def _choice(data: dict, field: str, allowed: type, default: str | None = None) -> str:
@@ -355,7 +351,7 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
         raise NotFound(_l("No request with number %(id)s", id=request_id))
     if decision not in ("approve", "reject"):
         raise InvalidInput(_l("'decision' must be 'approve' or 'reject'"), field="decision")
-    comment = (comment or "").strip()
+    comment = within((comment or "").strip(), "comment")
     if decision == "reject" and not comment:
         raise InvalidInput(_l("A rejection needs a comment that tells the requester why"),
                            field="comment")

@@ -18,7 +18,7 @@ from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Employ
                       Review)
 from . import audit, clock, grants, listing, notify, policies
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit, within
 from .requests import DecisionRefused
 
 DUE_WINDOW_DAYS = 30
@@ -125,21 +125,26 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
         raise NotFound(_l("No access with number %(id)s", id=grant_id))
     if decision not in ("keep", "revoke"):
         raise InvalidInput(_l("'decision' must be 'keep' or 'revoke'"), field="decision")
-    comment = (comment or "").strip()
+    comment = within((comment or "").strip(), "comment")
     if not comment:
         raise InvalidInput(_l("Write a comment: why the need still holds, or why it ends"),
                            field="comment")
     policy = _policy_for(session, grant)
     if policy is None:
         raise Conflict(_l("Access %(id)s is under a policy no longer in force", id=grant.id))
-    refused = failures(check_decider(actor.username, "", grant.grantee.username, policy))
+    refused = failures(check_decider(actor.username, "", grant.grantee.username, policy,
+                                     reviewing=True))
     if refused:
         raise DecisionRefused(actor, refused, audit=refusal_audit(
             "grant.review_refused", "grant", grant.id,
             f"{actor.username}'s review of grant {grant.id}", refused, decision=decision))
     if grant.status != "active":
-        raise Conflict(_l("Only active access is reviewed; access %(id)s is %(status)s",
-                          id=grant.id, status=grant.status))
+        why = {"approved": _l("Only active access is reviewed; access %(id)s is not active "
+                              "yet", id=grant.id),
+               "revoked": _l("Only active access is reviewed; access %(id)s has been "
+                             "revoked", id=grant.id)}
+        raise Conflict(why.get(grant.status) or _l(
+            "Only active access is reviewed; access %(id)s has expired", id=grant.id))
     due_before = grant.review_due
     due_after = (review_due(as_of, policy.review_interval_for(grant.system.code))
                  if decision == "keep" else None)

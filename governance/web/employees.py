@@ -98,7 +98,8 @@ def detail(username: str):
                            viewable={g.id for g in grants if can_view_grant(actor, g)},
                            form=EmptyForm(),
                            can_edit=can_administer_people(actor) and employee.active,
-                           can_mark_left=can_administer_people(actor) and employee.active)
+                           can_mark_left=can_administer_people(actor) and employee.active
+                           and employee.id != actor.employee_id)
 
 
 @bp.post("/<username>/leave")

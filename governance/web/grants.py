@@ -18,8 +18,8 @@ bp = Blueprint("grants", __name__, url_prefix="/grants")
 def index():
     actor = current_actor()
     if not actor.has_role("approver", "dpo", "admin", "user_admin"):
-        raise Forbidden("Only approvers, user administrators, the DPO and admins see the "
-                        "register of grants")
+        raise Forbidden(_("Only approvers, user administrators, the DPO and admins see the "
+                          "register of grants"))
     status = request.args.get("status") or None
     if status not in (None, "approved", "active", "revoked", "expired"):
         status = None

@@ -75,7 +75,7 @@ def new():
     form, system = _request_form()
     if not actor.has_role("requester"):
         from ..services.errors import Forbidden
-        raise Forbidden("Only employees with the requester role can request access")
+        raise Forbidden(_("Only employees with the requester role can request access"))
     result, status = None, 200
     if request.method == "POST" and system is not None and form.validate_on_submit():
         try:

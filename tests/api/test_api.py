@@ -151,3 +151,18 @@ def test_a_grant_filter_naming_nothing_in_the_register_is_400(api, query, field)
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == field
     assert api("dpo").get("/api/v1/grants?system=UIS&grantee=ahn").status_code == 200
+
+
+def test_api_errors_speak_the_callers_language(api):
+    """Every message is in the catalogue: Danish by default, English on request."""
+    client = api("ahn")
+    bare = client.post("/api/v1/requests", data="x", content_type="text/plain")
+    assert bare.status_code == 400
+    assert bare.get_json()["error"]["message"].startswith("Send et JSON-objekt")
+    overdue = client.get("/api/v1/reviews/overdue")
+    assert overdue.status_code == 403
+    assert "overskredne revurderinger" in overdue.get_json()["error"]["message"]
+    english = client.get("/api/v1/reviews/overdue", headers={"Accept-Language": "en"})
+    assert "overdue reviews" in english.get_json()["error"]["message"]
+    status = client.get("/api/v1/grants?status=gone")
+    assert status.get_json()["error"]["message"].startswith("'status' skal være")

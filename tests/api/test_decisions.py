@@ -95,6 +95,13 @@ def test_second_decision_is_409(api):
     assert decide(api, "tko", request_id, "reject", "nej").status_code == 409
 
 
+def test_a_decision_comment_longer_than_kept_is_refused(api):
+    request_id = file_request(api)
+    response = decide(api, "kfi", request_id, "reject", "x" * 4001)
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "comment"
+    assert db.session.get(AccessRequest, request_id).status == "pending"
+
+
 def test_reject_needs_a_comment(api):
     request_id = file_request(api)
     response = decide(api, "kfi", request_id, "reject", "  ")

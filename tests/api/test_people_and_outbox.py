@@ -72,6 +72,12 @@ def test_create_and_update_employee(api):
     ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": ["SAC"]}, "centre"),
     ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": {"a": 1}}, "centre"),
     ({"username": "q", "name": "A\ud800", "email": "a@htk.dk", "centre": "SAC"}, "name"),
+    # Longer than the column holds: refused whole, not cut (and no 500 on PostgreSQL).
+    ({"username": "q", "name": "x" * 201, "email": "a@htk.dk", "centre": "SAC"}, "name"),
+    ({"username": "q", "name": "A", "email": "a@" + "h" * 253, "centre": "SAC"}, "email"),
+    ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": "SAC",
+      "title": "t" * 201}, "title"),
+    ({"username": "q" * 65, "name": "A", "email": "a@htk.dk", "centre": "SAC"}, "username"),
 ])
 def test_bad_employee_input_is_400(api, body, field):
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Employee))
@@ -83,11 +89,28 @@ def test_bad_employee_input_is_400(api, body, field):
 
 @pytest.mark.parametrize("body, field", [
     ({"centre": ["ØAC"]}, "centre"), ({"title": 7}, "title"), ({"status": "gone"}, "status"),
+    ({"title": "t" * 230}, "title"), ({"name": "n" * 201}, "name"),
 ])
 def test_bad_employee_change_is_400_naming_the_field(api, body, field):
     response = api("admin").patch("/api/v1/employees/mbe", json=body)
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["error"]["field"] == field
+
+
+def test_a_username_differing_only_in_case_is_taken(api):
+    response = api("admin").post("/api/v1/employees", json={
+        "username": "AHN", "name": "A", "email": "a@htk.dk", "centre": "SAC"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["field"] == "username"
+    assert "'ahn'" in response.get_json()["error"]["message"]
+
+
+def test_an_administrator_cannot_mark_themselves_as_left(api):
+    response = api("admin").patch("/api/v1/employees/admin", json={"status": "left"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "status"
+    assert db.session.scalar(sa.select(Employee.status).filter_by(username="admin")) == "active"
+    assert api("admin").get("/api/v1/me").status_code == 200
 
 
 def test_audit_api_for_dpo_and_admin_only(api):

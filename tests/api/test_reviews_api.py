@@ -100,3 +100,19 @@ def test_review_page_and_form(client, login, grant):
 def test_review_page_by_role(client, login, who, status):
     login(who)
     assert client.get("/reviews/").status_code == status
+
+
+def test_long_text_is_refused_whole_not_cut(api, grant):
+    """Evidence: a comment or reason longer than is kept is a 400 naming the field, and
+    nothing changes; before, a revocation reason was silently cut to 300 characters."""
+    from governance.models import Grant
+    too_long = api("kfi").post(f"/api/v1/grants/{grant.id}/review",
+                               json={"decision": "keep", "comment": "x" * 4001})
+    assert too_long.status_code == 400 and too_long.get_json()["error"]["field"] == "comment"
+    reason = api("kfi").post(f"/api/v1/grants/{grant.id}/revoke", json={"reason": "r" * 301})
+    assert reason.status_code == 400 and reason.get_json()["error"]["field"] == "reason"
+    assert "300" in reason.get_json()["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Grant, grant.id).status == "active"
+    assert api("kfi").post(f"/api/v1/grants/{grant.id}/revoke",
+                           json={"reason": "r" * 300}).status_code == 200

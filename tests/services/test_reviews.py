@@ -229,10 +229,10 @@ def test_reviews_cli(grant, app):
     again = runner.invoke(args=["reviews", "remind", "--as-of", day])
     assert "0 reminders and 0 escalations" in again.output
     # The grantee's acknowledgement lapsed with the review date (both a year after today).
-    assert "1 employees asked to acknowledge the lookup principles again" in result.output
+    assert "1 employee asked to acknowledge the lookup principles again" in result.output
     assert "acknowledge" not in again.output
     listed = runner.invoke(args=["reviews", "overdue", "--as-of", day])
-    assert "1 overdue reviews" in listed.output and "7 days overdue" in listed.output
+    assert "1 overdue review on" in listed.output and "7 days overdue" in listed.output
     assert runner.invoke(args=["reviews", "overdue", "--as-of", "31-12-2026"]).exit_code == 1
     compact = runner.invoke(args=["reviews", "overdue", "--as-of", "20261231"])
     assert compact.exit_code == 1 and "YYYY-MM-DD" in compact.output

@@ -76,6 +76,11 @@ def test_seed_records_a_change_with_before_and_after(empty_app, tmp_path):
     ("systems.yaml", "    external_owner: Udlændingestyrelsen",
      "    external_ownr: Udlændingestyrelsen",
      ["systems.yaml", "systems[0] (UIS)", "external_ownr", "did you mean 'external_owner'"]),
+    # Longer than the register holds: named, not a database error (PostgreSQL) or cut.
+    ("employees.yaml", "title: Socialrådgiver", "title: " + "S" * 201,
+     ["employees.yaml", "(sjo)", "title", "201 characters long; at most 200 fit"]),
+    ("centres.yaml", "  - code: SAC", "  - code: " + "S" * 21,
+     ["centres.yaml", "code", "at most 20 fit"]),
 ])
 def test_invalid_seed_writes_nothing_and_names_the_place(empty_app, tmp_path, file, old, new,
                                                          expected):

@@ -575,6 +575,51 @@ def test_decider_self_and_not_named_both_refused():
                                                     ("NOT_NAMED_APPROVER", False)]
 
 
+def test_reviewing_ones_own_access_is_worded_as_a_review():
+    checks = check_decider("kfi", "", "kfi", make_policy(), reviewing=True)
+    assert_refused(checks[0], "SELF_DECISION", "P4")
+    assert "revurdere din egen adgang" in checks[0].message_da
+    assert "review your own access" in checks[0].message_en
+
+
+@pytest.mark.parametrize("requester, grantee, level, scope, da, en", [
+    # kfi files read access for tko: neither can decide; someone else filing lets kfi.
+    ("kfi", "tko", "read", "summary", ["her kan ingen af dem afgøre den",
+                                       "Lad en anden end Klaus Fisker indgive anmodningen."],
+     ["neither of them can decide this one",
+      "Let someone other than Klaus Fisker file the request."]),
+    # kfi asks write access for himself: only tko is left, and write needs two.
+    ("kfi", "kfi", "write", "summary", ["her kan kun Tina Koudal afgøre den",
+                                        "Anmod i stedet om læseadgang"],
+     ["only Tina Koudal can decide this one", "Instead, ask for read access"]),
+    # kfi files write access for tko: someone else must file it, and ask for less.
+    ("kfi", "tko", "write", "summary", ["her kan ingen af dem afgøre den",
+                                        "Lad en anden end Klaus Fisker indgive anmodningen, "
+                                        "og anmod om læseadgang"],
+     ["neither of them can decide this one",
+      "Let someone other than Klaus Fisker file the request, and ask for read access"]),
+])
+def test_too_few_approvers_says_who_is_left_and_what_would_help(requester, grantee, level,
+                                                                 scope, da, en):
+    check = rules.check_enough_approvers(
+        requester, make_request(grantee=grantee, access_level=level, scope=scope),
+        make_policy())
+    assert_refused(check, "SELF_DECISION", "P4")
+    for part in da:
+        assert part in check.message_da, check.message_da
+    for part in en:
+        assert part in check.message_en, check.message_en
+    assert "kun ingen" not in check.message_da
+
+
+def test_too_few_approvers_with_one_named_approver_points_to_the_policy():
+    policy = make_policy(approvers=(Approver("kfi", "Klaus Fisker"),))
+    check = rules.check_enough_approvers("sjo", make_request(grantee="kfi"), policy)
+    assert_refused(check, "SELF_DECISION", "P4")
+    assert "navngiver endnu en godkender" in check.message_da
+    assert "names another approver" in check.message_en
+
+
 # --------------------------------------------------------------------------- dates (P5)
 
 @pytest.mark.parametrize("day, months, expected", [
