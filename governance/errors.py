@@ -24,7 +24,7 @@ TITLES = {
     403: _l("You do not have access to this page"),
     404: _l("The page was not found"),
     405: _l("That is not allowed here"),
-    409: _l("This has already been decided"),
+    409: _l("This can no longer be done: the register has changed"),
     413: _l("What you sent is too large"),
     422: _l("The rules do not allow this"),
     500: _l("Something went wrong on our side"),
@@ -52,12 +52,13 @@ def record_refusal(error: GovernanceError) -> None:
     if entry is None and error.status == 403:
         entry = {"action": "access.denied", "object_type": "endpoint",
                  "object_id": (request.endpoint or request.path)[:64],
-                 "summary": f"Refused {request.method} {request.path}: {error}"[:500],
+                 "summary": None,
                  "details": {"method": request.method, "path": request.path}}
     if entry is None:
         return
-    with force_locale("en"):  # the audit trail keeps one language
-        summary = str(entry["summary"])
+    with force_locale("en"):  # the audit trail keeps one language, whatever the reader's
+        summary = (str(entry["summary"]) if entry["summary"] is not None else
+                   f"Refused {request.method} {request.path}: {error.message}"[:500])
     entry = {**entry, "summary": summary}
     actor = g.get("actor")
     username = actor.username if actor else (

@@ -133,15 +133,15 @@ def check_system(req: ProposedRequest, policy: "Policy") -> list[Check]:
     if req.scope in rule.scopes:
         checks.append(_ok("SCOPE_NOT_ALLOWED",
                           f"Omfanget '{label(req.scope)}' er tilladt i {req.system}.",
-                          f"The scope '{req.scope}' is allowed in {req.system}."))
+                          f"The scope '{label(req.scope, 'en')}' is allowed in {req.system}."))
     else:
         allowed_da = ", ".join(label(scope) for scope in rule.scopes)
         checks.append(_refuse(
             "SCOPE_NOT_ALLOWED",
             f"Omfanget '{label(req.scope)}' kan ikke bevilges i {req.system}; adgangen er "
             f"afgrænset til: {allowed_da}.",
-            f"The scope '{req.scope}' cannot be granted in {req.system}; access is limited "
-            f"to: {', '.join(rule.scopes)}."))
+            f"The scope '{label(req.scope, 'en')}' cannot be granted in {req.system}; access "
+            f"is limited to: {', '.join(label(scope, 'en') for scope in rule.scopes)}."))
     return checks
 
 

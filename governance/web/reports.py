@@ -1,11 +1,12 @@
 """Reports and exports for the DPO and administrators; the review report also for approvers."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, flash, render_template, request, stream_with_context
 from flask_babel import get_locale
 
 from ..extensions import db
 from ..services import clock, reports
+from ..services.errors import InvalidInput
 from ..services.tabular import XLSX_MEDIA_TYPE, Table, csv_chunks, xlsx_bytes
 from . import current_actor
 
@@ -83,6 +84,13 @@ def review_report(fmt: str):
 def status():
     reports.require_reader(current_actor())
     today = clock.parse_as_of(request.args.get("as_of"))
-    start, end = reports.parse_period(request.args, today)
-    return render_template("reports/status.html",
-                           report=reports.status_report(db.session, start, end))
+    entered, status = None, 200
+    try:
+        start, end = reports.parse_period(request.args, today)
+    except InvalidInput as error:
+        # Shown on the form, with the dates as typed, over the default period's figures.
+        flash(str(error.message), "error")
+        entered, status = request.args, 400
+        start, end = reports.parse_period({}, today)
+    return render_template("reports/status.html", entered=entered,
+                           report=reports.status_report(db.session, start, end)), status

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from ..errors import record_refusal
 from ..extensions import db
 from ..models import Employee, Grant, System
+from ..services import grants as grant_service
 from ..services import policies
 from ..services import requests as request_service
-from ..services.errors import InvalidInput, RuleViolation
+from ..services.errors import Conflict, InvalidInput, RuleViolation
 from . import PER_PAGE, current_actor, page_arg, show_on_field
 from .forms import DecisionForm, EmptyForm, RequestForm
 
@@ -61,7 +62,7 @@ def _request_form() -> tuple[RequestForm, System | None]:
         form.system.data = system.code
         english = str(get_locale()) == "en"
         never = {"special": _("special category, art. 9: cannot be granted"),
-                 "criminal": _("criminal offences, art. 10: cannot be granted")}
+                 "criminal": _("art. 10: cannot be granted")}
         form.data_categories.choices = [
             (c.code, (c.name_en if english else c.name_da) +
              (f" ({never[c.kind]})" if c.kind in never else ""))
@@ -115,6 +116,8 @@ def _detail(request_id: int, decision_form: DecisionForm | None = None, status: 
     can_decide = (req.status == "pending" and actor.has_role("approver")
                   and request_service.can_decide(db.session, actor, req))
     grant = db.session.scalar(select(Grant).where(Grant.request_id == req.id))
+    if grant is not None and not grant_service.can_view_grant(actor, grant):
+        grant = None  # a requester for a colleague is not offered a page that refuses them
     return render_template("requests/detail.html", req=req, checks=checks, grant=grant,
                            can_decide=can_decide, form=decision_form or DecisionForm(),
                            can_withdraw=req.status == "pending" and actor.employee_id in (
@@ -137,6 +140,15 @@ def decide(request_id: int):
         db.session.rollback()
         form.comment.errors = [*form.comment.errors, str(error.message)]
         return _detail(request_id, form, 400)
+    except Conflict as error:
+        # Decided by someone else meanwhile: the request as it stands now, and the comment
+        # that was not recorded, so that nothing written is lost.
+        db.session.rollback()
+        flash(str(error.message), "error")
+        if (form.comment.data or "").strip():
+            flash(_("Your comment was not recorded: %(comment)s",
+                    comment=form.comment.data.strip()), "error")
+        return _detail(request_id, DecisionForm(formdata=None), 409)
     db.session.commit()
     flash(_("Your decision has been recorded."), "info")
     return redirect(url_for("requests.detail", request_id=request_id))

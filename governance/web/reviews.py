@@ -25,6 +25,13 @@ def index():
                            moved=as_of != clock.today())
 
 
+def _back() -> str:
+    """The review page again, on the date it was looked at (a moved ?as_of= is kept)."""
+    as_of = request.args.get("as_of")
+    return url_for("reviews.index", as_of=clock.parse_as_of(as_of).isoformat()
+                   if as_of else None)
+
+
 @bp.post("/<id:grant_id>")
 def decide(grant_id: int):
     form = DecisionForm()
@@ -35,10 +42,10 @@ def decide(grant_id: int):
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error.message), "error")
-            return redirect(url_for("reviews.index") + f"#grant-{grant_id}")
+            return redirect(_back() + f"#grant-{grant_id}")
         db.session.commit()
         flash(_("Your review is recorded."), "info")
-    return redirect(url_for("reviews.index"))
+    return redirect(_back())
 
 
 @bp.post("/keep")
@@ -52,7 +59,7 @@ def bulk_keep():
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error.message), "error")
-            return redirect(url_for("reviews.index"))
+            return redirect(_back())
         db.session.commit()
         flash(_("%(n)s accesses kept.", n=len(kept)), "info")
-    return redirect(url_for("reviews.index"))
+    return redirect(_back())

@@ -3,7 +3,7 @@ import pytest
 
 PAGES = ["/", "/requests/", "/grants/", "/dashboard/", "/audit/", "/systems/",
          "/principles/", "/grants/at?system=UIS&date=2025-01-01", "/employees/ahn",
-         "/employees/", "/centres/"]
+         "/employees/", "/centres/", "/reports/status"]
 
 
 @pytest.mark.parametrize("width", [375])

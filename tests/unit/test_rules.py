@@ -163,7 +163,7 @@ def test_system_scope_refused_names_the_scopes_allowed():
     assert_refused(scope, "SCOPE_NOT_ALLOWED", "P4", "CVR")
     assert "sagsdetaljer" in scope.message_da
     assert "afgrænset til: overordnede oplysninger" in scope.message_da
-    assert "'detail'" in scope.message_en and "limited to: summary" in scope.message_en
+    assert "'case detail'" in scope.message_en and "limited to: summary" in scope.message_en
 
 
 def test_system_level_and_scope_both_refused():

@@ -54,7 +54,7 @@ def test_translated_text_escapes_its_values(app):
     with app.test_request_context("/"):
         out = render_template_string("{{ _('due %(date)s', date=value) }}|{{ _('Keep') }}",
                                      value="<script>")
-        assert out == "senest &lt;script&gt;|Behold"
+        assert out == "senest &lt;script&gt;|Fasthold"
 
 
 def test_template_translations_follow_a_forced_language(app):
@@ -63,7 +63,7 @@ def test_template_translations_follow_a_forced_language(app):
     from flask_babel import force_locale
     with app.test_request_context("/"):
         keep = app.jinja_env.from_string("{{ _('Keep') }}")
-        assert keep.render() == "Behold"
+        assert keep.render() == "Fasthold"
         with force_locale("en"):
             assert keep.render() == "Keep"
-        assert keep.render() == "Behold"
+        assert keep.render() == "Fasthold"

@@ -1,0 +1,99 @@
+"""What a person meets when the register has moved on, or when a list is empty: a page
+that says so in their words, with what they wrote kept, and no link that refuses them."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from governance.extensions import db
+from governance.models import AuditEntry, Employee
+from governance.services import clock
+from governance.services import requests as request_service
+from governance.services.actor import Actor
+
+from ..services.workflow import active_grant, approved_grant
+
+FORM = {"grantee": "kfi", "system": "UIS", "access_level": "read", "scope": "summary",
+        "purpose": "eu-oest", "frequency": "weekly", "data_categories": ["residence"],
+        "tasks": "Kontrol af lovligt ophold for EU-borgere i konkrete sager om ydelser"}
+
+
+def actor(username: str) -> Actor:
+    return Actor.of(db.session.scalar(sa.select(Employee).where(Employee.username == username)))
+
+
+def test_a_requester_for_a_colleague_is_not_offered_the_grant_page_that_refuses_them(
+        client, login):
+    data = request_service.parse_request_input(dict(FORM), actor("ahn"))
+    req, _ = request_service.request_access(db.session, actor("ahn"), data)
+    request_service.decide(db.session, actor("tko"), req.id, "approve", "")
+    db.session.commit()
+    login("ahn")
+    page = client.get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "/grants/" not in page.split("<main>")[1]
+    login("kfi")  # the grantee sees it
+    assert "Se den bevilgede adgang" in client.get(f"/requests/{req.id}").get_data(
+        as_text=True)
+
+
+def test_a_decision_on_a_request_decided_meanwhile_returns_to_it_with_the_comment(
+        client, login):
+    data = request_service.parse_request_input(dict(FORM, grantee="ahn"), actor("ahn"))
+    req, _ = request_service.request_access(db.session, actor("ahn"), data)
+    request_service.decide(db.session, actor("kfi"), req.id, "approve", "")
+    db.session.commit()
+    login("tko")
+    response = client.post(f"/requests/{req.id}/decision",
+                           data={"decision": "reject", "comment": "Ikke nødvendigt nu"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "allerede" in page and "Ikke nødvendigt nu" in page
+    assert "Fejlkode" not in page  # the request's own page, not an error page
+
+
+def test_the_audit_trail_names_each_action_and_finds_initials_in_any_case(client, login):
+    login("ahn")
+    client.get("/dashboard/")  # refused: an access.denied entry, kept in English
+    login("dpo")
+    page = client.get("/audit/?actor=AHN").get_data(as_text=True)
+    row = page.split("<tbody>")[1].split("</tr>")[0]
+    assert "Adgang til en side eller handling afvist" in row and "access.denied" in row
+    assert db.session.scalar(sa.select(AuditEntry.summary).where(
+        AuditEntry.action == "access.denied")).startswith("Refused GET /dashboard/: Only")
+
+
+def test_a_status_report_period_in_the_wrong_order_is_said_on_the_form(client, login):
+    login("dpo")
+    response = client.get("/reports/status?from=2026-11-01&to=2026-10-01")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Perioden skal begynde, før den slutter" in page
+    assert 'value="2026-11-01"' in page and 'value="2026-10-01"' in page
+    assert 'id="from"' in page  # the form, not an error page
+
+
+def test_an_empty_dashboard_list_does_not_say_nothing_was_granted(client, login, app):
+    approved_grant()
+    login("dpo")
+    page = client.get("/dashboard/list/overdue").get_data(as_text=True)
+    assert "Ingen adgange på denne liste." in page
+    assert "Der er ikke bevilget nogen adgang" not in page
+
+
+def test_the_review_page_stays_on_its_date_after_a_review(client, login, app):
+    grant = active_grant(clock.today())
+    day = (grant.review_due - timedelta(days=5)).isoformat()
+    login("kfi")
+    page = client.get(f"/reviews/?as_of={day}").get_data(as_text=True)
+    assert f'action="/reviews/{grant.id}?as_of={day}"' in page
+    response = client.post(f"/reviews/{grant.id}?as_of={day}",
+                           data={"decision": "keep", "comment": "Behovet består"})
+    assert response.status_code == 302 and f"as_of={day}" in response.location
+
+
+def test_a_state_conflict_is_not_called_a_decision(client, login, app):
+    grant = approved_grant()
+    login("rha")
+    assert client.post(f"/grants/{grant.id}/fulfil").status_code == 302
+    again = client.post(f"/grants/{grant.id}/fulfil")
+    assert again.status_code == 409
+    assert "truffet en beslutning" not in again.get_data(as_text=True)
