@@ -78,7 +78,9 @@ def _whole(name: str, default: int, high: int) -> int:
 
 
 def listing(items: list, total: int):
-    return jsonify({"items": items, "total": total})
+    """A page of a list, with the paging it was asked for."""
+    page, per_page = paginate_args()
+    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
 
 
 def init_app(app: Flask) -> None:

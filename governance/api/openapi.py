@@ -11,7 +11,9 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 def _list_of(ref: str) -> dict:
     return {"type": "object", "required": ["items", "total"], "properties": {
         "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}},
-        "total": {"type": "integer", "minimum": 0}}}
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer", "minimum": 1, "maximum": 500}}}
 
 
 def _response(schema: dict, description: str = "OK") -> dict:
@@ -150,7 +152,11 @@ SCHEMAS.update({
             "approved_at": DATE_TIME, "fulfilled_at": DATE_TIME, "activated_at": DATE_TIME,
             "review_due": {"type": ["string", "null"], "format": "date"},
             "ended_at": DATE_TIME, "end_reason": NSTR, "removed_at": DATE_TIME,
-            "approved_by": STR_LIST}},
+            "approved_by": STR_LIST,
+            "awaits_acknowledgement": {
+                "type": "boolean",
+                "description": "Created in the system; becomes active once the grantee "
+                               "acknowledges the lookup principles (P3)"}}},
     "Tasks": {"type": "object", "required": ["to_create", "to_remove"], "properties": {
         "to_create": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
         "to_remove": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}},
@@ -294,7 +300,7 @@ PATHS = {
     "/grants/{grant_id}/fulfil": {"post": {
         "summary": "The user administrator records the access created (or, if ended, removed)",
         "operationId": "fulfilGrant", "parameters": _id("grant_id"),
-        "responses": {"200": _response(_ref("Grant")), **_errors(401, 403, 404, 409)}}},
+        "responses": {"200": _response(_ref("Grant")), **_errors(400, 401, 403, 404, 409)}}},
     "/grants/{grant_id}/revoke": {"post": {
         "summary": "An approver or admin revokes a grant with a reason",
         "operationId": "revokeGrant", "parameters": _id("grant_id"),

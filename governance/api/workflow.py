@@ -91,6 +91,9 @@ def grant_json(grant: Grant) -> dict:
         "activated_at": iso(grant.activated_at), "review_due": iso(grant.review_due),
         "ended_at": iso(grant.ended_at), "end_reason": grant.end_reason,
         "removed_at": iso(grant.removed_at), "approved_by": grant_service.approved_by(grant),
+        # Created in the system, and active once the grantee acknowledges the lookup
+        # principles (P3): why a fulfilled grant is still 'approved'.
+        "awaits_acknowledgement": grant.awaits_acknowledgement,
     }
 
 
@@ -163,10 +166,11 @@ def list_grants():
         raise InvalidInput(_l("'status' must be approved, active, revoked or expired"),
                            field="status")
     as_of = parse_as_of(request.args["as_of"]) if request.args.get("as_of") else None
-    grant_service.check_filters(db.session, request.args.get("system"),
-                                request.args.get("grantee"))
+    # System codes are capitals, as POST /requests reads them: "cvr" is CVR.
+    system = (request.args.get("system") or "").upper() or None
+    grant_service.check_filters(db.session, system, request.args.get("grantee"))
     rows, total = grant_service.visible_grants(
-        db.session, g.actor, page=page, per_page=per_page, system=request.args.get("system"),
+        db.session, g.actor, page=page, per_page=per_page, system=system,
         grantee=request.args.get("grantee"), status=status, as_of=as_of)
     return listing([grant_json(x) for x in rows], total)
 
@@ -178,6 +182,8 @@ def get_grant(grant_id: int):
 
 @bp.post("/grants/<id:grant_id>/fulfil")
 def fulfil(grant_id: int):
+    if request.get_data(cache=True).strip():
+        body(())  # no fields: any field sent is named as unknown
     return jsonify(grant_json(grant_service.fulfil(db.session, g.actor, grant_id)))
 
 

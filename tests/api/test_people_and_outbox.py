@@ -190,3 +190,25 @@ def test_smtp_backend_delivers_to_a_real_smtp_server(api, app):
     assert sorted(m["To"] for m in received) == ["kfi@htk.dk", "tko@htk.dk"]
     assert received[0]["From"] == "dataadgang@htk.dk"
     assert "Ny anmodning om adgang til UIS" in received[0]["Subject"]
+
+
+def test_a_fulfilled_grant_says_it_awaits_the_grantees_acknowledgement(api):
+    request_id = file_request(api)
+    grant_id = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                               json={"decision": "approve"}).get_json()["grant_id"]
+    unknown = api("rha").post(f"/api/v1/grants/{grant_id}/fulfil", json={"when": "now"})
+    assert unknown.status_code == 400 and unknown.get_json()["error"]["field"] == "when"
+    fulfilled = api("rha").post(f"/api/v1/grants/{grant_id}/fulfil").get_json()
+    assert (fulfilled["status"], fulfilled["awaits_acknowledgement"]) == ("approved", True)
+    api("ahn").post("/api/v1/acknowledgements")
+    now = api("ahn").get(f"/api/v1/grants/{grant_id}").get_json()
+    assert (now["status"], now["awaits_acknowledgement"]) == ("active", False)
+
+
+def test_lists_answer_with_their_paging_and_read_system_codes_in_any_case(api):
+    file_request(api)
+    listed = api("dpo").get("/api/v1/grants?system=uis&per_page=5").get_json()
+    assert (listed["page"], listed["per_page"]) == (1, 5)
+    requests = api("dpo").get("/api/v1/requests?page=2").get_json()
+    assert (requests["page"], requests["per_page"], requests["items"]) == (2, 50, [])
+    assert requests["total"] == 1
