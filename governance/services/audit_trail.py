@@ -13,8 +13,11 @@ from ..models import AuditEntry, Employee
 from . import clock
 from .actor import Actor
 from .clock import MUNICIPAL_TZ
-from .errors import Forbidden
+from .errors import Forbidden, InvalidInput
 from .permissions import can_read_audit
+
+
+PRINCIPLES = tuple(f"P{n}" for n in range(1, 8))
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class AuditFilters:
     object_id: str | None = None
     since: date | None = None
     until: date | None = None
+    principle: str | None = None  # P1..P7: entries whose checks name that principle
 
 
 def _date(args: Mapping, key: str) -> date | None:
@@ -35,7 +39,12 @@ def _date(args: Mapping, key: str) -> date | None:
 def parse_filters(args: Mapping) -> AuditFilters:
     text = {key: (args.get(key) or "").strip()[:64] or None
             for key in ("actor", "action", "object_type", "object_id")}
-    return AuditFilters(**text, since=_date(args, "from"), until=_date(args, "to"))
+    principle = (args.get("principle") or "").strip().upper() or None
+    if principle is not None and principle not in PRINCIPLES:
+        raise InvalidInput(_l("'principle' must be one of %(allowed)s",
+                              allowed=", ".join(PRINCIPLES)), field="principle")
+    return AuditFilters(**text, since=_date(args, "from"), until=_date(args, "to"),
+                        principle=principle)
 
 
 # Every kind of entry the register writes, with the words the audit page offers for it.
@@ -103,6 +112,9 @@ def search(session: Session, actor: Actor, filters: AuditFilters, *, page: int =
         query = query.where(AuditEntry.object_type == filters.object_type)
     if filters.object_id:
         query = query.where(AuditEntry.object_id == filters.object_id)
+    if filters.principle:
+        # The details are canonical JSON written by the audit service (see dashboard).
+        query = query.where(AuditEntry.details.contains(f'"principle":"{filters.principle}"'))
     if filters.since:
         query = query.where(AuditEntry.created_at >= datetime.combine(
             filters.since, time.min, tzinfo=MUNICIPAL_TZ))

@@ -97,3 +97,21 @@ def test_a_state_conflict_is_not_called_a_decision(client, login, app):
     again = client.post(f"/grants/{grant.id}/fulfil")
     assert again.status_code == 409
     assert "truffet en beslutning" not in again.get_data(as_text=True)
+
+
+def test_refusals_on_the_dashboard_open_the_refusals_of_that_principle(client, login):
+    login("ahn")
+    client.post("/requests/new?system=UIS", data={**FORM, "grantee": "ahn",
+                                                 "frequency": "once", "action": "submit"})
+    refused = client.post("/requests/new?system=ACADRE", data={
+        **FORM, "grantee": "ahn", "system": "ACADRE", "data_categories": ["health"],
+        "action": "submit"})
+    assert refused.status_code == 422
+    login("dpo")
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    assert 'href="/audit/?action=request.refused&amp;principle=P7"' in dashboard
+    p7 = client.get("/audit/?action=request.refused&principle=P7").get_data(as_text=True)
+    assert p7.count("<tr>") - 1 == 1 and 'id="principle-filter"' in p7
+    both = client.get("/audit/?action=request.refused").get_data(as_text=True)
+    assert both.count("<tr>") - 1 == 2
+    assert client.get("/audit/?principle=P9").status_code == 400
