@@ -309,6 +309,18 @@ def pending_for(session: Session, actor: Actor, *, page: int = 1,
     return _PENDING.rows(session, values, page, per_page), _PENDING.total(session, values)
 
 
+def waiting(session: Session, actor: Actor) -> tuple[int, int]:
+    """For the person's overview: how many requests wait for their decision (an approver's
+    queue), and how many of their own (made by or for them) are still pending."""
+    to_decide = (_PENDING.total(session, pending_values(session, actor))
+                 if actor.has_role("approver") else 0)
+    own = session.scalar(select(func.count(AccessRequest.id)).where(
+        AccessRequest.status == "pending",
+        or_(AccessRequest.requester_id == actor.employee_id,
+            AccessRequest.grantee_id == actor.employee_id)))
+    return to_decide, own or 0
+
+
 def can_decide(session: Session, actor: Actor, req: AccessRequest) -> bool:
     return session.scalar(_CAN_DECIDE, {**pending_values(session, actor),
                                         "request_id": req.id}) == 1

@@ -7,6 +7,7 @@ from ..domain.rules import acknowledgement_lapses, acknowledgement_renewal_due
 from ..extensions import db
 from ..services import clock, register
 from ..services import grants as grant_service
+from ..services import requests as request_service
 from ..services.permissions import abilities
 from . import current_actor
 
@@ -37,6 +38,8 @@ def index():
         acknowledged = grant_service.acknowledged_on(db.session, current_user.id)
         if acknowledged and acknowledgement_renewal_due(acknowledged, clock.today()):
             lapses = acknowledgement_lapses(acknowledged)
+    to_decide, own_pending = request_service.waiting(db.session, current_actor())
     return render_template("overview/index.html", grants=grants, waiting=waiting,
+                           to_decide=to_decide, own_pending=own_pending,
                            lapses=lapses, lapsed=lapses is not None and lapses <= clock.today(),
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)

@@ -115,3 +115,17 @@ def test_refusals_on_the_dashboard_open_the_refusals_of_that_principle(client, l
     both = client.get("/audit/?action=request.refused").get_data(as_text=True)
     assert both.count("<tr>") - 1 == 2
     assert client.get("/audit/?principle=P9").status_code == 400
+
+
+def test_my_overview_says_what_waits_for_me_and_for_my_requests(client, login):
+    data = request_service.parse_request_input(dict(FORM, grantee="ahn"), actor("ahn"))
+    request_service.request_access(db.session, actor("ahn"), data)
+    db.session.commit()
+    login("ahn")
+    mine = client.get("/").get_data(as_text=True)
+    assert 'id="own-pending"' in mine and "1 af dine anmodninger venter" in mine
+    assert 'id="to-decide"' not in mine
+    login("tko")
+    queue = client.get("/").get_data(as_text=True)
+    assert "1 anmodning venter på din afgørelse" in queue
+    assert 'href="/requests/#queue"' in queue
