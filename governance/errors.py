@@ -49,17 +49,15 @@ def _violation(check, locale: str) -> dict:
 def record_refusal(error: GovernanceError) -> None:
     """Audit a refused attempt (403, or a rule refusal that carries its entry), then commit."""
     entry = error.audit
-    if entry is None and error.status == 403:
-        entry = {"action": "access.denied", "object_type": "endpoint",
-                 "object_id": (request.endpoint or request.path)[:64],
-                 "summary": None,
-                 "details": {"method": request.method, "path": request.path}}
-    if entry is None:
-        return
     with force_locale("en"):  # the audit trail keeps one language, whatever the reader's
-        summary = (str(entry["summary"]) if entry["summary"] is not None else
-                   f"Refused {request.method} {request.path}: {error.message}"[:500])
-    entry = {**entry, "summary": summary}
+        if entry is None and error.status == 403:
+            entry = {"action": "access.denied", "object_type": "endpoint",
+                     "object_id": (request.endpoint or request.path)[:64],
+                     "summary": f"Refused {request.method} {request.path}: {error.message}",
+                     "details": {"method": request.method, "path": request.path}}
+        if entry is None:
+            return
+        entry = {**entry, "summary": str(entry["summary"])}  # record() keeps 500 characters
     actor = g.get("actor")
     username = actor.username if actor else (
         current_user.username if current_user.is_authenticated else "anonymous")

@@ -73,7 +73,8 @@ def _whole(name: str, default: int, high: int) -> int:
     except ValueError:
         value = 0
     if not 1 <= value <= high:
-        raise InvalidInput(f"{name} must be a whole number from 1 to {high}", field=name)
+        raise InvalidInput(_l("%(name)s must be a whole number from 1 to %(high)s", name=name,
+                              high=high), field=name)
     return value
 
 

@@ -40,6 +40,13 @@ def body(allowed: tuple[str, ...] | None = None) -> dict:
     return data
 
 
+def no_body() -> None:
+    """For a POST that takes no fields: an empty body, or one whose every field is named
+    as unknown."""
+    if request.get_data(cache=True).strip():
+        body(())
+
+
 def storable(value) -> bool:
     """Whether every text in a parsed JSON value can be stored as UTF-8 without NULs."""
     stack = [value]
@@ -182,8 +189,7 @@ def get_grant(grant_id: int):
 
 @bp.post("/grants/<id:grant_id>/fulfil")
 def fulfil(grant_id: int):
-    if request.get_data(cache=True).strip():
-        body(())  # no fields: any field sent is named as unknown
+    no_body()
     return jsonify(grant_json(grant_service.fulfil(db.session, g.actor, grant_id)))
 
 
@@ -204,8 +210,7 @@ def tasks():
 
 @bp.post("/acknowledgements")
 def acknowledge():
-    if request.get_data(cache=True).strip():
-        body(())
+    no_body()
     ack = grant_service.acknowledge(db.session, g.actor)
     return jsonify({"employee": g.actor.username, "acknowledged_at": iso(ack.acknowledged_at),
                     "principles_sha256": ack.principles_sha256}), 201

@@ -35,6 +35,11 @@ def sqlite_unicode_lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+def max_length(column) -> int:
+    """How many characters a String column holds, from the model: what input must fit."""
+    return column.type.length
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

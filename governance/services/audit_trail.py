@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry, Employee
+from ..models import AuditEntry
 from . import clock
 from .actor import Actor
 from .clock import MUNICIPAL_TZ
+from .employees import stored_username
 from .errors import Forbidden, InvalidInput
 from .permissions import can_read_audit
 
@@ -102,9 +103,8 @@ def search(session: Session, actor: Actor, filters: AuditFilters, *, page: int =
     require_reader(actor)
     query = select(AuditEntry)
     if filters.actor:
-        # Initials in any case find the person ("AHN" is ahn), and still use the index.
-        stored = session.scalar(select(Employee.username).where(
-            func.lower(Employee.username) == filters.actor.lower()))
+        # Initials in any case find the person, and the entries' index still serves.
+        stored = stored_username(session, filters.actor)
         query = query.where(AuditEntry.actor == (stored or filters.actor))
     if filters.action:
         query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))

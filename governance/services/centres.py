@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..domain.vocabulary import valid_centre_code
 from ..models import Centre, Employee
-from . import audit
+from ..models.base import max_length
+from . import audit, fields
 from .actor import Actor
 from .employees import require_admin
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -44,49 +45,35 @@ def get_centre(session: Session, code: str) -> Centre:
 
 
 def _values(session: Session, data: Any, *, creating: bool) -> dict:
-    allowed = ("code", "name", "manager") if creating else ("name", "manager")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InvalidInput(_l("Unknown or read-only field '%(field)s'; expected: %(allowed)s",
-                              field=unknown[0], allowed=", ".join(allowed)), field=unknown[0])
-    values: dict = {}
-    for key in ("code", "name"):
-        if key in data:
-            value = data[key]
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidInput(_l("'%(field)s' must be non-empty text", field=key),
-                                   field=key)
-            values[key] = value.strip()
+    data = fields.known(data, ("code", "name", "manager") if creating else ("name", "manager"))
+    values = {key: fields.text(data, key, max_length(getattr(Centre, key)))
+              for key in ("code", "name") if key in data}
     if "code" in values:
         values["code"] = values["code"].upper()
         if not valid_centre_code(values["code"]):
             raise InvalidInput(_l("'%(value)s' is not a centre code: use capital letters "
                                   "(Æ, Ø and Å too) and digits, at most 20",
                                   value=values["code"]), field="code")
-    if "name" in values and len(values["name"]) > 200:
-        raise InvalidInput(_l("'%(field)s' is longer than %(n)s characters", field="name",
-                              n=200), field="name")
     if "manager" in data:
-        username = data["manager"]
-        if username in (None, ""):
-            values["manager"] = None
-        else:
-            if not isinstance(username, str):
-                raise InvalidInput(_l("'%(field)s' must be non-empty text", field="manager"),
-                                   field="manager")
-            manager = session.scalar(select(Employee).where(Employee.username == username))
-            if manager is None:
-                raise InvalidInput(_l("No employee with username '%(username)s'",
-                                      username=username), field="manager")
-            if not manager.active:
-                raise InvalidInput(_l("%(username)s has left and cannot manage a centre",
-                                      username=username), field="manager")
-            values["manager"] = manager
-    if creating:
-        for key in ("code", "name"):
-            if key not in values:
-                raise InvalidInput(_l("'%(field)s' is required", field=key), field=key)
-    return values
+        values["manager"] = _manager(session, data["manager"])
+    return fields.required(values, ("code", "name") if creating else ())
+
+
+def _manager(session: Session, username: Any) -> Employee | None:
+    """The active employee who manages the centre, or None for no manager."""
+    if username in (None, ""):
+        return None
+    if not isinstance(username, str):
+        raise InvalidInput(_l("'%(field)s' must be non-empty text", field="manager"),
+                           field="manager")
+    manager = session.scalar(select(Employee).where(Employee.username == username))
+    if manager is None:
+        raise InvalidInput(_l("No employee with username '%(username)s'", username=username),
+                           field="manager")
+    if not manager.active:
+        raise InvalidInput(_l("%(username)s has left and cannot manage a centre",
+                              username=username), field="manager")
+    return manager
 
 
 def describe(centre: Centre) -> dict:

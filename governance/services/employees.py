@@ -10,14 +10,13 @@ from sqlalchemy.orm import Session
 
 from ..domain.vocabulary import EmployeeStatus, Role, valid_username
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
-from . import audit, clock, grants
+from ..models.base import max_length
+from . import audit, clock, fields, grants
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, within
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .permissions import can_administer_people
 
 ROLES = [role.value for role in Role]
-# What the columns hold; longer text is refused, not cut.
-LENGTHS = {"username": 64, "name": 200, "email": 254, "title": 200}
 EDITABLE = ("name", "email", "centre", "title", "roles", "status")
 
 
@@ -26,21 +25,24 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden(_l("Only an administrator can change the employee register"))
 
 
+def can_mark_left(actor: Actor, employee: Employee) -> bool:
+    """An administrator marks a leaver, but never themselves: the register keeps an
+    administrator."""
+    return can_administer_people(actor) and employee.active and employee.id != actor.employee_id
+
+
+def stored_username(session: Session, username: str) -> str | None:
+    """The username as the register holds it, found whatever its case ("AHN" is ahn)."""
+    return session.scalar(select(Employee.username).where(
+        func.lower(Employee.username) == username.lower()))
+
+
 def _values(session: Session, data: Any, *, creating: bool) -> dict:
-    if not isinstance(data, dict):
-        raise InvalidInput(_l("The body must be a JSON object"))
-    allowed = ("username",) + EDITABLE if creating else EDITABLE
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise InvalidInput(_l("Unknown or read-only field '%(field)s'; expected: %(allowed)s",
-                              field=unknown[0], allowed=", ".join(allowed)), field=unknown[0])
-    values: dict = {}
-    for key in ("username", "name", "email", "title"):
-        if key in data:
-            value = data[key]
-            if not isinstance(value, str) or (key != "title" and not value.strip()):
-                raise InvalidInput(_l("'%(field)s' must be non-empty text", field=key), field=key)
-            values[key] = within(value.strip(), key, LENGTHS[key])
+    data = fields.known(data, ("username",) + EDITABLE if creating else EDITABLE)
+    # Longer than the column holds is refused, not cut.
+    values = {key: fields.text(data, key, max_length(getattr(Employee, key)),
+                               may_be_empty=key == "title")
+              for key in ("username", "name", "email", "title") if key in data}
     if "username" in values and not valid_username(values["username"]):
         raise InvalidInput(_l("'%(value)s' is not a username: use letters, digits, '.', '_' "
                               "and '-', starting with a letter or digit, at most 64 "
@@ -67,11 +69,7 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
         if data["status"] not in [s.value for s in EmployeeStatus]:
             raise InvalidInput(_l("'status' must be 'active' or 'left'"), field="status")
         values["status"] = data["status"]
-    if creating:
-        for key in ("username", "name", "email", "centre"):
-            if key not in values:
-                raise InvalidInput(_l("'%(field)s' is required", field=key), field=key)
-    return values
+    return fields.required(values, ("username", "name", "email", "centre") if creating else ())
 
 
 def describe(employee: Employee) -> dict:
@@ -85,8 +83,7 @@ def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
     values = _values(session, data, creating=True)
     # Initials are one person whatever their case: "XYZ" beside "xyz" would be two accounts
     # no reader of the audit trail could tell apart.
-    taken = session.scalar(select(Employee.username).where(
-        func.lower(Employee.username) == values["username"].lower()))
+    taken = stored_username(session, values["username"])
     if taken:
         raise Conflict(_l("An employee with username '%(username)s' already exists",
                           username=taken), field="username")

@@ -1,6 +1,7 @@
 """Grants: created by approval, carried out, activated on acknowledgement, revoked (P3, P5)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -8,9 +9,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.rules import acknowledgement_current, review_due
+from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
+                            acknowledgement_renewal_due, review_due)
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant, System,
                       system_user_admins, utcnow)
+from ..models.base import max_length
 from . import audit, clock, listing, notify, policies
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, within
@@ -22,8 +25,8 @@ LIST_LOADS = (selectinload(Grant.grantee).selectinload(Employee.centre),
               selectinload(Grant.request).selectinload(AccessRequest.decisions)
               .selectinload(Decision.approver))
 
-# The reason a person gives when revoking: it fits grants.end_reason.
-END_REASON_MAX = 300
+# How an access ended is kept in grants.end_reason, and must fit it.
+END_REASON_MAX = max_length(Grant.end_reason)
 
 
 def snapshot(grant: Grant) -> dict:
@@ -81,6 +84,29 @@ def acknowledged_on(session: Session, employee_id: int) -> date | None:
     latest = session.scalar(select(func.max(Acknowledgement.acknowledged_at))
                             .where(Acknowledgement.employee_id == employee_id))
     return clock.local_date(latest) if latest else None
+
+
+@dataclass(frozen=True)
+class AcknowledgementStatus:
+    """Where a person stands with the yearly acknowledgement of the lookup principles (P3)."""
+
+    acknowledged_on: date | None
+    current: bool
+    renewal_due: bool          # never given, lapsed, or lapsing within the reminder's month
+    lapses: date | None        # the first day the last acknowledgement no longer counts
+
+    @property
+    def lapsed(self) -> bool:
+        return self.acknowledged_on is not None and not self.current
+
+
+def acknowledgement_status(session: Session, employee_id: int,
+                           today: date | None = None) -> AcknowledgementStatus:
+    today = today or clock.today()
+    given = acknowledged_on(session, employee_id)
+    return AcknowledgementStatus(given, acknowledgement_current(given, today),
+                                 acknowledgement_renewal_due(given, today),
+                                 acknowledgement_lapses(given) if given else None)
 
 
 def _activate(session: Session, actor: Actor, grant: Grant, today: date) -> None:

@@ -171,7 +171,9 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
                           "review": row.id, "reviewed_on": as_of},
                  client_address=actor.client_address)
     if decision == "revoke":
-        grants.end_grant(session, actor, grant, "revoked", f"{REVIEW_REASON_PREFIX}{comment}"[:300],
+        # The whole comment is in the review; the end reason holds what fits of it.
+        grants.end_grant(session, actor, grant, "revoked",
+                         f"{REVIEW_REASON_PREFIX}{comment}"[:grants.END_REASON_MAX],
                          "grant.revoke")
     return row
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -65,10 +65,10 @@ def show_on_field(form, error) -> None:
         flash(str(error.message), "error")
 
 
-def save_form(form, save):
-    """Run save() on a valid posted form and commit. The service's refusal lands on the
-    field it names (else in a message), and nothing is written. Returns what was saved, or
-    None with the status to show the form again with."""
+def save_form(form, save, template: str, saved_url, **context):
+    """Run save() on a valid posted form, commit, and go to saved_url(what was saved). A
+    refusal by the service lands on the field it names (else in a message), nothing is
+    written, and the form is shown again with what was typed."""
     if form.validate_on_submit():
         try:
             saved = save()
@@ -77,8 +77,9 @@ def save_form(form, save):
             show_on_field(form, error)
         else:
             db.session.commit()
-            return saved, 200
-    return None, 400 if request.method == "POST" else 200
+            return redirect(saved_url(saved))
+    return (render_template(template, form=form, **context),
+            400 if request.method == "POST" else 200)
 
 
 PER_PAGE = 100

@@ -1,5 +1,5 @@
 """The centres and their managers; the administrator adds and changes them."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -32,10 +32,9 @@ def _form(form: CentreForm) -> CentreForm:
 
 
 def _save(form: CentreForm, save, centre=None):
-    saved, status = save_form(form, save)
-    if saved is not None:
-        return redirect(url_for("centres.index") + f"#centre-{saved.code}")
-    return render_template("centres/form.html", form=form, centre=centre), status
+    return save_form(form, save, "centres/form.html",
+                     lambda saved: url_for("centres.index") + f"#centre-{saved.code}",
+                     centre=centre)
 
 
 @bp.route("/new", methods=["GET", "POST"])

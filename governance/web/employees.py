@@ -46,10 +46,9 @@ def _employee_form(form: EmployeeForm) -> EmployeeForm:
 
 
 def _save(form: EmployeeForm, save, employee=None):
-    saved, status = save_form(form, save)
-    if saved is not None:
-        return redirect(url_for("employees.detail", username=saved.username))
-    return render_template("employees/form.html", form=form, employee=employee), status
+    return save_form(form, save, "employees/form.html",
+                     lambda saved: url_for("employees.detail", username=saved.username),
+                     employee=employee)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -98,8 +97,7 @@ def detail(username: str):
                            viewable={g.id for g in grants if can_view_grant(actor, g)},
                            form=EmptyForm(),
                            can_edit=can_administer_people(actor) and employee.active,
-                           can_mark_left=can_administer_people(actor) and employee.active
-                           and employee.id != actor.employee_id)
+                           can_mark_left=employee_service.can_mark_left(actor, employee))
 
 
 @bp.post("/<username>/leave")

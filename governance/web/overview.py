@@ -3,9 +3,8 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..domain.rules import acknowledgement_lapses, acknowledgement_renewal_due
 from ..extensions import db
-from ..services import clock, register
+from ..services import register
 from ..services import grants as grant_service
 from ..services import requests as request_service
 from ..services.permissions import abilities
@@ -33,13 +32,12 @@ def index():
     waiting = [g for g in grants if g.awaits_acknowledgement]
     # P3: someone with active access is told when the yearly acknowledgement is about to
     # lapse or has lapsed, as `reviews remind` tells them by e-mail.
-    lapses = None
+    renewal = None
     if any(g.status == "active" for g in grants):
-        acknowledged = grant_service.acknowledged_on(db.session, current_user.id)
-        if acknowledged and acknowledgement_renewal_due(acknowledged, clock.today()):
-            lapses = acknowledgement_lapses(acknowledged)
+        ack = grant_service.acknowledgement_status(db.session, current_user.id)
+        renewal = ack if ack.acknowledged_on and ack.renewal_due else None
     to_decide, own_pending = request_service.waiting(db.session, current_actor())
     return render_template("overview/index.html", grants=grants, waiting=waiting,
                            to_decide=to_decide, own_pending=own_pending,
-                           lapses=lapses, lapsed=lapses is not None and lapses <= clock.today(),
+                           renewal=renewal,
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)

@@ -2,10 +2,8 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
-                            acknowledgement_renewal_due)
 from ..extensions import db
-from ..services import clock, grants, policies
+from ..services import grants, policies
 from . import current_actor
 from .forms import EmptyForm
 
@@ -15,14 +13,11 @@ bp = Blueprint("principles", __name__, url_prefix="/principles")
 @bp.get("/")
 def index():
     in_force = policies.in_force(db.session)
-    actor = current_actor()
-    acknowledged = grants.acknowledged_on(db.session, actor.employee_id)
-    today = clock.today()
+    ack = grants.acknowledgement_status(db.session, current_actor().employee_id)
     return render_template(
         "principles/index.html", principles=in_force.principles, policies=in_force.policies,
-        acknowledged=acknowledged, current=acknowledgement_current(acknowledged, today),
-        renewal_due=acknowledgement_renewal_due(acknowledged, today), form=EmptyForm(),
-        renew_by=acknowledgement_lapses(acknowledged) if acknowledged else None)
+        acknowledged=ack.acknowledged_on, current=ack.current, renewal_due=ack.renewal_due,
+        renew_by=ack.lapses, form=EmptyForm())
 
 
 @bp.post("/acknowledge")

@@ -26,7 +26,9 @@ def index():
 
 
 def _back() -> str:
-    """The review page again, on the date it was looked at (a moved ?as_of= is kept)."""
+    """The review page again, on the date it was looked at (a moved ?as_of= is kept). Read
+    before anything is changed, so that a bad date refuses the review instead of failing
+    after it."""
     as_of = request.args.get("as_of")
     return url_for("reviews.index", as_of=clock.parse_as_of(as_of).isoformat()
                    if as_of else None)
@@ -34,6 +36,7 @@ def _back() -> str:
 
 @bp.post("/<id:grant_id>")
 def decide(grant_id: int):
+    back = _back()
     form = DecisionForm()
     if form.validate_on_submit():
         try:
@@ -42,24 +45,27 @@ def decide(grant_id: int):
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error.message), "error")
-            return redirect(_back() + f"#grant-{grant_id}")
+            return redirect(back + f"#grant-{grant_id}")
         db.session.commit()
         flash(_("Your review is recorded."), "info")
-    return redirect(_back())
+    return redirect(back)
 
 
 @bp.post("/keep")
 def bulk_keep():
     """Keep several read accesses of one person with one comment."""
+    back = _back()
     if EmptyForm().validate_on_submit():
-        ids = [int(x) for x in request.form.getlist("grant_id") if x.isdigit()]
+        # Ids as the URLs take them: at most 9 digits (32-bit keys on PostgreSQL).
+        ids = [int(x) for x in request.form.getlist("grant_id")
+               if x.isascii() and x.isdigit() and len(x) <= 9]
         try:
             kept = review_service.bulk_keep(db.session, current_actor(), ids,
                                             request.form.get("comment", ""))
         except InvalidInput as error:
             db.session.rollback()
             flash(str(error.message), "error")
-            return redirect(_back())
+            return redirect(back)
         db.session.commit()
         flash(_("%(n)s accesses kept.", n=len(kept)), "info")
-    return redirect(_back())
+    return redirect(back)

@@ -129,3 +129,17 @@ def test_my_overview_says_what_waits_for_me_and_for_my_requests(client, login):
     queue = client.get("/").get_data(as_text=True)
     assert "1 anmodning venter på din afgørelse" in queue
     assert 'href="/requests/#queue"' in queue
+
+
+def test_a_review_with_a_bad_date_to_return_to_is_refused_before_it_is_recorded(
+        client, login, app):
+    from governance.models import Review
+    grant = active_grant(clock.today())
+    login("kfi")
+    response = client.post(f"/reviews/{grant.id}?as_of=31-12-2026",
+                           data={"decision": "keep", "comment": "Behovet består"})
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 0
+    odd = client.post("/reviews/keep", data={"grant_id": ["²", "9" * 12, str(grant.id)],
+                                              "comment": "Behovet består"})
+    assert odd.status_code == 302
