@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 5000
+# The suite runs on one worker per CPU (pytest-xdist), each test file on one worker;
+# TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
 FLASK = $(VENV)/bin/flask --app wsgi
 
 .PHONY: run test bench install clean
@@ -23,7 +26,7 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The benchmark at municipal scale (minutes); DATABASE_URL=postgresql://... adds PostgreSQL.
 bench: install

@@ -26,6 +26,13 @@ ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 TEST_SECRET = "test-secret-key-not-for-production"
 
 
+def pytest_sessionstart(session):
+    """The browser tests' screenshots start afresh, once per run (not once per xdist worker)."""
+    if not hasattr(session.config, "workerinput"):
+        from .browser.conftest import OUTPUT
+        shutil.rmtree(OUTPUT, ignore_errors=True)
+
+
 class FreshContextClient(FlaskClient):
     """Each request in its own app context, with its own g and database session, as in
     production; the test's own context (and session) stays underneath."""
@@ -61,7 +68,10 @@ class PostgresServer:
 
     def __init__(self, url: str):
         parts = urlsplit(url)
-        self.base_name = parts.path.lstrip("/") or "governance_test"
+        # Under pytest-xdist each worker builds its own templates beside the others'.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        self.base_name = (parts.path.lstrip("/") or "governance_test") + (
+            f"_{worker}" if worker else "")
         self.parts = parts
         self.admin = sa.create_engine(database_url(urlunsplit(parts._replace(path="/postgres"))),
                                       isolation_level="AUTOCOMMIT")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -112,9 +111,3 @@ def person(browser, live_server):
     for session in sessions:
         session.close()
     assert problems == []
-
-
-@pytest.fixture(scope="session", autouse=True)
-def clean_output():
-    if OUTPUT.exists():
-        shutil.rmtree(OUTPUT)
