@@ -7,7 +7,7 @@ from pathlib import Path
 from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
 from .vocabulary import (USERNAME_RULE, AccessLevel, CategoryKind, EmployeeStatus, Role, Scope,
-                         valid_username)
+                         reserved_username, valid_username)
 
 SECTIONS = ("centres", "categories", "employees", "systems", "demo_logins")
 ROLES = {role.value for role in Role}
@@ -170,6 +170,9 @@ def _employee(entry: Entry) -> EmployeeSeed:
     entry.entry += f" ({username})"
     if not valid_username(username):
         raise entry.error("username", f"'{username}' is not a username: {USERNAME_RULE}")
+    if reserved_username(username):
+        raise entry.error("username", f"'{username}' cannot be a username: /employees/"
+                                      f"{username.lower()} is the page for adding an employee")
     email = entry.required("email", max_length=254)
     if "@" not in email:
         raise entry.error("email", f"'{email}' is not an e-mail address")

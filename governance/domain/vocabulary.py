@@ -9,8 +9,16 @@ USERNAME_RULE = ("letters, digits, '.', '_' and '-', starting with a letter or d
                  "at most 64 characters")
 
 
+# Words that are pages of their own under /employees/, so no one can be called them.
+RESERVED_USERNAMES = frozenset({"new"})
+
+
 def valid_username(value: object) -> bool:
     return isinstance(value, str) and USERNAME.fullmatch(value) is not None
+
+
+def reserved_username(value: str) -> bool:
+    return value.lower() in RESERVED_USERNAMES
 
 
 # A centre code is short and part of URLs (/centres/<centre_code>/edit): capital letters, Æ, Ø and Å

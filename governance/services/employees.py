@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.vocabulary import EmployeeStatus, Role, valid_username
+from ..domain.vocabulary import EmployeeStatus, Role, reserved_username, valid_username
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
 from ..models.base import max_length
 from . import audit, clock, fields, grants
@@ -47,6 +47,10 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
         raise InvalidInput(_l("'%(value)s' is not a username: use letters, digits, '.', '_' "
                               "and '-', starting with a letter or digit, at most 64 "
                               "characters", value=values["username"]), field="username")
+    if "username" in values and reserved_username(values["username"]):
+        raise InvalidInput(_l("'%(value)s' cannot be a username: /employees/%(page)s is the "
+                              "page for adding an employee", value=values["username"],
+                              page=values["username"].lower()), field="username")
     if "email" in values and "@" not in values["email"]:
         raise InvalidInput(_l("'%(value)s' is not an e-mail address", value=values["email"]),
                            field="email")

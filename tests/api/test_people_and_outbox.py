@@ -78,6 +78,8 @@ def test_create_and_update_employee(api):
     ({"username": "q", "name": "A", "email": "a@htk.dk", "centre": "SAC",
       "title": "t" * 201}, "title"),
     ({"username": "q" * 65, "name": "A", "email": "a@htk.dk", "centre": "SAC"}, "username"),
+    # /employees/new is the page for adding an employee, so no one is called that.
+    ({"username": "New", "name": "A", "email": "a@htk.dk", "centre": "SAC"}, "username"),
 ])
 def test_bad_employee_input_is_400(api, body, field):
     before = db.session.scalar(sa.select(sa.func.count()).select_from(Employee))
