@@ -157,11 +157,6 @@ def init_app(app: Flask) -> None:
         day = clock.local_date(value) if isinstance(value, datetime) else value
         return day_text(day, page_locale(context))
 
-    @app.template_filter("iso_date")
-    def iso_date_filter(value):
-        """A date as YYYY-MM-DD, or a dash where there is none."""
-        return value.isoformat() if value else "–"
-
     @app.template_filter("format_datetime")
     @pass_context
     def format_datetime_filter(context, value):

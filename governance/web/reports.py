@@ -66,8 +66,7 @@ def reviews():
     rows = reports.review_report(db.session, cycle, as_of)
     return render_template("reports/reviews.html", rows=rows, cycle=cycle,
                            reference=reports.cycle_reference(cycle, as_of),
-                           statuses=reports.REVIEW_STATUSES, how_granted=reports.how_granted,
-                           local_date=clock.local_date)
+                           statuses=reports.REVIEW_STATUSES, how_granted=reports.how_granted)
 
 
 @formats("/reviews")

@@ -1,6 +1,8 @@
 """What a person meets when the register has moved on, or when a list is empty: a page
 that says so in their words, with what they wrote kept, and no link that refuses them."""
+import re
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import sqlalchemy as sa
 
@@ -8,7 +10,9 @@ from governance.extensions import db
 from governance.models import AuditEntry, Employee
 from governance.services import clock
 from governance.services import requests as request_service
+from governance.services import reviews as review_service
 from governance.services.actor import Actor
+from governance.web import day_text
 
 from ..services.workflow import active_grant, approved_grant
 
@@ -143,3 +147,57 @@ def test_a_review_with_a_bad_date_to_return_to_is_refused_before_it_is_recorded(
     odd = client.post("/reviews/keep", data={"grant_id": ["²", "9" * 12, str(grant.id)],
                                               "comment": "Behovet består"})
     assert odd.status_code == 302
+
+
+class _Text(HTMLParser):
+    """The words a reader sees: text outside tags, scripts and styles (not attributes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.hidden = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self.hidden -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+def test_pages_write_every_date_the_same_way(client, login):
+    """Dates read as '3. maj 2024' everywhere, not so in one column and 2024-05-03 in the
+    next; ISO dates stay in form fields and addresses."""
+    today = clock.today()
+    overdue, kept = active_grant(today), active_grant(today, grantee="mbe")
+    reviewed_on = kept.review_due - timedelta(days=10)
+    review_service.review(db.session, actor("kfi"), kept.id, "keep", "Behovet består",
+                          as_of=reviewed_on)
+    db.session.commit()
+    later = (overdue.review_due + timedelta(days=3)).isoformat()
+    pages = {
+        "dpo": ["/dashboard/", "/grants/", f"/grants/{kept.id}", f"/grants/{overdue.id}",
+                f"/grants/at?system=UIS&date={today.isoformat()}", "/reports/status",
+                "/reports/reviews"],
+        "kfi": [f"/reviews/?as_of={later}", "/requests/"],
+        "ahn": ["/", "/principles/"],
+    }
+    seen = set()
+    for username, paths in pages.items():
+        login(username)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, path
+            text = visible_text(response.get_data(as_text=True))
+            assert not re.findall(r"\b\d{4}-\d{2}-\d{2}\b", text), path
+            seen.update(day for day in (today, reviewed_on, kept.review_due,
+                                        overdue.review_due) if day_text(day, "da") in text)
+    assert seen == {today, reviewed_on, kept.review_due, overdue.review_due}

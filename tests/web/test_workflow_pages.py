@@ -11,6 +11,7 @@ from governance.services import grants as grant_service
 from governance.services import requests as request_service
 from governance.services.actor import Actor
 from governance.services.audit import verify_chain
+from governance.web import day_text
 
 from ..services.workflow import active_grant
 
@@ -470,7 +471,7 @@ def test_the_yearly_acknowledgement_is_renewed_from_the_overview_and_principles(
     acknowledged(given)
     lapses = add_months(given, 12)
     overview = client.get("/").get_data(as_text=True)
-    assert 'id="renew-prompt"' in overview and lapses.isoformat() in overview
+    assert 'id="renew-prompt"' in overview and day_text(lapses, "da") in overview
     assert 'action="/principles/acknowledge"' in client.get("/principles/").get_data(
         as_text=True)
     # Lapsed: said so.
