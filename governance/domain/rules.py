@@ -79,6 +79,12 @@ class ProposedRequest:
     frequency: str
     data_categories: tuple[str, ...] = ()
     write_justification: str = ""
+    grantee_name: str = ""
+
+    @property
+    def who(self) -> str:
+        """The grantee as a rule line names them: 'Anne Holm Nielsen (ahn)'."""
+        return f"{self.grantee_name} ({self.grantee})" if self.grantee_name else self.grantee
 
 
 @dataclass(frozen=True)
@@ -262,11 +268,11 @@ def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
 def check_grantee_active(req: ProposedRequest) -> Check:
     """A person who has left has no work tasks, so no need (P1)."""
     if req.grantee_active:
-        return _ok("GRANTEE_INACTIVE", f"{req.grantee} er aktiv medarbejder.",
-                   f"{req.grantee} is an active employee.")
+        return _ok("GRANTEE_INACTIVE", f"{req.who} er aktiv medarbejder.",
+                   f"{req.who} is an active employee.")
     return _refuse("GRANTEE_INACTIVE",
-                   f"{req.grantee} er fratrådt og kan ikke få adgang.",
-                   f"{req.grantee} has left and cannot be given access.")
+                   f"{req.who} er fratrådt og kan ikke få adgang.",
+                   f"{req.who} has left and cannot be given access.")
 
 
 def check_duplicate(req: ProposedRequest, held: Iterable[HeldAccess]) -> Check:
@@ -277,13 +283,13 @@ def check_duplicate(req: ProposedRequest, held: Iterable[HeldAccess]) -> Check:
             what_en = "a request" if access.state == "pending" else "an access"
             return _refuse(
                 "DUPLICATE_ACCESS",
-                f"{req.grantee} har allerede {what_da} til {req.system} "
+                f"{req.who} har allerede {what_da} til {req.system} "
                 f"({label(access.access_level)}, {label(access.scope)}, "
                 f"{label(access.state)}), som dækker behovet.",
-                f"{req.grantee} already has {what_en} to {req.system} ({access.access_level}, "
+                f"{req.who} already has {what_en} to {req.system} ({access.access_level}, "
                 f"{access.scope}, {access.state}) that covers the need.")
-    return _ok("DUPLICATE_ACCESS", f"{req.grantee} har ikke allerede adgangen.",
-               f"{req.grantee} does not already have this access.")
+    return _ok("DUPLICATE_ACCESS", f"{req.who} har ikke allerede adgangen.",
+               f"{req.who} does not already have this access.")
 
 
 def evaluate_request(req: ProposedRequest, policy: "Policy",

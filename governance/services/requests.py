@@ -151,7 +151,7 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
     policy = _policy(session, data.purpose)
     proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
                                data.scope, policy.id, data.tasks, data.frequency,
-                               data.data_categories, data.write_justification)
+                               data.data_categories, data.write_justification, grantee.name)
     requester = requester or actor.username
     owner = system.owner
     checks = [*evaluate_request(proposed, policy,

@@ -90,6 +90,9 @@ def test_duplicate_of_a_pending_request_is_refused(api):
     response = api("ahn").post("/api/v1/requests", json=request_body())
     assert response.status_code == 422
     assert [v["code"] for v in response.get_json()["violations"]] == ["DUPLICATE_ACCESS"]
+    # The person by name, with the username beside it, as the rest of the page names people.
+    assert response.get_json()["violations"][0]["message"].startswith(
+        "Anne Holm Nielsen (ahn) har allerede en anmodning til UIS")
 
 
 def test_request_for_a_colleague_in_another_centre_is_judged_alike(api):

@@ -404,6 +404,15 @@ def test_grantee_left():
     assert "fratrådt" in check.message_da and "has left" in check.message_en
 
 
+def test_rule_lines_name_the_grantee_by_name_and_username():
+    left = check_grantee_active(make_request(grantee="sjo", grantee_active=False,
+                                             grantee_name="Sofie Jonsen"))
+    assert left.message_da.startswith("Sofie Jonsen (sjo) er fratrådt")
+    held = check_duplicate(make_request(system="UIS", grantee_name="Sofie Jonsen"),
+                           [HeldAccess("UIS", "read", "summary")])
+    assert held.message_en.startswith("Sofie Jonsen (sjo) already has an access to UIS")
+
+
 # --------------------------------------------------------------------------- duplicate (P1)
 
 def test_duplicate_nothing_held():
