@@ -186,7 +186,7 @@ def reviews_remind(as_of: str | None) -> None:
 @AS_OF
 def reviews_overdue(as_of: str | None) -> None:
     """List active grants whose review is overdue (REVIEW_OVERDUE)."""
-    from .services import reviews
+    from .services import clock, reviews
     day = _as_of(as_of)
     rows = reviews.overdue(db.session, day)
     for grant in rows:
@@ -196,6 +196,10 @@ def reviews_overdue(as_of: str | None) -> None:
                    f"({days} {'day' if days == 1 else 'days'} overdue)")
     click.echo(f"{len(rows)} overdue {'review' if len(rows) == 1 else 'reviews'} on "
                f"{day.isoformat()}.")
+    if day < clock.today():
+        click.echo(f"Due dates and statuses are today's: a review or revocation made since "
+                   f"{day.isoformat()} already counts. The register as it stood that day: "
+                   f"/reports/status?to={day.isoformat()}")
 
 
 @click.command("backup")

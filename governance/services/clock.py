@@ -27,6 +27,11 @@ def parse_as_of(value: str | None) -> date:
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+# The days a register speaks of. Far outside them, a year or a month added or taken off
+# (review dates, a day's end in UTC) runs past what a date can hold.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def parse_date(value: str, field: str) -> date:
     """A date given as YYYY-MM-DD; anything else is a 400 naming the field."""
     from .errors import InvalidInput
@@ -34,7 +39,13 @@ def parse_date(value: str, field: str) -> date:
     try:
         if not _ISO_DATE.fullmatch(value):
             raise ValueError(value)
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(_l("'%(value)s' is not a date; use YYYY-MM-DD", value=value),
                            field=field) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidInput(_l("%(value)s is outside the dates the register speaks of "
+                              "(%(first)s to %(last)s)", value=value,
+                              first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()),
+                           field=field)
+    return day

@@ -15,7 +15,7 @@ def index():
     as_of = clock.parse_as_of(request.args.get("as_of"))
     board = dashboard.build(db.session, current_actor(), as_of)
     return render_template(
-        "dashboard/index.html", board=board, lists=dashboard.GRANT_LISTS,
+        "dashboard/index.html", board=board, lists=dashboard.GRANT_LISTS, today=clock.today(),
         system_chart=dashboard.bar_chart(list(board.by_system.items())),
         due_chart=dashboard.bar_chart(board.due_by_month, label_width=80))
 
@@ -27,7 +27,8 @@ def grant_list(name: str):
     rows, total = dashboard.grant_list(db.session, current_actor(), name, as_of, system,
                                        page_arg(), PER_PAGE)
     return render_template("dashboard/list.html", rows=rows, total=total, name=name,
-                           as_of=as_of, title=dashboard.GRANT_LISTS[name][0], system=system,
+                           as_of=as_of, today=clock.today(),
+                           title=dashboard.GRANT_LISTS[name][0], system=system,
                            page=page_arg(), per_page=PER_PAGE,
                            pager_args={"name": name, "as_of": as_of.isoformat(),
                                        **({"system": system} if system else {})})

@@ -41,7 +41,9 @@ def point_in_time():
         raise Forbidden(_("Only approvers, the DPO and admins see who held access"))
     systems = register.system_names(db.session)
     code = (request.args.get("system") or "").upper() or None
-    day = clock.parse_as_of(request.args.get("date")) if request.args.get("date") else None
+    # ?as_of= as elsewhere, or ?date= as the form sends it.
+    given = request.args.get("date") or request.args.get("as_of")
+    day = clock.parse_as_of(given) if given else None
     rows, total = [], 0
     if code and day:
         rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,

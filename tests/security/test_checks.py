@@ -286,3 +286,37 @@ def test_nul_in_a_json_body_is_refused(api):
 def test_an_id_too_large_for_the_database_is_404(api):
     assert api("kfi").post("/api/v1/grants/19063209132/review",
                            json={"decision": "keep", "comment": "x"}).status_code == 404
+
+
+DATED = [("dpo", "/dashboard/?as_of={d}", "as_of"), ("dpo", "/dashboard/list/overdue?as_of={d}",
+                                                      "as_of"),
+         ("dpo", "/grants/at?system=UIS&date={d}", "date"),
+         ("dpo", "/reports/status?from=2026-01-01&to={d}", "to"),
+         ("dpo", "/reports/status?from={d}&to=2026-01-01", "from"),
+         ("dpo", "/audit/?to={d}", "to"), ("kfi", "/reviews/?as_of={d}", "as_of")]
+API_DATED = [("dpo", "/api/v1/grants?as_of={d}", "as_of"), ("dpo", "/api/v1/audit?to={d}", "to"),
+             ("dpo", "/api/v1/audit?from={d}", "from"),
+             ("kfi", "/api/v1/reviews/overdue?as_of={d}", "as_of")]
+FAR_DAYS = ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"]
+
+
+@pytest.mark.parametrize("day", FAR_DAYS)
+def test_a_date_far_outside_the_register_is_400_not_a_500(client, login, api, day):
+    """A year or a month added to 9999-12-31 runs past what a date holds: refused by name."""
+    for username, path, field in DATED:
+        login(username)
+        response = client.get(path.format(d=day))
+        assert response.status_code == 400, path
+        assert "1900-01-01" in response.get_data(as_text=True), path
+    for username, path, field in API_DATED:
+        response = api(username).get(path.format(d=day))
+        assert response.status_code == 400, path
+        assert response.get_json()["error"]["field"] == field, path
+
+
+def test_the_first_and_last_day_the_register_speaks_of_are_read(client, login, api):
+    login("dpo")
+    for day in ("1900-01-01", "2999-12-31"):
+        assert client.get(f"/dashboard/?as_of={day}").status_code == 200
+        assert api("dpo").get(f"/api/v1/grants?as_of={day}").status_code == 200
+        assert client.get(f"/grants/at?system=UIS&date={day}").status_code == 200

@@ -236,6 +236,12 @@ def test_reviews_cli(grant, app):
     assert runner.invoke(args=["reviews", "overdue", "--as-of", "31-12-2026"]).exit_code == 1
     compact = runner.invoke(args=["reviews", "overdue", "--as-of", "20261231"])
     assert compact.exit_code == 1 and "YYYY-MM-DD" in compact.output
+    assert "statuses are today's" not in listed.output     # a day ahead: a forecast
+    past = runner.invoke(args=["reviews", "overdue", "--as-of", "2020-01-01"])
+    assert "Due dates and statuses are today's" in past.output
+    assert "/reports/status?to=2020-01-01" in past.output
+    far = runner.invoke(args=["reviews", "overdue", "--as-of", "9999-12-31"])
+    assert far.exit_code == 1 and "1900-01-01 to 2999-12-31" in far.output
 
 
 def test_review_rows_are_kept(grant):

@@ -184,7 +184,8 @@ def test_pages_write_every_date_the_same_way(client, login):
     db.session.commit()
     later = (overdue.review_due + timedelta(days=3)).isoformat()
     pages = {
-        "dpo": ["/dashboard/", "/grants/", f"/grants/{kept.id}", f"/grants/{overdue.id}",
+        "dpo": ["/dashboard/", "/dashboard/list/active", "/grants/", f"/grants/{kept.id}",
+                f"/grants/{overdue.id}",
                 f"/grants/at?system=UIS&date={today.isoformat()}", "/reports/status",
                 "/reports/reviews"],
         "kfi": [f"/reviews/?as_of={later}", "/requests/"],
@@ -201,3 +202,30 @@ def test_pages_write_every_date_the_same_way(client, login):
             seen.update(day for day in (today, reviewed_on, kept.review_due,
                                         overdue.review_due) if day_text(day, "da") in text)
     assert seen == {today, reviewed_on, kept.review_due, overdue.review_due}
+
+
+def test_a_dashboard_on_a_past_day_says_it_is_not_the_register_of_that_day(client, login):
+    """?as_of= moves the day deadlines are judged by; statuses stay today's. On a past day
+    the page says so and points to the status report and the point-in-time page."""
+    login("dpo")
+    today = clock.today()
+    assert 'id="moved-day"' not in client.get("/dashboard/").get_data(as_text=True)
+    past = (today - timedelta(days=40)).isoformat()
+    for path in (f"/dashboard/?as_of={past}", f"/dashboard/list/overdue?as_of={past}"):
+        page = client.get(path).get_data(as_text=True)
+        notice = page.split('id="moved-day"')[1].split("</p>")[0]
+        assert "status" in notice and f"/reports/status?to={past}" in notice
+        assert f"/grants/at?date={past}" in notice
+    ahead = client.get(f"/dashboard/?as_of={(today + timedelta(days=40)).isoformat()}")
+    assert "reports/status" not in ahead.get_data(as_text=True).split(
+        'id="moved-day"')[1].split("</p>")[0]
+
+
+def test_the_point_in_time_page_takes_as_of_as_well_as_date(client, login):
+    grant = active_grant(clock.today())
+    login("dpo")
+    day = clock.today().isoformat()
+    by_date = client.get(f"/grants/at?system=UIS&date={day}").get_data(as_text=True)
+    by_as_of = client.get(f"/grants/at?system=UIS&as_of={day}").get_data(as_text=True)
+    assert grant.grantee.name in by_date and grant.grantee.name in by_as_of
+    assert f'value="{day}"' in client.get(f"/grants/at?as_of={day}").get_data(as_text=True)
