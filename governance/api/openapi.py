@@ -58,7 +58,9 @@ SCHEMAS = {
                      "title": {"type": "string"},
                      "roles": {"type": "array", "items": {"type": "string", "enum": [
                          "requester", "approver", "user_admin", "dpo", "admin"]}},
-                     "status": {"type": "string", "enum": ["active", "left"]}}},
+                     "status": {"type": "string", "enum": ["active", "left"]},
+                     "left_on": {"type": ["string", "null"], "format": "date",
+                                 "description": "the day the employee left"}}},
     "Contact": {"type": "object", "required": ["username", "name"], "properties": {
         "username": {"type": "string"}, "name": {"type": "string"},
         "email": {"type": "string"}}},

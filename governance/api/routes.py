@@ -28,7 +28,8 @@ def system_json(system: System) -> dict:
 def employee_json(employee: Employee) -> dict:
     return {"username": employee.username, "name": employee.name,
             "email": employee.email, "centre": employee.centre.code,
-            "title": employee.title, "roles": employee.roles, "status": employee.status}
+            "title": employee.title, "roles": employee.roles, "status": employee.status,
+            "left_on": employee.left_on.isoformat() if employee.left_on else None}
 
 
 @bp.get("/me")

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from governance.extensions import db
 from governance.mailer import send_outbox
 from governance.models import AccessRequest, Employee, Grant, OutboxMessage
+from governance.services import clock
 
 from .helpers import file_request, last_audit
 
@@ -29,6 +30,9 @@ def test_leaver_has_every_grant_revoked_at_once(api):
     token_holder = api("ahn")
     response = api("admin").patch("/api/v1/employees/ahn", json={"status": "left"})
     assert response.status_code == 200 and response.get_json()["status"] == "left"
+    # The day they left is kept and shown: the evidence that removal followed promptly.
+    assert response.get_json()["left_on"] == clock.today().isoformat()
+    assert api("dpo").get("/api/v1/employees/mbe").get_json()["left_on"] is None
     first, second = db.session.get(Grant, active), db.session.get(Grant, grant2)
     assert (first.status, first.end_reason) == ("revoked", "left")
     assert (second.status, second.end_reason) == ("revoked", "left")

@@ -6,6 +6,8 @@ import sqlalchemy as sa
 
 from governance.extensions import db
 from governance.models import AuditEntry, Employee
+from governance.services import clock
+from governance.web import day_text
 
 NEW = {"username": "lmo", "name": "Lise Mølgaard", "email": "lmo@htk.dk", "centre": "SAC",
        "title": "Kontrolmedarbejder", "roles": ["requester"]}
@@ -121,7 +123,11 @@ def test_a_leaver_is_not_edited_and_others_do_not_see_the_forms(client, login):
     login("admin")
     client.post("/employees/mbe/leave", data={"confirm": "yes"})
     assert client.get("/employees/mbe/edit").status_code == 409
-    assert 'id="edit-employee"' not in client.get("/employees/mbe").get_data(as_text=True)
+    page = client.get("/employees/mbe").get_data(as_text=True)
+    assert 'id="edit-employee"' not in page
+    left = f"fratrådt</span> {day_text(clock.today(), 'da')}"
+    assert left in page                         # the day they left, in the list too
+    assert left in client.get("/employees/?status=left").get_data(as_text=True)
     login("dpo")
     assert 'id="new-employee"' not in client.get("/employees/").get_data(as_text=True)
     assert 'id="edit-employee"' not in client.get("/employees/tko").get_data(as_text=True)
