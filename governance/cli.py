@@ -129,13 +129,27 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option("--anchor", metavar="NUMBER:HASH",
+              help="An entry and its hash as an earlier verification printed them: it must "
+                   "still be in the chain, unchanged.")
+def audit_verify(anchor: str | None) -> None:
     """Walk the hash chain; exit 1 naming the first broken entry."""
-    report = audit.verify_chain(db.session)
+    try:
+        noted = audit.parse_anchor(anchor)
+    except GovernanceError as error:
+        _fail(str(error.message))
+    report = audit.verify_chain(db.session, anchor=noted)
     if not report.ok:
         _fail(f"audit chain broken at entry {report.broken_id}: {report.reason} "
               f"({report.entries} entries verified before it)")
-    click.echo(f"Audit chain OK: {report.entries} entries verified.")
+    click.echo(f"Audit chain OK: {report.entries} entries verified"
+               + (f", entry {noted[0]} as noted earlier" if noted else "") + ".")
+    if report.last_hash:
+        click.echo(f"Last entry: {report.entries}:{report.last_hash}\n"
+                   "Keep that line outside the register (a signed e-mail, the DPO's own "
+                   "records); 'audit verify --anchor' with it later shows that nothing up to "
+                   "that entry was rewritten or cut away, even by someone able to write to "
+                   "the database.")
 
 
 notify_cli = AppGroup("notify", help="E-mail notifications.")

@@ -5,7 +5,7 @@ from flask import g, jsonify, request
 
 from ..extensions import db
 from ..services import audit_trail
-from ..services.audit import verify_chain
+from ..services.audit import parse_anchor, verify_chain
 from . import bp, listing, paginate_args
 
 
@@ -30,4 +30,5 @@ def audit_entries():
 @bp.get("/audit/verify")
 def audit_verify():
     audit_trail.require_reader(g.actor)
-    return jsonify(verify_chain(db.session).as_dict())
+    anchor = parse_anchor(request.args.get("anchor"))
+    return jsonify(verify_chain(db.session, anchor=anchor).as_dict())

@@ -196,7 +196,9 @@ SCHEMAS.update({
                        "finding": {"$ref": "#/components/schemas/Check"}}}]},
     "ChainReport": {"type": "object", "required": ["ok", "entries"], "properties": {
         "ok": {"type": "boolean"}, "entries": {"type": "integer"},
-        "broken_entry": {"type": ["integer", "null"]}, "reason": STR}},
+        "broken_entry": {"type": ["integer", "null"]}, "reason": STR,
+        "last_hash": {"type": ["string", "null"],
+                      "description": "the hash of the last entry verified"}}},
 })
 
 
@@ -345,7 +347,10 @@ PATHS = {
         "responses": {"200": _response(_list_of("AuditEntry")), **_errors(400, 401, 403)}}},
     "/audit/verify": {"get": {
         "summary": "Verify the audit hash chain (DPO and admin)", "operationId": "verifyAudit",
-        "responses": {"200": _response(_ref("ChainReport")), **_errors(401, 403)}}},
+        "parameters": [_query("anchor", {"type": "string", "pattern": "^[0-9]+:[0-9a-fA-F]+$",
+                                         "description": "NUMBER:HASH of an entry as an "
+                                                        "earlier verification gave it"})],
+        "responses": {"200": _response(_ref("ChainReport")), **_errors(400, 401, 403)}}},
     "/openapi.json": {"get": {"summary": "This document", "operationId": "getOpenapi",
                               "security": [],
                               "responses": {"200": _response({"type": "object"})}}},

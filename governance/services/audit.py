@@ -4,11 +4,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import chain
 from typing import Any, Iterator
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -79,16 +81,43 @@ def _hashed_fields(entry: AuditEntry) -> dict:
             "prev_hash": entry.prev_hash}
 
 
+# What a broken chain is, said to a person in the page's language; `reason` keeps the
+# English words for the API, the CLI and the evidence pack.
+REASONS = {
+    "missing": _l("entry %(missing)s is missing"),
+    "link": _l("it does not link to the previous entry's hash"),
+    "altered": _l("its content does not match its hash (altered)"),
+    "head": _l("the chain head records %(head)s entries, but the table ends after %(entries)s"),
+    "anchor_missing": _l("entry %(id)s, noted earlier, is missing: the chain now ends after "
+                         "%(entries)s entries (it was cut back)"),
+    "anchor_changed": _l("entry %(id)s no longer has the hash noted earlier: the chain was "
+                         "rewritten up to it"),
+}
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
     entries: int
     broken_id: int | None = None
     reason: str = ""
+    kind: str = ""
+    # The hash of the last entry verified: noted outside the register, it lets a later
+    # verification (anchor) show that nothing up to that entry was rewritten.
+    last_hash: str | None = None
+
+    head_entries: int | None = None  # what the chain head records, when it disagrees
+
+    @property
+    def message(self):
+        """Why the chain is broken, in the page's language."""
+        return REASONS[self.kind] % {"missing": self.broken_id, "id": self.broken_id,
+                                     "entries": self.entries, "head": self.head_entries} \
+            if self.kind in REASONS else self.reason
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "entries": self.entries, "broken_entry": self.broken_id,
-                "reason": self.reason}
+                "reason": self.reason, "last_hash": self.last_hash}
 
 
 _COLUMNS = ("id, created_at, actor, action, object_type, object_id, summary, details, "
@@ -137,6 +166,7 @@ class _Stretch:
     count: int
     broken_id: int | None = None
     reason: str = ""
+    kind: str = ""
 
 
 def _walk(rows: Iterator[tuple], first_id: int, previous: str | None) -> _Stretch:
@@ -154,10 +184,10 @@ def _walk(rows: Iterator[tuple], first_id: int, previous: str | None) -> _Stretc
          client_address, prev_hash, stored_hash) in chain((first,), rows):
         if id_ != expected_id:
             return _Stretch(first_prev, previous, expected_id - first_id, expected_id,
-                            f"entry {expected_id} is missing (next is {id_})")
+                            f"entry {expected_id} is missing (next is {id_})", "missing")
         if prev_hash != previous:
             return _Stretch(first_prev, previous, expected_id - first_id, id_,
-                            "does not link to the previous entry's hash")
+                            "does not link to the previous entry's hash", "link")
         try:
             stamp = created_at.replace(" ", "T") + "+00:00"
             hashed = sha256((prev_hash + _body(str(id_), stamp, actor, action, object_type,
@@ -167,7 +197,7 @@ def _walk(rows: Iterator[tuple], first_id: int, previous: str | None) -> _Stretc
             hashed = None  # a field that is not text any more: written around the app
         if hashed != stored_hash:
             return _Stretch(first_prev, previous, expected_id - first_id, id_,
-                            "its content does not match its hash (altered)")
+                            "its content does not match its hash (altered)", "altered")
         previous, expected_id = stored_hash, expected_id + 1
     return _Stretch(first_prev, previous, expected_id - first_id)
 
@@ -187,10 +217,12 @@ def _walk_in_process(url: str, lo: int, hi: int) -> _Stretch:
 PARALLEL_FROM = 200_000
 
 
-def verify_chain(session: Session, workers: int | None = None) -> ChainReport:
+def verify_chain(session: Session, workers: int | None = None,
+                 anchor: tuple[int, str] | None = None) -> ChainReport:
     """Walk the chain in order; name the first entry whose hash or link does not hold.
     A long chain is walked in stretches by several processes, then the stretches'
-    ends are linked up here."""
+    ends are linked up here. `anchor` (entry id, hash noted earlier, or its first
+    characters) must still be in the chain as it was."""
     head = session.get(AuditHead, 1)
     last_id = session.scalar(select(func.max(AuditEntry.id))) or 0
     url = session.get_bind().url
@@ -205,19 +237,50 @@ def verify_chain(session: Session, workers: int | None = None) -> ChainReport:
     for stretch in stretches:
         if stretch.count and stretch.first_prev != previous:
             return ChainReport(False, count, count + 1,
-                               "does not link to the previous entry's hash")
+                               "does not link to the previous entry's hash", "link")
         if stretch.broken_id is not None:
             return ChainReport(False, count + stretch.count, stretch.broken_id,
-                               stretch.reason)
+                               stretch.reason, stretch.kind)
         count += stretch.count
         previous = stretch.last_hash or previous
     if count != last_id:
-        return ChainReport(False, count, count + 1, f"entry {count + 1} is missing")
+        return ChainReport(False, count, count + 1, f"entry {count + 1} is missing",
+                           "missing")
     if head is not None and (head.last_hash != previous or head.entries != count):
         return ChainReport(False, count, count + 1,
                            f"the chain head records {head.entries} entries ending in "
-                           f"{head.last_hash[:12]}, but the table ends after {count}")
-    return ChainReport(True, count)
+                           f"{head.last_hash[:12]}, but the table ends after {count}", "head",
+                           head_entries=head.entries)
+    if anchor is not None:
+        anchor_id, anchor_hash = anchor
+        if anchor_id > count:
+            return ChainReport(False, count, anchor_id,
+                               f"entry {anchor_id}, noted earlier, is missing: the chain now "
+                               f"ends after {count} entries (it was cut back)",
+                               "anchor_missing")
+        stored = session.scalar(select(AuditEntry.hash).where(AuditEntry.id == anchor_id))
+        if not stored.startswith(anchor_hash.lower()):
+            return ChainReport(False, count, anchor_id,
+                               f"entry {anchor_id} no longer has the hash noted earlier: "
+                               "the chain was rewritten up to it", "anchor_changed")
+    return ChainReport(True, count, last_hash=None if count == 0 else previous)
+
+
+_ANCHOR = re.compile(r"(\d{1,9}):([0-9a-fA-F]{16,64})")
+
+
+def parse_anchor(value: str | None) -> tuple[int, str] | None:
+    """NUMBER:HASH, an entry and its hash as an earlier verification gave them (the hash
+    may be cut to its first 16 characters or more)."""
+    if not value:
+        return None
+    match = _ANCHOR.fullmatch(value.strip())
+    if match is None:
+        from .errors import InvalidInput
+        raise InvalidInput(_l("'%(value)s' is not an anchor: give an entry's number and its "
+                              "hash (at least its first 16 characters) as NUMBER:HASH",
+                              value=value), field="anchor")
+    return int(match.group(1)), match.group(2)
 
 
 def _walk_parallel(url: str, last_id: int, workers: int) -> list[_Stretch]:

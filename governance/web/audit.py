@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, render_template, request
 
 from ..extensions import db
 from ..services import audit_trail
-from ..services.audit import verify_chain
+from ..services.audit import parse_anchor, verify_chain
+from ..services.errors import InvalidInput
 from . import current_actor, page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -35,4 +36,12 @@ def index():
 @bp.get("/verify")
 def verify():
     audit_trail.require_reader(current_actor())
-    return render_template("audit/verify.html", report=verify_chain(db.session))
+    anchor, status = request.args.get("anchor", "").strip(), 200
+    try:
+        noted = parse_anchor(anchor)
+    except InvalidInput as error:
+        flash(str(error.message), "error")   # said on the form, as typed
+        noted, status = None, 400
+    report = verify_chain(db.session, anchor=noted)
+    return render_template("audit/verify.html", report=report, anchor=anchor,
+                           noted=noted), status

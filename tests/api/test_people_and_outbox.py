@@ -131,6 +131,13 @@ def test_audit_api_for_dpo_and_admin_only(api):
     assert api("dpo").get("/api/v1/audit?from=yesterday").status_code == 400
     verify = api("admin").get("/api/v1/audit/verify").get_json()
     assert verify["ok"] is True and verify["entries"] > 0
+    last = f"{verify['entries']}:{verify['last_hash']}"
+    assert api("dpo").get(f"/api/v1/audit/verify?anchor={last}").get_json()["ok"] is True
+    wrong = api("dpo").get(f"/api/v1/audit/verify?anchor={verify['entries']}:{'0' * 64}")
+    assert wrong.get_json()["ok"] is False and wrong.get_json()["broken_entry"] == \
+        verify["entries"]
+    bad = api("dpo").get("/api/v1/audit/verify?anchor=last")
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "anchor"
 
 
 def test_outbox_sends_each_message_once(api, app):

@@ -29,7 +29,7 @@ def test_entries_chain_from_genesis(empty_app):
     head = db.session.get(AuditHead, 1)
     assert (head.entries, head.last_hash) == (2, second.hash)
     assert audit.verify_chain(db.session).as_dict() == {
-        "ok": True, "entries": 2, "broken_entry": None, "reason": ""}
+        "ok": True, "entries": 2, "broken_entry": None, "reason": "", "last_hash": second.hash}
 
 
 def test_entry_without_change_rolls_back_with_it(empty_app):
@@ -181,3 +181,72 @@ def test_verify_names_an_entry_whose_timestamp_is_no_text(empty_app):
     report = audit.verify_chain(db.session)
     assert (report.ok, report.broken_id) == (False, 3)
     assert "altered" in report.reason
+
+
+def rewrite_from(entry_id: int, actor: str) -> None:
+    """An attacker with write access and the (public) hash formula: change an entry, then
+    recompute every later hash and the chain head, so that the chain verifies again."""
+    entries = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()
+    previous = audit.GENESIS_HASH
+    changes = []
+    for entry in entries:
+        fields = audit._hashed_fields(entry)
+        if entry.id == entry_id:
+            fields["actor"] = actor
+        fields["prev_hash"] = previous
+        previous = audit.entry_hash(**fields)
+        changes.append((entry.id, fields["actor"], fields["prev_hash"], previous))
+    db.session.remove()
+
+    def case(column: int) -> str:
+        return "CASE id " + " ".join(f"WHEN {c[0]} THEN '{c[column]}'" for c in changes) + \
+            " END"
+    tamper(f"UPDATE audit_entries SET actor = {case(1)}, prev_hash = {case(2)}, "
+           f"hash = {case(3)}")
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE audit_head SET last_hash = '{previous}' WHERE id = 1")
+
+
+def test_a_noted_anchor_catches_a_chain_rewritten_or_cut_back(empty_app):
+    """Whoever can write to the database can rewrite the chain after an entry and recompute
+    every hash, or cut the tail and move the head: it verifies again. The last entry and
+    hash that an earlier verification printed, kept outside, catch both."""
+    chain_of(5)
+    report = audit.verify_chain(db.session)
+    assert report.ok and report.last_hash == db.session.get(AuditEntry, 5).hash
+    noted = (5, report.last_hash[:16])          # the first 16 characters are enough
+    assert audit.verify_chain(db.session, anchor=noted).ok
+    rewrite_from(2, "tko")
+    assert audit.verify_chain(db.session).ok    # the rewrite holds together on its own
+    caught = audit.verify_chain(db.session, anchor=noted)
+    assert (caught.ok, caught.broken_id, caught.kind) == (False, 5, "anchor_changed")
+    assert "rewritten" in caught.reason
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify", "--anchor", f"5:{report.last_hash}"])
+    assert result.exit_code == 1 and "entry 5" in result.output
+    now = audit.verify_chain(db.session)
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER audit_entries_no_delete")
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_entries DISABLE TRIGGER "
+                                 "audit_entries_no_change")
+        conn.exec_driver_sql("DELETE FROM audit_entries WHERE id = 5")
+        four = conn.exec_driver_sql("SELECT hash FROM audit_entries WHERE id = 4").scalar()
+        conn.exec_driver_sql(f"UPDATE audit_head SET last_hash = '{four}', entries = 4")
+    assert audit.verify_chain(db.session).ok
+    cut = audit.verify_chain(db.session, anchor=(5, now.last_hash))
+    assert (cut.ok, cut.broken_id, cut.kind) == (False, 5, "anchor_missing")
+
+
+def test_verify_prints_the_line_to_keep_and_refuses_a_malformed_anchor(empty_app):
+    chain_of(3)
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify"])
+    last = db.session.get(AuditEntry, 3).hash
+    assert result.exit_code == 0 and f"Last entry: 3:{last}" in result.output
+    again = runner.invoke(args=["audit", "verify", "--anchor", f"3:{last}"])
+    assert again.exit_code == 0 and "entry 3 as noted earlier" in again.output
+    for bad in ("3", "x:" + last, "3:" + last[:8], "3:" + "z" * 64):
+        refused = runner.invoke(args=["audit", "verify", "--anchor", bad])
+        assert refused.exit_code == 1 and "NUMBER:HASH" in refused.output

@@ -255,8 +255,18 @@ def test_whole_journey_in_the_web_app(client, login):
     for action in ("grant.create", "grant.fulfil", "grant.activate", "grant.revoke",
                    "grant.remove"):
         assert f"<code>{action}</code>" in page
-    assert 'id="chain-ok"' in client.get("/audit/verify").get_data(as_text=True)
-    assert verify_chain(db.session).ok
+    verified = client.get("/audit/verify").get_data(as_text=True)
+    report = verify_chain(db.session)
+    assert 'id="chain-ok"' in verified and report.ok
+    # The line to keep outside the register, and a check against it later.
+    assert f'<code id="last-entry">{report.entries}:{report.last_hash}</code>' in verified
+    assert "intet op til den er skrevet om" in client.get(
+        f"/audit/verify?anchor={report.entries}:{report.last_hash[:16]}").get_data(as_text=True)
+    changed = client.get(f"/audit/verify?anchor=1:{'f' * 64}").get_data(as_text=True)
+    assert "brudt ved hændelse 1: hændelse 1 har ikke længere den hash" in changed
+    typo = client.get("/audit/verify?anchor=12-abc")
+    assert typo.status_code == 400 and "NUMMER:HASH" in typo.get_data(as_text=True)
+    assert 'value="12-abc"' in typo.get_data(as_text=True)
     # Every kind of entry the journey wrote is offered, with its words, by the filter.
     from governance.services.audit_trail import ACTIONS
     written = set(db.session.scalars(sa.select(AuditEntry.action)))
