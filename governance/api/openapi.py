@@ -107,7 +107,8 @@ SCHEMAS.update({
             "system": STR,
             "access_level": {"type": "string", "enum": ["read", "write"], "default": "read"},
             "scope": {"type": "string", "enum": ["summary", "detail"], "default": "summary"},
-            "purpose": {"type": "string", "default": "eu-oest"},
+            "purpose": {"type": "string", "description": "the purpose policy's id; "
+                                                          "by default the only one in force"},
             "tasks": STR,
             "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly", "quarterly",
                                                      "yearly", "once"]},

@@ -77,7 +77,7 @@ def parse_request_input(data: Any, actor: Actor) -> RequestInput:
         system=_text(data, "system").upper(),
         access_level=_choice(data, "access_level", AccessLevel, default="read"),
         scope=_choice(data, "scope", Scope, default="summary"),
-        purpose=_text(data, "purpose", required=False) or "eu-oest",
+        purpose=_text(data, "purpose", required=False),
         tasks=_text(data, "tasks", required=False),
         frequency=_choice(data, "frequency", Frequency),
         data_categories=tuple(dict.fromkeys(c.strip() for c in categories if c.strip())),
@@ -105,11 +105,22 @@ class Evaluation:
 
 
 def _policy(session: Session, purpose: str) -> Policy:
-    policy = policies.in_force(session).policies.get(purpose)
-    if policy is None:
-        raise InvalidInput(_l("Unknown purpose policy '%(purpose)s'", purpose=purpose),
-                           field="purpose")
-    return policy
+    """The purpose policy named, or the only one in force when none is named."""
+    in_force = policies.in_force(session).policies
+    if not purpose and len(in_force) == 1:
+        return next(iter(in_force.values()))
+    policy = in_force.get(purpose)
+    if policy is not None:
+        return policy
+    if not in_force:
+        raise InvalidInput(_l("No purpose policy is in force yet: load the policies first "
+                              "(flask policy load)"), field="purpose")
+    known = ", ".join(sorted(in_force))
+    if not purpose:
+        raise InvalidInput(_l("Name the purpose policy the need falls under: one of "
+                              "%(known)s", known=known), field="purpose")
+    raise InvalidInput(_l("Unknown purpose policy '%(purpose)s'; in force: %(known)s",
+                          purpose=purpose, known=known), field="purpose")
 
 
 def held_accesses(session: Session, grantee_id: int,

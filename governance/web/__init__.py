@@ -59,7 +59,7 @@ def client_address() -> str:
 def show_on_field(form, error) -> None:
     """A refusal shown on the form field it names, or as a message when it names none."""
     field = getattr(form, error.field or "", None)
-    if field is not None:
+    if field is not None and field.type != "HiddenField":
         field.errors = [*field.errors, str(error.message)]
     else:
         flash(str(error.message), "error")

@@ -1,7 +1,7 @@
 """Forms for the pages; limits come from the model and the policy, not from here."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (HiddenField, PasswordField, RadioField, SelectField, SelectMultipleField,
+from wtforms import (PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -32,7 +32,8 @@ class RequestForm(FlaskForm):
     scope = RadioField(_l("Scope"), default="summary",
                        choices=[("summary", _l("Summary data")),
                                 ("detail", _l("Case detail"))])
-    purpose = HiddenField(default="eu-oest")
+    # The purpose policies in force; with only one, the form carries it unseen.
+    purpose = SelectField(_l("Purpose (the policy the need falls under)"), choices=[])
     tasks = TextAreaField(_l("Concrete work tasks that need the access"),
                           validators=[Length(max=4000)])
     frequency = SelectField(_l("How often the need arises"), default="weekly", choices=[
@@ -45,7 +46,7 @@ class RequestForm(FlaskForm):
     def as_input(self) -> dict:
         return {"grantee": self.grantee.data, "system": self.system.data,
                 "access_level": self.access_level.data, "scope": self.scope.data,
-                "purpose": self.purpose.data or "eu-oest", "tasks": self.tasks.data or "",
+                "purpose": self.purpose.data or "", "tasks": self.tasks.data or "",
                 "frequency": self.frequency.data,
                 "data_categories": list(self.data_categories.data or []),
                 "write_justification": self.write_justification.data or ""}

@@ -51,7 +51,12 @@ def _request_form() -> tuple[RequestForm, System | None]:
     if not form.grantee.data:
         form.grantee.data = actor.username
     covered = set()
-    for policy in policies.in_force(db.session).policies.values():
+    in_force = sorted(policies.in_force(db.session).policies.values(), key=lambda p: p.id)
+    english = str(get_locale()) == "en"
+    form.purpose.choices = [(p.id, p.name_en if english else p.name_da) for p in in_force]
+    if not form.purpose.data and in_force:
+        form.purpose.data = in_force[0].id
+    for policy in in_force:
         covered |= set(policy.systems)
     systems = db.session.scalars(select(System).order_by(System.code)).all()
     form.system.choices = [(s.code, f"{s.code} – {s.name}") for s in systems
@@ -60,7 +65,6 @@ def _request_form() -> tuple[RequestForm, System | None]:
     system = next((s for s in systems if s.code == chosen), None)
     if system is not None:
         form.system.data = system.code
-        english = str(get_locale()) == "en"
         never = {"special": _("special category, art. 9: cannot be granted"),
                  "criminal": _("art. 10: cannot be granted")}
         form.data_categories.choices = [

@@ -1,12 +1,14 @@
 """The workflow in the web app, and its buttons: shown to those allowed, refused to others."""
 import re
+import shutil
 
 import pytest
 import sqlalchemy as sa
 
+from governance.config import PROJECT_ROOT
 from governance.extensions import db
 from governance.models import AccessRequest, AuditEntry, Employee, Grant
-from governance.services import clock
+from governance.services import clock, policies, seeding
 from governance.services import grants as grant_service
 from governance.services import requests as request_service
 from governance.services.actor import Actor
@@ -490,3 +492,64 @@ def test_the_yearly_acknowledgement_is_renewed_from_the_overview_and_principles(
     assert "udløb" in overview.split('id="renew-prompt"')[1].split("</p>")[0]
     client.post("/principles/acknowledge")
     assert 'id="renew-prompt"' not in client.get("/").get_data(as_text=True)
+
+
+def renamed_policies(tmp_path, policy_id="ydelseskontrol", name="Ydelseskontrol"):
+    """The shipped policy folder with its purpose policy under another id, as another
+    municipality would write its own."""
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    text = path.read_text(encoding="utf-8").replace("id: eu-oest", f"id: {policy_id}")
+    path.write_text(text.replace("name_da: EU-øst indsatsen", f"name_da: {name}"),
+                    encoding="utf-8")
+    return folder
+
+
+def test_a_policy_of_any_name_is_the_form_s_purpose_when_it_is_the_only_one(
+        empty_app, tmp_path):
+    """A municipality whose one purpose policy is not called eu-oest files requests from the
+    form without choosing it, and through the API without naming it."""
+    seeding.seed_register(db.session, Actor.system("test"), PROJECT_ROOT / "seed", PROJECT_ROOT)
+    policies.load_into_register(db.session, Actor.system("test"), renamed_policies(tmp_path))
+    db.session.commit()
+    client = empty_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = db.session.scalar(
+            sa.select(Employee).filter_by(username="ahn")).get_id()
+    page = client.get("/requests/new?system=UIS").get_data(as_text=True)
+    assert 'id="purpose"' not in page and 'value="ydelseskontrol"' in page
+    response = client.post("/requests/new?system=UIS",
+                           data={**{k: v for k, v in FORM.items() if k != "purpose"},
+                                 "purpose": "ydelseskontrol", "action": "submit"})
+    assert response.status_code == 302
+    filed = db.session.scalar(sa.select(AccessRequest))
+    assert filed.purpose == "ydelseskontrol"
+    from governance.services import auth
+    token = auth.create_token(db.session, Actor.system("test"), "mbe")
+    db.session.commit()
+    body = {k: v for k, v in FORM.items() if k != "purpose"}
+    by_api = client.post("/api/v1/requests", json={**body, "grantee": "mbe"},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert by_api.status_code == 201, by_api.get_json()
+
+
+def test_with_two_policies_in_force_the_form_asks_which_and_the_api_must_be_told(
+        client, login, api, tmp_path):
+    policies.load_into_register(db.session, Actor.system("test"), renamed_policies(tmp_path))
+    db.session.commit()
+    login("ahn")
+    page = client.get("/requests/new?system=UIS").get_data(as_text=True)
+    assert '<select id="purpose" name="purpose">' in page and "Ydelseskontrol" in page
+    response = client.post("/requests/new?system=UIS",
+                           data={**FORM, "purpose": "ydelseskontrol", "action": "submit"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(AccessRequest.purpose)) == "ydelseskontrol"
+    body = {k: v for k, v in FORM.items() if k != "purpose"}
+    unnamed = api("mbe").post("/api/v1/requests", json={**body, "grantee": "mbe"})
+    assert unnamed.status_code == 400 and unnamed.get_json()["error"]["field"] == "purpose"
+    assert "eu-oest, ydelseskontrol" in unnamed.get_json()["error"]["message"]
+    # A purpose the form cannot offer is said on the form, not lost on a hidden field.
+    wrong = client.post("/requests/new?system=UIS", data={**FORM, "purpose": "nope",
+                                                          "action": "check"})
+    assert wrong.status_code == 400
