@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,12 @@ PRINCIPLE_IDS = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
 LEVELS = {level.value for level in AccessLevel}
 SCOPES = {scope.value for scope in Scope}
 FREQUENCIES = {frequency.value for frequency in Frequency}
+# A policy id names the policy's versions in the register and each request's purpose: short
+# lowercase letters, digits, '-' and '_'. The principles are kept under a name of their own.
+POLICY_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+POLICY_ID_RULE = ("lowercase letters a-z, digits, '-' and '_', starting with a letter or "
+                  "digit, at most 60 characters")
+PRINCIPLES_NAME = "principles"
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,11 @@ def load_policy(path: Path, register: RegisterFacts, display_name: str | None = 
     name = display_name or str(path)
     doc = Entry(name, "", read_yaml(path, name))
     policy_id = doc.required("id")
+    if not POLICY_ID.fullmatch(policy_id):
+        raise doc.error("id", f"'{policy_id}' is not a policy id: {POLICY_ID_RULE}")
+    if policy_id == PRINCIPLES_NAME:
+        raise doc.error("id", f"'{policy_id}' is the name the register keeps the principles "
+                              "under; give the policy another id")
     approvers = _approvers(doc, register)
     default_level = doc.choice("default_access_level", LEVELS, "access level")
     dual = doc.child("dual_approval", doc.required("dual_approval", dict), "dual_approval")
@@ -219,6 +231,9 @@ def _approvers(doc: Entry, register: RegisterFacts) -> tuple[Approver, ...]:
         if "approver" not in person.roles:
             raise entry.error("username", f"employee '{username}' does not have the "
                                           "approver role in the register")
+        if not person.active:
+            raise entry.error("username", f"employee '{username}' has left and cannot be a "
+                                          "named approver (principle 4)")
         entry.optional("name")
         entry.done()
         result.append(Approver(username=username, name=person.name))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
-from .vocabulary import (USERNAME_RULE, AccessLevel, CategoryKind, EmployeeStatus, Role, Scope,
-                         reserved_username, valid_username)
+from .vocabulary import (CENTRE_CODE_RULE, SYSTEM_CODE_RULE, USERNAME_RULE, AccessLevel,
+                         CategoryKind, EmployeeStatus, Role, Scope, reserved_username,
+                         valid_centre_code, valid_system_code, valid_username)
 
 SECTIONS = ("centres", "categories", "employees", "systems", "demo_logins")
 ROLES = {role.value for role in Role}
@@ -152,6 +153,8 @@ def _read_section(data: SeedData, section: str, document: Entry, items, seen: di
 def _centre(entry: Entry) -> CentreSeed:
     code = entry.required("code", max_length=20)
     entry.entry += f" ({code})"
+    if not valid_centre_code(code):
+        raise entry.error("code", f"'{code}' is not a centre code: {CENTRE_CODE_RULE}")
     return CentreSeed(code, entry.required("name", max_length=200), entry.optional("manager"),
                       (entry.file, entry.entry))
 
@@ -187,6 +190,8 @@ def _employee(entry: Entry) -> EmployeeSeed:
 def _system(entry: Entry) -> SystemSeed:
     code = entry.required("code", max_length=20)
     entry.entry += f" ({code})"
+    if not valid_system_code(code):
+        raise entry.error("code", f"'{code}' is not a system code: {SYSTEM_CODE_RULE}")
     levels = entry.text_list("access_levels", allowed=LEVELS, what="access level")
     scopes = entry.text_list("scopes", allowed=SCOPES, what="scope")
     areas = []
@@ -223,18 +228,27 @@ def _cross_check(data: SeedData, owners: dict) -> None:
         file, entry = owners[section][key]
         raise SourceError(file, message, entry=entry, field=field)
 
+    def active(section: str, key: str, field: str, username: str, what: str) -> None:
+        """A role that someone must carry out now cannot go to a person who has left."""
+        if people[username].status != "active":
+            fail(section, key, field, f"employee '{username}' has left and cannot be {what}")
+
     for c in data.centres:
         if c.manager and c.manager not in people:
             fail("centres", c.code, "manager", unknown("employee", c.manager, people))
+        if c.manager:
+            active("centres", c.code, "manager", c.manager, "a centre's manager")
     for e in data.employees:
         if e.centre not in centres:
             fail("employees", e.username, "centre", unknown("centre", e.centre, centres))
     for s in data.systems:
         if s.owner not in people:
             fail("systems", s.code, "owner", unknown("employee", s.owner, people))
+        active("systems", s.code, "owner", s.owner, "a system's owner")
         for username in s.user_admins:
             if username not in people:
                 fail("systems", s.code, "user_admins", unknown("employee", username, people))
+            active("systems", s.code, "user_admins", username, "a user administrator")
             if "user_admin" not in people[username].roles:
                 fail("systems", s.code, "user_admins",
                      f"employee '{username}' does not have the user_admin role")
@@ -246,6 +260,8 @@ def _cross_check(data: SeedData, owners: dict) -> None:
             if area.contact not in people:
                 fail("systems", s.code, f"non_grantable_areas ({area.key}) > contact",
                      unknown("employee", area.contact, people))
+            active("systems", s.code, f"non_grantable_areas ({area.key}) > contact",
+                   area.contact, "the contact person for an area")
             for code in area.categories:
                 if code not in s.data_categories:
                     fail("systems", s.code, f"non_grantable_areas ({area.key}) > categories",

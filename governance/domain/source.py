@@ -98,7 +98,8 @@ class Entry:
         return SourceError(self.file, message, entry=self.entry, field=field, line=line)
 
     def required(self, field: str, kind: type = str, max_length: int | None = None) -> Any:
-        if field not in self.value or self.value[field] in (None, ""):
+        value = self.value.get(field)
+        if value is None or isinstance(value, str) and not value.strip():
             self.seen.add(field)
             # A key not yet read that looks like this one is probably it, misspelt.
             misspelt = [key for key in self.value if key not in self.seen and

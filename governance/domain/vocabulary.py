@@ -30,6 +30,19 @@ def valid_centre_code(value: object) -> bool:
     return isinstance(value, str) and CENTRE_CODE.fullmatch(value) is not None
 
 
+CENTRE_CODE_RULE = "capital letters (Æ, Ø and Å too) and digits, at most 20"
+
+# A system code is part of URLs (/systems/<code>) and of every request: capital letters,
+# Æ, Ø and Å included, digits, '-' and '_', starting with a letter or digit, at most 20.
+SYSTEM_CODE = re.compile(r"[A-ZÆØÅ0-9][A-ZÆØÅ0-9_-]{0,19}")
+SYSTEM_CODE_RULE = ("capital letters (Æ, Ø and Å too), digits, '-' and '_', starting with a "
+                    "letter or digit, at most 20")
+
+
+def valid_system_code(value: object) -> bool:
+    return isinstance(value, str) and SYSTEM_CODE.fullmatch(value) is not None
+
+
 class AccessLevel(StrEnum):
     READ = "read"
     WRITE = "write"

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.policy import (Policy, Principle, file_digest, load_policy, load_principles, policy_from_dict,
-                             policy_to_dict, principles_from_list, principles_to_list)
+from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest, load_policy,
+                             load_principles, policy_from_dict, policy_to_dict,
+                             principles_from_list, principles_to_list)
 from ..domain.register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from ..domain.seed import read_seed
 from ..domain.source import SourceError
@@ -86,7 +87,7 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
     entries: list[tuple[str, str, str, object]] = []
     if principles is not None:
         name, loaded, sha = principles
-        entries.append(("principles", name, sha, principles_to_list(loaded)))
+        entries.append((PRINCIPLES_NAME, name, sha, principles_to_list(loaded)))
     for policy in policies:
         entries.append((policy.id, policy.source_file, policy.sha256, policy_to_dict(policy)))
     for name, file, sha, snapshot in entries:
@@ -124,7 +125,7 @@ def in_force(session: Session) -> PolicySet:
     if key not in _CACHE:
         versions = {v.name: v for v in session.scalars(
             select(PolicyVersion).where(PolicyVersion.id.in_(_LATEST)))}
-        principles = versions.pop("principles", None)
+        principles = versions.pop(PRINCIPLES_NAME, None)
         _CACHE.clear()
         _CACHE[key] = PolicySet(
             principles=principles_from_list(json.loads(principles.content)) if principles

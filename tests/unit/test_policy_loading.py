@@ -323,6 +323,16 @@ def test_invalid_policy_entry_is_located(tmp_path, register, old, new, entry, fi
     pytest.param("dual_approval:\n  access_levels: [write]\n  scopes: [detail]",
                  "dual_approval: [write, detail]", "dual_approval", "dual_approval:",
                  "must be a mapping, not ['write', 'detail']", id="list-where-mapping"),
+    # The principles are kept in the register under this name: a policy called so would
+    # stand in for them and break every page that shows them.
+    pytest.param("id: eu-oest", "id: principles", "id", "id: principles",
+                 "'principles' is the name the register keeps the principles under",
+                 id="policy-named-principles"),
+    pytest.param("id: eu-oest", "id: ydelses kontrol/x", "id", "id: ydelses",
+                 "'ydelses kontrol/x' is not a policy id: lowercase letters",
+                 id="policy-id-spaces"),
+    pytest.param("id: eu-oest", "id: " + "y" * 61, "id", "id: yyy",
+                 "at most 60 characters", id="policy-id-too-long"),
 ])
 def test_invalid_policy_top_level_field_is_located(tmp_path, register, old, new, field, at,
                                                    says):
@@ -517,3 +527,14 @@ def test_policy_must_hold_together(tmp_path, register, old, new, field, says):
     error, path, _ = refused_policy(tmp_path, register, old, new)
     assert error.field == field
     assert says in str(error)
+
+
+def test_a_named_approver_who_has_left_is_refused(tmp_path):
+    """With one of two approvers gone, write and detail access could never be approved."""
+    import dataclasses
+    facts = read_seed(SEED).register_facts()
+    people = {**facts.people, "tko": dataclasses.replace(facts.people["tko"], active=False)}
+    with pytest.raises(SourceError) as refused:
+        load_policy(POLICY, dataclasses.replace(facts, people=people))
+    assert refused.value.field == "username"
+    assert "'tko' has left and cannot be a named approver" in str(refused.value)

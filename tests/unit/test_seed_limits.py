@@ -51,9 +51,9 @@ def read(kind: str, path: tuple[str, ...], value: str):
                          ids=[f"{kind}.{'.'.join(path)}" for kind, path, _ in LIMITS])
 def test_seed_limit_is_the_column_length(kind, path, column):
     length = max_length(column) - (len("@htk.dk") if path[-1] == "email" else 0)
-    assert read(kind, path, "x" * length)
+    assert read(kind, path, "X" * length)
     with pytest.raises(SourceError) as refused:
-        read(kind, path, "x" * (length + 1))
+        read(kind, path, "X" * (length + 1))
     assert refused.value.field == path[-1]
     assert f"at most {max_length(column)} fit" in str(refused.value)
 
@@ -61,3 +61,12 @@ def test_seed_limit_is_the_column_length(kind, path, column):
 def test_username_rule_is_the_column_length():
     limit = max_length(Employee.username)
     assert USERNAME.fullmatch("u" * limit) and not USERNAME.fullmatch("u" * (limit + 1))
+
+
+def test_policy_id_rule_is_the_column_length():
+    from governance.domain.policy import POLICY_ID
+    from governance.models import AccessRequest, Grant, PolicyVersion
+    limits = {max_length(c) for c in (PolicyVersion.name, Grant.purpose, AccessRequest.purpose)}
+    assert len(limits) == 1
+    limit = limits.pop()
+    assert POLICY_ID.fullmatch("p" * limit) and not POLICY_ID.fullmatch("p" * (limit + 1))

@@ -162,6 +162,13 @@ def test_display_root_shortens_file_names(tmp_path):
                  "titel: Centerchef, roles: [requester, approver]", "employees[0] (kfi)",
                  "titel", "titel:", "unknown key 'titel'; did you mean 'title'?",
                  id="misspelt-key-employee"),
+    # Codes are parts of addresses (/systems/<code>, /centres/<code>/edit).
+    pytest.param("systems.yaml", "  - code: UIS", "  - code: DU/BU", "systems[0] (DU/BU)",
+                 "code", "code: DU/BU", "'DU/BU' is not a system code", id="system-code-slash"),
+    pytest.param("centres.yaml", "  - code: SAC", "  - code: buf-1", "centres[2] (buf-1)",
+                 "code", "code: buf-1", "'buf-1' is not a centre code", id="centre-code-lower"),
+    pytest.param("employees.yaml", "name: Anne Holm Nielsen,", "name: '   ',",
+                 "employees[4] (ahn)", "name", "name: '   '", "is required", id="blank-name"),
     pytest.param("employees.yaml", "{username: ahn,", "{username: New,", "employees[4] (New)",
                  "username", "username: New",
                  "'New' cannot be a username: /employees/new is the page for adding",
@@ -351,3 +358,27 @@ def test_seed_area_key_defined_twice_for_a_system(tmp_path):
                                   "      - key: child_cases\n")
     assert error.field == "key"
     assert "area 'child_cases' is defined twice for ACADRE" in str(error)
+
+
+@pytest.mark.parametrize("old, new, file, entry, field, says", [
+    pytest.param("title: Centerchef, roles: [requester]}",
+                 "title: Centerchef, roles: [requester], status: left}", "centres.yaml",
+                 "centres[2] (SAC)",
+                 "manager", "employee 'hla' has left and cannot be a centre's manager",
+                 id="leaver-as-manager"),
+    pytest.param("title: Faglig koordinator, roles: [requester]}",
+                 "title: Faglig koordinator, roles: [requester], status: left}",
+                 "systems.yaml", "systems[4] (ACADRE)",
+                 "non_grantable_areas (child_cases) > contact",
+                 "employee 'hvi' has left and cannot be the contact person for an area",
+                 id="leaver-as-area-contact"),
+    pytest.param("roles: [requester, user_admin]}",
+                 "roles: [requester, user_admin], status: left}", "systems.yaml",
+                 "systems[0] (UIS)",
+                 "user_admins", "employee 'rha' has left and cannot be a user administrator",
+                 id="leaver-as-user-admin"),
+])
+def test_a_role_to_carry_out_now_is_not_given_to_a_leaver(tmp_path, old, new, file, entry,
+                                                          field, says):
+    error, _, _ = refused_seed(tmp_path, "employees.yaml", old, new)
+    assert_located(error, tmp_path / "seed" / file, entry=entry, field=field, says=says)
