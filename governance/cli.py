@@ -60,11 +60,15 @@ policy_cli = AppGroup("policy", help="Check and load the policy files.")
 
 @policy_cli.command("check")
 @click.argument("path", required=False)
-def policy_check(path: str | None) -> None:
+@click.option("--seed", "seed_path", help="Check against this seed folder rather than the "
+                                          "register in the database.")
+def policy_check(path: str | None, seed_path: str | None) -> None:
     """Validate the policy files against the register (or, before seeding, the seed)."""
     policy_path = _path(path, "POLICY_PATH")
     try:
-        register = policies.register_for_check(db.session, Path(current_app.config["SEED_PATH"]))
+        register, which = policies.register_for_check(
+            db.session, _path(seed_path, "SEED_PATH"), prefer_seed=seed_path is not None)
+        click.echo(f"Checking {policy_path} against {which}.")
         principles, loaded = policies.check_files(policy_path, register, PROJECT_ROOT)
     except SourceError as error:
         _fail(str(error))

@@ -233,6 +233,15 @@ def _cross_check(data: SeedData, owners: dict) -> None:
         if people[username].status != "active":
             fail(section, key, field, f"employee '{username}' has left and cannot be {what}")
 
+    # One person, one username, whatever its case (logins and the HR feed ignore it too).
+    folded: dict[str, str] = {}
+    for e in data.employees:
+        other = folded.setdefault(e.username.lower(), e.username)
+        if other != e.username:
+            file, entry = owners["employees"][other]
+            fail("employees", e.username, "username",
+                 f"'{e.username}' is '{other}' in another case, already defined in {file} "
+                 f"({entry}); a username is the same whatever its case")
     for c in data.centres:
         if c.manager and c.manager not in people:
             fail("centres", c.code, "manager", unknown("employee", c.manager, people))

@@ -65,11 +65,13 @@ def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = N
     return principles, policies
 
 
-def register_for_check(session: Session, seed_path: Path) -> RegisterFacts:
-    """The database's register when it has one, else the seed files' register."""
-    if session.scalar(select(func.count(System.id))):
-        return register_facts(session)
-    return read_seed(seed_path).register_facts()
+def register_for_check(session: Session, seed_path: Path,
+                       prefer_seed: bool = False) -> tuple[RegisterFacts, str]:
+    """The database's register when it has one (unless the seed is asked for), else the
+    seed files' register; with the words for which it was."""
+    if not prefer_seed and session.scalar(select(func.count(System.id))):
+        return register_facts(session), "the register in the database"
+    return read_seed(seed_path).register_facts(), f"the seed in {seed_path}"
 
 
 def _display(file: Path, root: Path | None) -> str:

@@ -126,7 +126,8 @@ class _Applier:
                   "external_owner": s.external_owner, "owner": s.owner,
                   "user_admins": sorted(s.user_admins), "access_levels": list(s.access_levels),
                   "scopes": list(s.scopes), "data_categories": sorted(s.data_categories),
-                  "non_grantable_areas": [_area_values(a) for a in s.areas]}
+                  "non_grantable_areas": [_area_values(a) for a in
+                                          sorted(s.areas, key=lambda a: a.key)]}
         row = self.session.scalar(select(System).where(System.code == s.code))
         before = None
         if row is None:
@@ -139,7 +140,7 @@ class _Applier:
                       "access_levels": list(row.access_levels), "scopes": list(row.scopes),
                       "data_categories": sorted(c.code for c in row.categories),
                       "non_grantable_areas": [_area_values(a, a.contact.username)
-                                              for a in row.areas]}
+                                              for a in sorted(row.areas, key=lambda a: a.key)]}
             if before == values:
                 return
         row.name, row.description = s.name, s.description
@@ -155,7 +156,12 @@ class _Applier:
             area.scopes, area.categories = list(a.scopes), list(a.categories)
             area.contact = people[a.contact]
             self.session.add(area)
+        # An area the seed no longer names is grantable from now on; the audit entry below
+        # keeps what it was (before).
+        for key in set(existing) - {a.key for a in s.areas}:
+            self.session.delete(existing[key])
         self.session.flush()
+        self.session.expire(row, ["areas"])
         self._audit("update" if before else "create", "system", s.code, before, values)
 
     def _audit(self, verb: str, kind: str, key: str, before, after) -> None:

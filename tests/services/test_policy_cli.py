@@ -21,7 +21,24 @@ def test_shipped_policies_pass_against_the_register(app):
 
 
 def test_shipped_policies_pass_against_the_seed_before_seeding(empty_app):
-    assert_passes(check(empty_app))
+    result = check(empty_app)
+    assert_passes(result)
+    assert "against the seed in" in result.output
+
+
+def test_a_new_municipality_checks_its_policies_against_its_own_seed(app, tmp_path):
+    """Before (or instead of) the register in the database: the seed folder named, and the
+    output says which register the names were checked against."""
+    seed = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", seed)
+    for path in seed.glob("*.yaml"):              # its own people: tko is tka there
+        path.write_text(path.read_text(encoding="utf-8").replace("tko", "tka"),
+                        encoding="utf-8")
+    assert "against the register in the database" in check(app).output
+    result = app.test_cli_runner().invoke(args=["policy", "check", "--seed", str(seed)])
+    assert result.exit_code == 1 and f"against the seed in {seed}" in result.output
+    assert "eu-oest.yaml" in result.output and "approvers[1]" in result.output
+    assert "unknown employee 'tko'; did you mean 'tka'?" in result.output
 
 
 @pytest.mark.parametrize("old, new, expected", [

@@ -1,4 +1,5 @@
 """Seeding: through the services, idempotent, audited, and all or nothing."""
+import json
 import shutil
 
 import pytest
@@ -66,6 +67,37 @@ def test_seed_records_a_change_with_before_and_after(empty_app, tmp_path):
     assert entry.object_id == "ahn"
     assert '"title":"Kontrolmedarbejder"' in entry.details
     assert '"title":"Seniorkontrolmedarbejder"' in entry.details
+
+
+def test_an_area_the_seed_no_longer_names_is_removed_once(empty_app, tmp_path):
+    """Removing a non-grantable area from the seed (and the policy) removes it from the
+    register, audited with what it was; running the seed again changes nothing more."""
+    assert run(empty_app, "seed").exit_code == 0
+    seed, policy_dir = tmp_path / "seed", tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "seed", seed)
+    shutil.copytree(PROJECT_ROOT / "policies", policy_dir)
+    area = ("      - key: personnel_cases\n        name_da: Personalesager\n"
+            "        name_en: Personnel (HR) cases\n        categories: [employment]\n"
+            "        contact: kvi\n")
+    text = (seed / "systems.yaml").read_text(encoding="utf-8")
+    assert area in text
+    (seed / "systems.yaml").write_text(text.replace(area, ""), encoding="utf-8")
+    text = (policy_dir / "eu-oest.yaml").read_text(encoding="utf-8")
+    (policy_dir / "eu-oest.yaml").write_text(
+        text.replace("  - {system: ACADRE, area: personnel_cases}\n", ""), encoding="utf-8")
+    first = run(empty_app, "seed", str(seed), "--policies", str(policy_dir))
+    assert first.exit_code == 0 and "1 updated" in first.output, first.output
+    keys = db.session.scalars(sa.select(NonGrantableArea.key).join(System).where(
+        System.code == "ACADRE")).all()
+    assert keys == ["child_cases"]
+    entry = db.session.scalar(sa.select(AuditEntry).where(
+        AuditEntry.action == "seed.update", AuditEntry.object_id == "ACADRE"))
+    assert json.loads(entry.details)["before"]["non_grantable_areas"][1][
+        "key"] == "personnel_cases"
+    entries = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    again = run(empty_app, "seed", str(seed), "--policies", str(policy_dir))
+    assert again.exit_code == 0 and "0 created, 0 updated" in again.output, again.output
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == entries
 
 
 @pytest.mark.parametrize("file, old, new, expected", [

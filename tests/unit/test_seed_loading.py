@@ -382,3 +382,13 @@ def test_a_role_to_carry_out_now_is_not_given_to_a_leaver(tmp_path, old, new, fi
                                                           field, says):
     error, _, _ = refused_seed(tmp_path, "employees.yaml", old, new)
     assert_located(error, tmp_path / "seed" / file, entry=entry, field=field, says=says)
+
+
+def test_a_username_differing_only_in_case_is_already_defined(tmp_path):
+    line = "roles: [requester]}\n"
+    error, path, text = refused_seed(
+        tmp_path, "employees.yaml", line,
+        line + "  - {username: AHN, name: Anne H. Nielsen, email: a2@htk.dk, centre: ØAC, "
+               "roles: [requester]}\n")
+    assert error.field == "username" and "(AHN)" in error.entry
+    assert "'AHN' is 'ahn' in another case, already defined in" in str(error)
