@@ -53,6 +53,8 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "true").lower() in ("1", "true", "yes"),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "dataadgang@htk.dk"),
+        # The municipality the register serves: in the footer, reports and e-mails.
+        "MUNICIPALITY": os.environ.get("MUNICIPALITY", "Høje-Taastrup Kommune"),
     }
 
 

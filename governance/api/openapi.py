@@ -371,9 +371,10 @@ def _with_server_error(paths: dict) -> dict:
 def document() -> dict:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "HTK data-access governance register API", "version": "1",
+        "info": {"title": "Data-access governance register API", "version": "1",
                  "description": "The register of who may look up citizens' data in which "
-                                "systems, under the EU-øst principles of 19-11-2024."},
+                                "systems, under the municipality's approved lookup "
+                                "principles."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _with_server_error(PATHS),

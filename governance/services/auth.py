@@ -107,7 +107,9 @@ def create_token(session: Session, actor: Actor, username: str) -> str:
     if not employee.active:
         raise InvalidInput(_l("%(username)s has left; no token can be created",
                               username=username), field="username")
-    token = "htk_" + secrets.token_urlsafe(32)
+    # The prefix names the product (dataadgangsregistret), not a municipality; tokens are
+    # found by their hash alone, so those made before under another prefix still work.
+    token = "dar_" + secrets.token_urlsafe(32)
     row = ApiToken(employee=employee, token_sha256=token_digest(token))
     session.add(row)
     session.flush()

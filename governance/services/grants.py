@@ -324,7 +324,7 @@ def approved_by(grant: Grant) -> list[str]:
 def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:
     """The user administrator's queues: accesses to create, and accesses to remove."""
     if not actor.has_role("user_admin"):
-        raise Forbidden(_l("Only user administrators have accesses to carry out"))
+        raise Forbidden(_l("Only user administrators create and remove access in the systems"))
     administered = select(system_user_admins.c.system_id).where(
         system_user_admins.c.employee_id == actor.employee_id)
     base = select(Grant).where(Grant.system_id.in_(administered)).options(

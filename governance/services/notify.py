@@ -11,7 +11,11 @@ from ..models import AccessRequest, Employee, Grant, OutboxMessage
 
 LEVEL_DA = {"read": "læseadgang", "write": "skriveadgang"}
 SCOPE_DA = {"summary": "overordnede oplysninger", "detail": "sagsdetaljer"}
-SIGNATURE = "\n\nVenlig hilsen\nDataadgangsregistret, Høje-Taastrup Kommune\n"
+
+
+def signature() -> str:
+    from flask import current_app
+    return f"\n\nVenlig hilsen\nDataadgangsregistret, {current_app.config['MUNICIPALITY']}\n"
 
 
 def queue(session: Session, *, kind: str, recipient: Employee, subject: str, body: str,
@@ -22,7 +26,7 @@ def queue(session: Session, *, kind: str, recipient: Employee, subject: str, bod
         return None
     message = OutboxMessage(dedupe_key=key, kind=kind, recipient=recipient,
                             recipient_email=recipient.email, subject=subject,
-                            body=body + SIGNATURE, object_type=object_type,
+                            body=body + signature(), object_type=object_type,
                             object_id=str(object_id))
     session.add(message)
     session.flush()

@@ -56,6 +56,14 @@ def client_address() -> str:
     return request.remote_addr or ""
 
 
+def policy_names(in_force) -> str:
+    """The purpose policies in force as a page names them: 'EU-øst indsatsen (...)
+    (Direktionen 19-11-2024, ...)', in the page's language."""
+    english = str(get_locale()) == "en"
+    return "; ".join(f"{p.name_en if english else p.name_da} ({p.decision})"
+                     for p in sorted(in_force.policies.values(), key=lambda p: p.id))
+
+
 def show_on_field(form, error) -> None:
     """A refusal shown on the form field it names, or as a message when it names none."""
     field = getattr(form, error.field or "", None)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..services import grants, policies
-from . import current_actor
+from . import current_actor, policy_names
 from .forms import EmptyForm
 
 bp = Blueprint("principles", __name__, url_prefix="/principles")
@@ -17,7 +17,7 @@ def index():
     return render_template(
         "principles/index.html", principles=in_force.principles, policies=in_force.policies,
         acknowledged=ack.acknowledged_on, current=ack.current, renewal_due=ack.renewal_due,
-        renew_by=ack.lapses, form=EmptyForm())
+        renew_by=ack.lapses, form=EmptyForm(), policy_names=policy_names(in_force))
 
 
 @bp.post("/acknowledge")

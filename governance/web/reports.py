@@ -5,10 +5,10 @@ from flask import Blueprint, Response, flash, render_template, request, stream_w
 from flask_babel import get_locale
 
 from ..extensions import db
-from ..services import clock, reports
+from ..services import clock, policies, reports
 from ..services.errors import InvalidInput
 from ..services.tabular import XLSX_MEDIA_TYPE, Table, csv_chunks, xlsx_bytes
-from . import current_actor
+from . import current_actor, policy_names
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -92,4 +92,5 @@ def status():
         entered, status = request.args, 400
         start, end = reports.parse_period({}, today)
     return render_template("reports/status.html", entered=entered,
-                           report=reports.status_report(db.session, start, end)), status
+                           report=reports.status_report(db.session, start, end),
+                           policy_names=policy_names(policies.in_force(db.session))), status

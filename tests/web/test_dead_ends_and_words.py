@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import sqlalchemy as sa
 
 from governance.extensions import db
-from governance.models import AuditEntry, Employee
+from governance.models import AuditEntry, Employee, OutboxMessage
 from governance.services import clock
 from governance.services import requests as request_service
 from governance.services import reviews as review_service
@@ -229,3 +229,20 @@ def test_the_point_in_time_page_takes_as_of_as_well_as_date(client, login):
     by_as_of = client.get(f"/grants/at?system=UIS&as_of={day}").get_data(as_text=True)
     assert grant.grantee.name in by_date and grant.grantee.name in by_as_of
     assert f'value="{day}"' in client.get(f"/grants/at?as_of={day}").get_data(as_text=True)
+
+
+def test_the_municipality_is_the_one_configured(app, client, login):
+    """Another municipality sets MUNICIPALITY: its name, and its own policy's name and
+    decision, where Høje-Taastrup's were written into the pages and e-mails."""
+    app.config["MUNICIPALITY"] = "Roskilde Kommune"
+    login("dpo")
+    for path in ("/principles/", "/reports/status", "/dashboard/"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Roskilde Kommune" in page and "Høje-Taastrup" not in page, path
+    principles = client.get("/principles/").get_data(as_text=True)
+    assert "EU-øst indsatsen (kontrol af lovligt ophold) (Direktionen 19-11-2024" in principles
+    assert "Direktionen 19-11-2024" in client.get("/reports/status").get_data(as_text=True)
+    approved_grant()
+    bodies = db.session.scalars(sa.select(OutboxMessage.body)).all()
+    assert bodies and all(body.endswith("Dataadgangsregistret, Roskilde Kommune\n")
+                          for body in bodies)
