@@ -197,7 +197,12 @@ def reviews_remind(as_of: str | None) -> None:
                   "asked to acknowledge the lookup principles again"
                   if report.acknowledgement_reminders else "")
                + (f"; {len(report.expired)} grants expired (not re-assessed)"
-                  if report.expired else "") + ". Send them with 'notify send'.")
+                  if report.expired else "")
+               + (f"; removal of {len(report.removal_reminders)} ended "
+                  f"{'access' if len(report.removal_reminders) == 1 else 'accesses'} chased "
+                  f"({len(report.removal_escalations)} told to the DPO)"
+                  if report.removal_reminders or report.removal_escalations else "")
+               + ". Send them with 'notify send'.")
 
 
 @reviews_cli.command("overdue")

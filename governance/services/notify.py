@@ -7,6 +7,7 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.vocabulary import end_reason_label
 from ..models import AccessRequest, Employee, Grant, OutboxMessage
 
 LEVEL_DA = {"read": "læseadgang", "write": "skriveadgang"}
@@ -115,8 +116,38 @@ def to_remove(session: Session, grant: Grant) -> None:
               object_id=grant.id, dedupe="remove",
               subject=f"Fjern adgang i {grant.system.code} (adgang nr. {grant.id})",
               body=f"Kære {admin.name}\n\n{_what(grant).capitalize()} er ophørt "
-                   f"({grant.end_reason}). Fjern adgangen fra {grant.system.name}, og "
-                   f"registrér det under Opgaver i dataadgangsregistret.")
+                   f"({end_reason_label(grant.end_reason)}). Fjern adgangen fra "
+                   f"{grant.system.name}, og registrér det under Opgaver i "
+                   f"dataadgangsregistret.")
+
+
+def _not_removed(grant: Grant, days: int) -> str:
+    return (f"{_what(grant).capitalize()} ophørte for {days} dage siden "
+            f"({end_reason_label(grant.end_reason)}), men det er ikke registreret, at den er "
+            f"fjernet fra {grant.system.name}.")
+
+
+def removal_reminder(session: Session, grant: Grant, admin: Employee, days: int,
+                     week: int) -> OutboxMessage | None:
+    """Once a week while an ended access is still in the system."""
+    return queue(session, kind="grant.remove_reminder", recipient=admin, object_type="grant",
+                 object_id=grant.id, dedupe=f"week {week}",
+                 subject=f"Påmindelse: fjern adgang i {grant.system.code} (adgang nr. "
+                         f"{grant.id})",
+                 body=f"Kære {admin.name}\n\n{_not_removed(grant, days)} Fjern adgangen, og "
+                      f"registrér det under Opgaver i dataadgangsregistret.")
+
+
+def removal_escalation(session: Session, grant: Grant, dpo: Employee,
+                       days: int) -> OutboxMessage | None:
+    """Once, to the DPO, when an ended access has waited two weeks for removal."""
+    admins = ", ".join(a.name for a in grant.system.user_admins) or "ingen"
+    return queue(session, kind="grant.remove_escalation", recipient=dpo, object_type="grant",
+                 object_id=grant.id, dedupe="escalation",
+                 subject=f"Ikke fjernet: adgang til {grant.system.code} (adgang nr. "
+                         f"{grant.id})",
+                 body=f"Kære {dpo.name}\n\n{_not_removed(grant, days)} "
+                      f"Brugeradministratorer: {admins}.")
 
 
 def review_reminder(session: Session, grant: Grant, person: Employee, threshold: int,

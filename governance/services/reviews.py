@@ -15,7 +15,7 @@ from ..domain.rules import (acknowledgement_lapses, acknowledgement_renewal_due,
                             check_decider, check_review, failures, review_due)
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole, Grant,
-                      Review)
+                      Review, System)
 from . import audit, clock, grants, listing, notify, policies
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit, within
@@ -200,6 +200,35 @@ class ReminderReport:
     escalations: int = 0
     expired: list[int] = field(default_factory=list)
     acknowledgement_reminders: int = 0
+    removal_reminders: list[int] = field(default_factory=list)    # grant ids
+    removal_escalations: list[int] = field(default_factory=list)
+
+
+# An access that has ended but is still in the system (its removal not recorded): the
+# system's user administrators are reminded a week after it ended and each week after,
+# and the DPO is told once when it has waited two weeks.
+REMOVAL_REMIND_AFTER_DAYS = 7
+REMOVAL_ESCALATE_AFTER_DAYS = 14
+
+
+def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
+                     report: ReminderReport) -> None:
+    waiting = session.scalars(
+        select(Grant).where(Grant.status.in_(("revoked", "expired")),
+                            Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))
+        .options(selectinload(Grant.grantee), selectinload(Grant.system)
+                 .selectinload(System.user_admins)).order_by(Grant.id))
+    for grant in waiting:
+        days = (as_of - clock.local_date(grant.ended_at)).days
+        if days < REMOVAL_REMIND_AFTER_DAYS:
+            continue
+        week = days // 7
+        if any([notify.removal_reminder(session, grant, admin, days, week)
+                for admin in grant.system.user_admins if admin.active]):
+            report.removal_reminders.append(grant.id)
+        if days >= REMOVAL_ESCALATE_AFTER_DAYS and any(
+                [notify.removal_escalation(session, grant, dpo, days) for dpo in dpos]):
+            report.removal_escalations.append(grant.id)
 
 
 def _approvers_of(grant: Grant, policy: Policy, people: dict[str, Employee]) -> list[Employee]:
@@ -248,16 +277,21 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
                 if notify.review_escalation(session, grant, person, overdue_days):
                     report.escalations += 1
     report.acknowledgement_reminders = _remind_acknowledgements(session, as_of)
+    _remind_removals(session, as_of, dpos, report)
     if (report.reminders or report.escalations or report.expired
-            or report.acknowledgement_reminders):
+            or report.acknowledgement_reminders or report.removal_reminders
+            or report.removal_escalations):
         audit.record(session, actor=actor.username, action="reviews.remind",
                      object_type="reviews", object_id=as_of.isoformat(),
                      summary=f"Review reminders for {as_of.isoformat()}: {report.reminders} "
                              f"reminders, {report.escalations} escalations, "
                              f"{len(report.expired)} expired, "
-                             f"{report.acknowledgement_reminders} acknowledgement reminders",
+                             f"{report.acknowledgement_reminders} acknowledgement reminders, "
+                             f"{len(report.removal_reminders)} removals chased",
                      details={"as_of": as_of, "expired": report.expired,
-                              "acknowledgement_reminders": report.acknowledgement_reminders},
+                              "acknowledgement_reminders": report.acknowledgement_reminders,
+                              "removal_reminders": report.removal_reminders,
+                              "removal_escalations": report.removal_escalations},
                      client_address=actor.client_address)
     return report
 
