@@ -98,29 +98,35 @@ def require_reader(actor: Actor) -> None:
         raise Forbidden(_l("Only the DPO and administrators may read the audit trail"))
 
 
-def search(session: Session, actor: Actor, filters: AuditFilters, *, page: int = 1,
-           per_page: int = 50) -> tuple[list[AuditEntry], int]:
-    require_reader(actor)
-    query = select(AuditEntry)
+def conditions(session: Session, filters: AuditFilters) -> list:
+    """The filters as conditions on audit_entries: for the page and for its download."""
+    where = []
     if filters.actor:
         # Initials in any case find the person, and the entries' index still serves.
         stored = stored_username(session, filters.actor)
-        query = query.where(AuditEntry.actor == (stored or filters.actor))
+        where.append(AuditEntry.actor == (stored or filters.actor))
     if filters.action:
-        query = query.where(AuditEntry.action.startswith(filters.action, autoescape=True))
+        where.append(AuditEntry.action.startswith(filters.action, autoescape=True))
     if filters.object_type:
-        query = query.where(AuditEntry.object_type == filters.object_type)
+        where.append(AuditEntry.object_type == filters.object_type)
     if filters.object_id:
-        query = query.where(AuditEntry.object_id == filters.object_id)
+        where.append(AuditEntry.object_id == filters.object_id)
     if filters.principle:
         # The details are canonical JSON written by the audit service (see dashboard).
-        query = query.where(AuditEntry.details.contains(f'"principle":"{filters.principle}"'))
+        where.append(AuditEntry.details.contains(f'"principle":"{filters.principle}"'))
     if filters.since:
-        query = query.where(AuditEntry.created_at >= datetime.combine(
+        where.append(AuditEntry.created_at >= datetime.combine(
             filters.since, time.min, tzinfo=MUNICIPAL_TZ))
     if filters.until:
-        query = query.where(AuditEntry.created_at < datetime.combine(
+        where.append(AuditEntry.created_at < datetime.combine(
             filters.until + timedelta(days=1), time.min, tzinfo=MUNICIPAL_TZ))
+    return where
+
+
+def search(session: Session, actor: Actor, filters: AuditFilters, *, page: int = 1,
+           per_page: int = 50) -> tuple[list[AuditEntry], int]:
+    require_reader(actor)
+    query = select(AuditEntry).where(*conditions(session, filters))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(AuditEntry.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()

@@ -118,10 +118,11 @@ AUDIT_COLUMNS = ("id", "time", "actor", "action", "object_type", "object_id", "s
                  "details", "client_address", "prev_hash", "hash")
 
 
-def _audit_rows(session: Session, up_to: int | None, batch: int = 2000) -> Iterator[list]:
+def _audit_rows(session: Session, up_to: int | None, where: list = (),
+                batch: int = 2000) -> Iterator[list]:
     table, last = AuditEntry.__table__, 0
     while True:
-        query = select(table).where(table.c.id > last)
+        query = select(table).where(table.c.id > last, *where)
         if up_to is not None:
             query = query.where(table.c.id <= up_to)
         rows = session.execute(query.order_by(table.c.id).limit(batch)).all()
@@ -135,9 +136,10 @@ def _audit_rows(session: Session, up_to: int | None, batch: int = 2000) -> Itera
         last = rows[-1].id
 
 
-def audit_table(session: Session, up_to: int | None = None) -> Table:
-    """Every audit entry in chain order (to entry up_to), details JSON and hashes as stored."""
-    return Table("audit", AUDIT_COLUMNS, _audit_rows(session, up_to))
+def audit_table(session: Session, up_to: int | None = None, where: list = ()) -> Table:
+    """Every audit entry in chain order (to entry up_to), details JSON and hashes as stored;
+    `where` narrows it to the entries the audit page's filters find."""
+    return Table("audit", AUDIT_COLUMNS, _audit_rows(session, up_to, list(where)))
 
 
 # The yearly review report (P5) -------------------------------------------------------------

@@ -72,7 +72,14 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
 
 def _xlsx_cell(sheet, value: Cell) -> Cell | WriteOnlyCell:
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not value.startswith(FORMULA_STARTS):
+            return value
+        # A cell typed as text is never run as a formula, so XLSX needs no leading quote
+        # (which the reader would see): the text stays as written.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
     if isinstance(value, datetime):
         # Excel has no time zones: the municipality's local time, as the screen shows it.
         cell = WriteOnlyCell(sheet, value=local(value).replace(tzinfo=None))
@@ -97,7 +104,8 @@ def write_xlsx(tables: Sequence[Table], out: IO[bytes]) -> None:
         for index, column in enumerate(table.columns):
             width = min(max(len(str(column)) + 4, 12), 40)
             sheet.column_dimensions[get_column_letter(index + 1)].width = width
-            cell = WriteOnlyCell(sheet, value=_xlsx_cell(sheet, str(column)))
+            cell = _xlsx_cell(sheet, str(column))
+            cell = WriteOnlyCell(sheet, value=cell) if isinstance(cell, str) else cell
             cell.font = bold
             header.append(cell)
         sheet.append(header)

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, flash, render_template, request, stream_w
 from flask_babel import get_locale
 
 from ..extensions import db
-from ..services import clock, policies, reports
+from ..services import audit_trail, clock, policies, reports
 from ..services.errors import InvalidInput
 from ..services.tabular import XLSX_MEDIA_TYPE, Table, csv_chunks, xlsx_bytes
 from . import current_actor, policy_names
@@ -55,7 +55,10 @@ def review_log(fmt: str):
 @formats("/audit")
 def audit(fmt: str):
     reports.require_reader(current_actor())
-    return download(reports.audit_table(db.session), fmt, f"audit-{clock.today()}")
+    # The audit page's filters, if given: the download is the list on the screen, whole.
+    where = audit_trail.conditions(db.session, audit_trail.parse_filters(request.args))
+    return download(reports.audit_table(db.session, where=where), fmt,
+                    f"audit-{clock.today()}")
 
 
 @bp.get("/reviews")
