@@ -234,7 +234,11 @@ def _approvers(doc: Entry, register: RegisterFacts) -> tuple[Approver, ...]:
         if not person.active:
             raise entry.error("username", f"employee '{username}' has left and cannot be a "
                                           "named approver (principle 4)")
-        entry.optional("name")
+        written = entry.optional("name")
+        if written and written != person.name:
+            raise entry.error("name", f"'{written}' is not {username}: the register calls "
+                                      f"{username} '{person.name}' (the name is read from the "
+                                      "register; leave it out or write it the same)")
         entry.done()
         result.append(Approver(username=username, name=person.name))
     if not result:

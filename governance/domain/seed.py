@@ -8,7 +8,7 @@ from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
 from .vocabulary import (CENTRE_CODE_RULE, SYSTEM_CODE_RULE, USERNAME_RULE, AccessLevel,
                          CategoryKind, EmployeeStatus, Role, Scope, reserved_username,
-                         valid_centre_code, valid_system_code, valid_username)
+                         valid_centre_code, valid_email, valid_system_code, valid_username)
 
 SECTIONS = ("centres", "categories", "employees", "systems", "demo_logins")
 ROLES = {role.value for role in Role}
@@ -133,7 +133,7 @@ def _read_section(data: SeedData, section: str, document: Entry, items, seen: di
                 raise logins.error(str(username), "a demo password must be text of at least "
                                                   "8 characters")
             data.demo_logins[str(username)] = password
-            seen[str(username)] = (logins.file, f"demo_logins > {username}")
+            seen[str(username)] = (logins.file, f"demo_logins > {username}", logins)
         return
     reader = {"centres": _centre, "categories": _category, "employees": _employee,
               "systems": _system}[section]
@@ -145,7 +145,7 @@ def _read_section(data: SeedData, section: str, document: Entry, items, seen: di
         if key in seen:
             raise entry.error("username" if section == "employees" else "code",
                               f"'{key}' is already defined in {seen[key][0]} ({seen[key][1]})")
-        seen[key] = (entry.file, entry.entry)
+        seen[key] = (entry.file, entry.entry, entry)
         entry.done()
         target.append(value)
 
@@ -177,7 +177,7 @@ def _employee(entry: Entry) -> EmployeeSeed:
         raise entry.error("username", f"'{username}' cannot be a username: /employees/"
                                       f"{username.lower()} is the page for adding an employee")
     email = entry.required("email", max_length=254)
-    if "@" not in email:
+    if not valid_email(email):
         raise entry.error("email", f"'{email}' is not an e-mail address")
     return EmployeeSeed(
         username, entry.required("name", max_length=200), email, entry.required("centre"),
@@ -225,8 +225,11 @@ def _cross_check(data: SeedData, owners: dict) -> None:
     categories = {c.code for c in data.categories}
 
     def fail(section: str, key: str, field: str, message: str) -> None:
-        file, entry = owners[section][key]
-        raise SourceError(file, message, entry=entry, field=field)
+        file, entry, source = owners[section][key]
+        # The line of the field (or of the list it is in, "non_grantable_areas (...) > x").
+        lines = getattr(source.value, "key_lines", {})
+        line = lines.get(field, lines.get(field.split(" ")[0], source.line))
+        raise SourceError(file, message, entry=entry, field=field, line=line)
 
     def active(section: str, key: str, field: str, username: str, what: str) -> None:
         """A role that someone must carry out now cannot go to a person who has left."""
@@ -238,7 +241,7 @@ def _cross_check(data: SeedData, owners: dict) -> None:
     for e in data.employees:
         other = folded.setdefault(e.username.lower(), e.username)
         if other != e.username:
-            file, entry = owners["employees"][other]
+            file, entry, _ = owners["employees"][other]
             fail("employees", e.username, "username",
                  f"'{e.username}' is '{other}' in another case, already defined in {file} "
                  f"({entry}); a username is the same whatever its case")

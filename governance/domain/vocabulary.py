@@ -17,6 +17,14 @@ def valid_username(value: object) -> bool:
     return isinstance(value, str) and USERNAME.fullmatch(value) is not None
 
 
+# An e-mail address as notifications need one: a name, an @, and a domain with a dot.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def valid_email(value: str) -> bool:
+    return EMAIL.fullmatch(value) is not None
+
+
 def reserved_username(value: str) -> bool:
     return value.lower() in RESERVED_USERNAMES
 

@@ -64,6 +64,9 @@ GRANT_LISTS: dict[str, tuple] = {
                        _unacknowledged()),
 }
 
+# The lists of ended access still in a system: they show when it ended.
+ENDED_LISTS = ("to_remove", "leavers")
+
 _IN_SYSTEM = Grant.system_id == select(System.id).where(
     System.code == bindparam("system")).scalar_subquery()
 
@@ -71,7 +74,9 @@ _IN_SYSTEM = Grant.system_id == select(System.id).where(
 @lru_cache(maxsize=None)  # one entry per list, and per list within one system
 def _list_statements(name: str, in_system: bool) -> listing.Statements:
     condition = GRANT_LISTS[name][1]
-    return listing.grant_statements(and_(condition, _IN_SYSTEM) if in_system else condition)
+    return listing.grant_statements(and_(condition, _IN_SYSTEM) if in_system else condition,
+                                    listing.ENDED_LIST_COLUMNS if name in ENDED_LISTS
+                                    else listing.GRANT_LIST_COLUMNS)
 
 
 def require_dpo(actor: Actor) -> None:

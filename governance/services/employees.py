@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..domain.vocabulary import EmployeeStatus, Role, reserved_username, valid_username
+from ..domain.vocabulary import (EmployeeStatus, Role, reserved_username, valid_email,
+                                 valid_username)
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
 from ..models.base import max_length
 from . import audit, clock, fields, grants
@@ -51,7 +52,7 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
         raise InvalidInput(_l("'%(value)s' cannot be a username: /employees/%(page)s is the "
                               "page for adding an employee", value=values["username"],
                               page=values["username"].lower()), field="username")
-    if "email" in values and "@" not in values["email"]:
+    if "email" in values and not valid_email(values["email"]):
         raise InvalidInput(_l("'%(value)s' is not an e-mail address", value=values["email"]),
                            field="email")
     if "centre" in data:

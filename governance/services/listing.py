@@ -41,6 +41,8 @@ _SYSTEM_CODE = System.code.label("system_code")
 _CENTRE_CODE = GranteeCentre.code.label("centre_code")
 GRANT_LIST_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status,
                       Grant.approved_at, Grant.review_due, _GRANTEE_NAME, _SYSTEM_CODE)
+# Lists of ended access still in a system also say when it ended (how long removal waits).
+ENDED_LIST_COLUMNS = GRANT_LIST_COLUMNS + (Grant.ended_at,)
 Approver = aliased(Employee, name="approver")
 LastReview = aliased(Review, name="last_review")
 Reviewer = aliased(Employee, name="reviewer")

@@ -28,6 +28,8 @@ def grant_list(name: str):
                                        page_arg(), PER_PAGE)
     return render_template("dashboard/list.html", rows=rows, total=total, name=name,
                            as_of=as_of, today=clock.today(),
+                           waited=(lambda ended: (as_of - clock.local_date(ended)).days)
+                           if name in dashboard.ENDED_LISTS else None,
                            title=dashboard.GRANT_LISTS[name][0], system=system,
                            page=page_arg(), per_page=PER_PAGE,
                            pager_args={"name": name, "as_of": as_of.isoformat(),

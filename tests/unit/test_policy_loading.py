@@ -325,6 +325,9 @@ def test_invalid_policy_entry_is_located(tmp_path, register, old, new, entry, fi
                  "must be a mapping, not ['write', 'detail']", id="list-where-mapping"),
     # The principles are kept in the register under this name: a policy called so would
     # stand in for them and break every page that shows them.
+    pytest.param("    name: Tina Koudal\n", "    name: Tine Koudahl\n", "name", "name: Tine",
+                 "'Tine Koudahl' is not tko: the register calls tko 'Tina Koudal'",
+                 id="approver-name-not-the-register-s"),
     pytest.param("id: eu-oest", "id: principles", "id", "id: principles",
                  "'principles' is the name the register keeps the principles under",
                  id="policy-named-principles"),

@@ -169,6 +169,9 @@ def test_display_root_shortens_file_names(tmp_path):
                  "code", "code: buf-1", "'buf-1' is not a centre code", id="centre-code-lower"),
     pytest.param("employees.yaml", "name: Anne Holm Nielsen,", "name: '   ',",
                  "employees[4] (ahn)", "name", "name: '   '", "is required", id="blank-name"),
+    pytest.param("employees.yaml", "email: ahn@htk.dk", "email: 'ahn@ @'",
+                 "employees[4] (ahn)", "email", "ahn@ @", "'ahn@ @' is not an e-mail address",
+                 id="email-without-domain"),
     pytest.param("employees.yaml", "{username: ahn,", "{username: New,", "employees[4] (New)",
                  "username", "username: New",
                  "'New' cannot be a username: /employees/new is the page for adding",
@@ -392,3 +395,17 @@ def test_a_username_differing_only_in_case_is_already_defined(tmp_path):
                "roles: [requester]}\n")
     assert error.field == "username" and "(AHN)" in error.entry
     assert "'AHN' is 'ahn' in another case, already defined in" in str(error)
+
+
+@pytest.mark.parametrize("file, old, new, at", [
+    ("employees.yaml", "centre: SAC, title: Socialrådgiver", "centre: XYZ, title: Socialrådgiver",
+     "centre: XYZ"),
+    ("systems.yaml", "contact: hvi", "contact: hvv", "contact: hvv"),
+    ("centres.yaml", "manager: hla", "manager: hlx", "manager: hlx"),
+])
+def test_a_reference_across_files_is_located_on_its_line(tmp_path, file, old, new, at):
+    error, path, text = refused_seed(tmp_path, file, old, new)
+    assert str(error.file) == str(path)
+    # The line of the field itself, or of the list of areas the contact is in.
+    assert error.line is not None and error.line <= line_of(text, at)
+    assert error.line >= line_of(text, at) - (6 if "contact" in at else 0)

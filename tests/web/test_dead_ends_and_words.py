@@ -246,3 +246,19 @@ def test_the_municipality_is_the_one_configured(app, client, login):
     bodies = db.session.scalars(sa.select(OutboxMessage.body)).all()
     assert bodies and all(body.endswith("Dataadgangsregistret, Roskilde Kommune\n")
                           for body in bodies)
+
+
+def test_the_removal_lists_say_when_access_ended_and_how_long_removal_waits(client, login):
+    from governance.services import grants as grant_service
+    grant = active_grant(clock.today())
+    grant_service.revoke(db.session, actor("kfi"), grant.id, "Opgaven er afsluttet")
+    db.session.commit()
+    login("dpo")
+    later = (clock.today() + timedelta(days=10)).isoformat()
+    page = client.get(f"/dashboard/list/to_remove?as_of={later}").get_data(as_text=True)
+    table = page.split('id="list-to_remove"')[1]
+    assert "Venter på at blive fjernet" in table and "<td>10 dage</td>" in table
+    assert f"<td>{day_text(clock.today(), 'da')}</td>" in table
+    assert "Næste revurdering" not in table
+    active = client.get("/dashboard/list/active").get_data(as_text=True)
+    assert "Venter på at blive fjernet" not in active
