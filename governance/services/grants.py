@@ -304,7 +304,8 @@ def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: i
     return list(rows), total
 
 
-def visible_grant_rows(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
+def visible_grant_rows(session: Session, actor: Actor, *, page: int = 1,
+                       per_page: int | None = 50,
                        columns: tuple = listing.GRANT_LIST_COLUMNS,
                        **filters) -> tuple[list, int]:
     """The grants as a list page shows them (`columns`, see `listing`), and how many there

@@ -86,6 +86,7 @@ HELD_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status, Grant.t
                 Grant.approved_at, Grant.fulfilled_at, Grant.removed_at, _GRANTEE_NAME,
                 Grantee.username.label("grantee_username"), _CENTRE_CODE,
                 _approvers(Approver.username).label("approved_by"))
+HELD_EXPORT_COLUMNS = HELD_COLUMNS + (_SYSTEM_CODE,)
 REVIEW_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.tasks, Grant.frequency,
                   Grant.approved_at, Grant.review_due, _GRANTEE_NAME,
                   Grantee.username.label("grantee_username"),

@@ -82,6 +82,19 @@ def _register_rows(session: Session) -> Iterator[list]:
                g.review_due, g.ended_at, g.end_reason, g.removed_at]
 
 
+HELD_COLUMNS = ("id", "grantee", "grantee_name", "centre", "system", "access_level", "scope",
+                "approved_by", "approved_at", "tasks", "created_in_system_at",
+                "removed_from_system_at", "status_now")
+
+
+def held_table(day: date, rows: list) -> Table:
+    """Who held access on the day (the point-in-time page's rows, whole)."""
+    return Table(f"held {day.isoformat()}", HELD_COLUMNS, (
+        [r.id, r.grantee_username, r.grantee_name, r.centre_code, r.system_code, r.access_level,
+         r.scope, r.approved_by or "", r.approved_at, r.tasks, r.fulfilled_at, r.removed_at,
+         r.status] for r in rows))
+
+
 def register_table(session: Session) -> Table:
     """One row per grant, live or ended: who, what, why, approved by whom, and how it ended."""
     return Table("register", REGISTER_COLUMNS, _register_rows(session))

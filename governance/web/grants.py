@@ -5,11 +5,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..services import clock, listing, register
+from ..services import clock, listing, register, reports
 from ..services import grants as grant_service
 from ..services.errors import Forbidden
 from . import PER_PAGE, current_actor, page_arg
 from .forms import EmptyForm, RevokeForm
+from .reports import download
 
 bp = Blueprint("grants", __name__, url_prefix="/grants")
 
@@ -33,17 +34,22 @@ def index():
                                        if v})
 
 
-@bp.get("/at")
-def point_in_time():
-    """Who could access system X on date D, approved by whom, for which tasks."""
+def _held_args():
+    """Who may ask who held access (approvers, the DPO, admins), and the system and day
+    asked about: ?system=, and ?date= as the form sends it or ?as_of= as elsewhere."""
     actor = current_actor()
     if not actor.has_role("approver", "dpo", "admin"):
         raise Forbidden(_("Only approvers, the DPO and admins see who held access"))
-    systems = register.system_names(db.session)
     code = (request.args.get("system") or "").upper() or None
-    # ?as_of= as elsewhere, or ?date= as the form sends it.
     given = request.args.get("date") or request.args.get("as_of")
-    day = clock.parse_as_of(given) if given else None
+    return actor, code, clock.parse_as_of(given) if given else None
+
+
+@bp.get("/at")
+def point_in_time():
+    """Who could access system X on date D, approved by whom, for which tasks."""
+    actor, code, day = _held_args()
+    systems = register.system_names(db.session)
     rows, total = [], 0
     if code and day:
         rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,
@@ -52,6 +58,20 @@ def point_in_time():
                                                        columns=listing.HELD_COLUMNS)
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
                            total=total, page=page_arg(), per_page=PER_PAGE)
+
+
+@bp.get("/at.csv", defaults={"fmt": "csv"})
+@bp.get("/at.xlsx", defaults={"fmt": "xlsx"})
+def point_in_time_download(fmt: str):
+    """The whole answer of the point-in-time page, for the inspector's file: one system,
+    or every system when none is named; today when no day is."""
+    actor, code, day = _held_args()
+    day = day or clock.today()
+    rows, _total = grant_service.visible_grant_rows(db.session, actor, system=code, as_of=day,
+                                                    per_page=None,
+                                                    columns=listing.HELD_EXPORT_COLUMNS)
+    return download(reports.held_table(day, rows), fmt,
+                    f"held-{code + '-' if code else ''}{day}")
 
 
 @bp.get("/tasks")

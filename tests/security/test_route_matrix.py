@@ -19,6 +19,8 @@ PAGES = {
     "/reviews/": {"approver"},
     "/grants/": {"approver", "user_admin", "dpo", "admin"},
     "/grants/at": {"approver", "dpo", "admin"},
+    "/grants/at.csv": {"approver", "dpo", "admin"},
+    "/grants/at.xlsx": {"approver", "dpo", "admin"},
     "/grants/tasks": {"user_admin"},
     "/grants/<id:grant_id>": {"approver", "user_admin", "dpo", "admin"},
     "/systems/": ALL,

@@ -160,3 +160,21 @@ def test_status_report_defaults_to_three_months_and_is_printable(client, login):
     # The CSP allows only 'self': no inline styles or scripts; print rules in the stylesheet.
     assert "<script" not in page and "<style" not in page and " style=" not in page
     assert "@media print" in (PROJECT_ROOT / "static" / "style.css").read_text()
+
+
+def test_who_held_access_downloads_as_the_page_shows_it(client, login, journey):
+    """The point-in-time answer for the inspector's file: one system, or every system."""
+    login("dpo")
+    day = journey.today.isoformat()
+    page = client.get(f"/grants/at?system=UIS&date={day}").get_data(as_text=True)
+    link = re.search(r'href="(/grants/at\.csv\?[^"]+)" id="held-csv"', page).group(1)
+    response = client.get(link.replace("&amp;", "&"))
+    assert f'filename="held-UIS-{day}.csv"' in response.headers["Content-Disposition"]
+    uis = csv_rows(response)
+    held = {r["grantee"] for r in uis}
+    assert held and held == set(re.findall(r"\((\w+), [A-ZÆØÅ]+\)</td>", page))
+    assert {r["system"] for r in uis} == {"UIS"}
+    every = xlsx_rows(client.get(f"/grants/at.xlsx?as_of={day}"))
+    assert {r["system"] for r in every} > {"UIS"} and len(every) > len(uis)
+    login("ahn")
+    assert client.get("/grants/at.csv").status_code == 403
