@@ -76,6 +76,7 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
             pack.chain = verify_chain(session)
             verified_at = utcnow()
             add("register.csv", csv_chunks(reports.register_table(session)))
+            add("requests.csv", csv_chunks(reports.request_log_table(session)))
             add("reviews.csv", csv_chunks(reports.review_log_table(session)))
             add("audit.csv", csv_chunks(reports.audit_table(
                 session, up_to=pack.chain.entries if pack.chain.ok else None)))

@@ -100,6 +100,43 @@ def register_table(session: Session) -> Table:
     return Table("register", REGISTER_COLUMNS, _register_rows(session))
 
 
+# Every request, with its decisions ---------------------------------------------------
+
+REQUEST_LOG_COLUMNS = (
+    "id", "created_at", "requester", "requester_name", "grantee", "grantee_name", "centre",
+    "system", "access_level", "scope", "purpose", "tasks", "frequency", "data_categories",
+    "write_justification", "approvals_needed", "status", "decided_at", "decisions")
+
+
+def _decisions_text(req: AccessRequest) -> str:
+    """Each decision on the request: 'kfi approve 2026-12-01 10:04: the comment'."""
+    return "; ".join(
+        f"{d.approver.username} {d.decision} "
+        f"{d.decided_at.astimezone(clock.MUNICIPAL_TZ):%Y-%m-%d %H:%M}"
+        + (f": {d.comment}" if d.comment else "") for d in req.decisions)
+
+
+def _request_log_rows(session: Session) -> Iterator[list]:
+    query = select(AccessRequest).options(
+        selectinload(AccessRequest.requester),
+        selectinload(AccessRequest.grantee).selectinload(Employee.centre),
+        selectinload(AccessRequest.system),
+        selectinload(AccessRequest.decisions).selectinload(Decision.approver))
+    for r in _batched(session, query):
+        yield [r.id, r.created_at, r.requester.username, r.requester.name, r.grantee.username,
+               r.grantee.name, r.grantee.centre.code, r.system.code, r.access_level, r.scope,
+               r.purpose, r.tasks, r.frequency, ", ".join(r.data_categories),
+               r.write_justification, r.approvals_needed, r.status, r.decided_at,
+               _decisions_text(r)]
+
+
+def request_log_table(session: Session) -> Table:
+    """One row per request filed, whatever became of it: who asked for whom, why, and each
+    approver's decision with its comment. (Requests refused by the rules were never filed;
+    the audit trail keeps them as request.refused.)"""
+    return Table("requests", REQUEST_LOG_COLUMNS, _request_log_rows(session))
+
+
 # Every review ------------------------------------------------------------------------
 
 REVIEW_LOG_COLUMNS = (

@@ -46,6 +46,12 @@ def register(fmt: str):
     return download(reports.register_table(db.session), fmt, f"register-{clock.today()}")
 
 
+@formats("/requests")
+def request_log(fmt: str):
+    reports.require_reader(current_actor())
+    return download(reports.request_log_table(db.session), fmt, f"requests-{clock.today()}")
+
+
 @formats("/review-log")
 def review_log(fmt: str):
     reports.require_reader(current_actor())

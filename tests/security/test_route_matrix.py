@@ -45,6 +45,8 @@ PAGES = {
     "/reports/reviews": {"dpo", "admin", "approver"},
     "/reports/reviews.csv": {"dpo", "admin", "approver"},
     "/reports/reviews.xlsx": {"dpo", "admin", "approver"},
+    "/reports/requests.csv": {"dpo", "admin"},
+    "/reports/requests.xlsx": {"dpo", "admin"},
     "/reports/audit.csv": {"dpo", "admin"},
     "/reports/audit.xlsx": {"dpo", "admin"},
     "/reports/status": {"dpo", "admin"},

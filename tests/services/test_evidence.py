@@ -35,6 +35,7 @@ def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
     with zipfile.ZipFile(out) as pack:
         manifest = json.loads(pack.read("manifest.json"))
         listed = [f["path"] for f in manifest["files"]]
+        assert {"register.csv", "requests.csv", "reviews.csv", "audit.csv"} <= set(listed)
         assert sorted(pack.namelist()) == sorted([*listed, "manifest.json"])
         for item in manifest["files"]:
             data = pack.read(item["path"])

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from governance.config import PROJECT_ROOT
 from governance.extensions import db
-from governance.models import Grant
+from governance.models import AccessRequest, Grant
 
 from ..services.report_scenario import FORMULA_TASKS, build_journey
 
@@ -178,3 +178,22 @@ def test_who_held_access_downloads_as_the_page_shows_it(client, login, journey):
     assert {r["system"] for r in every} > {"UIS"} and len(every) > len(uis)
     login("ahn")
     assert client.get("/grants/at.csv").status_code == 403
+
+
+def test_every_request_downloads_with_its_decisions(client, login, journey):
+    """What was asked, by whom for whom, and each approver's decision with its comment."""
+    login("dpo")
+    rows = {int(r["id"]): r for r in csv_rows(client.get("/reports/requests.csv"))}
+    assert set(rows) == set(db.session.scalars(sa.select(AccessRequest.id)))
+    rejected = rows[journey.rejected]
+    assert (rejected["grantee"], rejected["system"], rejected["status"]) == ("mbe", "UIS",
+                                                                           "rejected")
+    assert re.fullmatch(r"tko reject \d{4}-\d\d-\d\d \d\d:\d\d: Ikke behov",
+                        rejected["decisions"])
+    assert rows[journey.withdrawn]["status"] == "withdrawn"
+    assert rows[journey.pending]["decisions"] == ""
+    assert {r["requester"] for r in rows.values()} >= {"ahn"}
+    xlsx = xlsx_rows(client.get("/reports/requests.xlsx"))
+    assert len(xlsx) == len(rows)
+    login("kfi")
+    assert client.get("/reports/requests.csv").status_code == 403
