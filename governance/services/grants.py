@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
@@ -98,6 +98,13 @@ class AcknowledgementStatus:
     @property
     def lapsed(self) -> bool:
         return self.acknowledged_on is not None and not self.current
+
+
+def acknowledgements_of(session: Session, employee_id: int) -> list[datetime]:
+    """Every time the employee acknowledged the lookup principles (P3), newest first."""
+    return list(session.scalars(select(Acknowledgement.acknowledged_at)
+                                .where(Acknowledgement.employee_id == employee_id)
+                                .order_by(Acknowledgement.acknowledged_at.desc())))
 
 
 def acknowledgement_status(session: Session, employee_id: int,

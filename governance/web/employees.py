@@ -8,6 +8,7 @@ from ..extensions import db
 from ..services import employees as employee_service
 from ..services import register
 from ..services.errors import Conflict
+from ..services import grants as grant_service
 from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
 from . import current_actor, page_arg, save_form
@@ -97,7 +98,9 @@ def detail(username: str):
                            viewable={g.id for g in grants if can_view_grant(actor, g)},
                            form=EmptyForm(),
                            can_edit=can_administer_people(actor) and employee.active,
-                           can_mark_left=employee_service.can_mark_left(actor, employee))
+                           can_mark_left=employee_service.can_mark_left(actor, employee),
+                           acknowledged=grant_service.acknowledgements_of(db.session,
+                                                                          employee.id))
 
 
 @bp.post("/<username>/leave")

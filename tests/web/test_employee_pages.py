@@ -134,3 +134,15 @@ def test_a_leaver_is_not_edited_and_others_do_not_see_the_forms(client, login):
     assert client.post("/employees/new", data=NEW).status_code == 403
     assert client.post("/employees/tko/edit", data=NEW).status_code == 403
     assert employee("lmo") is None
+
+
+def test_an_employee_page_lists_their_acknowledgements(client, login):
+    """P3 in front of the inspector: when each person acknowledged the lookup principles."""
+    login("dpo")
+    assert "Ikke kvitteret endnu" in client.get("/employees/mbe").get_data(as_text=True)
+    login("mbe")
+    client.post("/principles/acknowledge")
+    login("dpo")
+    page = client.get("/employees/mbe").get_data(as_text=True)
+    listed = page.split('id="acknowledgements">')[1].split("</p>")[0]
+    assert listed == day_text(clock.today(), "da")
