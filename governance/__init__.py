@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import BaseConverter
 
-from .config import PROJECT_ROOT, check_production, from_environment
+from .config import PROJECT_ROOT, check_database, check_production, from_environment
 from .extensions import babel, csrf, db, login_manager, migrate
 from .models.base import sqlite_unicode_lower
 
@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     check_production(app.config, app.debug)
+    check_database(app.config)
     if app.config["PROXY_COUNT"]:
         # Behind the municipality's reverse proxy: trust its X-Forwarded-* headers only.
         hops = app.config["PROXY_COUNT"]

@@ -58,6 +58,25 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot start with, said so that a person can fix it."""
+
+
+def check_database(config: dict) -> None:
+    """A SQLite file in a folder that does not exist cannot be opened: say which folder,
+    rather than fail at the first statement with 'unable to open database file'."""
+    from sqlalchemy.engine import make_url
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:") \
+            or url.database.startswith("file:"):
+        return
+    folder = Path(url.database).parent
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"DATABASE_URL names the SQLite file {url.database}, but the folder {folder} "
+            f"does not exist: create it (mkdir -p {folder}) or correct DATABASE_URL")
+
+
 def check_production(config: dict, debug: bool) -> None:
     """Refuse to start in production with a default, empty or short secret, or with debug."""
     if config.get("APP_ENV") != "production":

@@ -27,17 +27,17 @@ def authenticate():
         employee = (auth_service.employee_for_token(db.session, token.strip())
                     if scheme.lower() == "bearer" and token.strip() else None)
         if employee is None:
-            return json_error(401, "unauthorized", "The bearer token is missing, invalid or "
-                                                   "revoked, or its owner has left.")
+            return json_error(401, "unauthorized", str(_l(
+                "The bearer token is missing, invalid or revoked, or its owner has left.")))
         g.api_employee = employee
     elif current_user.is_authenticated:
         if request.method not in SAFE_METHODS:
             csrf.protect()
         g.api_employee = current_user._get_current_object()
     else:
-        return json_error(401, "unauthorized", "Send 'Authorization: Bearer <token>'; "
-                                               "create one with 'flask --app wsgi token "
-                                               "create USERNAME'.")
+        return json_error(401, "unauthorized", str(_l(
+            "Send 'Authorization: Bearer <token>'; create one with 'flask --app wsgi token "
+            "create USERNAME'.")))
     g.actor = Actor.of(g.api_employee, request.remote_addr or "")
     if request.method not in SAFE_METHODS and "as_of" in request.args:
         # The audit trail must show when a change really happened, so a change cannot be

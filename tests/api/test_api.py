@@ -24,6 +24,12 @@ def test_missing_or_bad_token_is_401_json(client, header):
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthorized"
+    # In Danish by default, as every other API message; in English when asked.
+    danish = response.get_json()["error"]["message"]
+    english = client.get("/api/v1/me", headers={**headers, "Accept-Language": "en"}).get_json()
+    assert ("API-nøglen mangler" if header else "lav et med") in danish
+    assert ("bearer token is missing" if header else "create one with") in english["error"][
+        "message"]
 
 
 def test_token_is_stored_hashed_and_creation_audited(app):

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from governance import create_app
-from governance.config import UnsafeConfiguration
+from governance.config import ConfigurationError, UnsafeConfiguration
 from governance.extensions import db
 from governance.models import AccessRequest, AuditEntry, Employee, Grant, Review
 from governance.services import clock
@@ -241,6 +241,14 @@ def test_production_refuses_debug(monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(UnsafeConfiguration):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_named(tmp_path):
+    missing = tmp_path / "nowhere" / "register.sqlite"
+    with pytest.raises(ConfigurationError) as refused:
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}"})
+    assert f"the folder {missing.parent} does not exist" in str(refused.value)
+    assert create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ok.sqlite'}"})
 
 
 def test_production_cookies_hsts_and_proxy(monkeypatch, app):
