@@ -165,8 +165,11 @@ class _Applier:
         self._audit("update" if before else "create", "system", s.code, before, values)
 
     def _audit(self, verb: str, kind: str, key: str, before, after) -> None:
-        (self.report.updated if verb == "update" else self.report.created).append(
-            f"{kind} {key}")
+        # A centre made in this run and then given its manager (once the employees exist)
+        # is counted once, as created; the audit trail keeps both steps.
+        name = f"{kind} {key}"
+        if not (verb == "update" and name in self.report.created):
+            (self.report.updated if verb == "update" else self.report.created).append(name)
         audit.record(self.session, actor=self.actor.username, action=f"seed.{verb}",
                      object_type=kind, object_id=key,
                      summary=f"Seed {'updated' if verb == 'update' else 'created'} "
