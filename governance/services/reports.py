@@ -25,6 +25,8 @@ from .tabular import Table
 
 BATCH = 500
 REFUSAL_ACTION = "request.refused"
+DECISION_REFUSAL_ACTIONS = ("request.decision_refused", "request.approve_refused",
+                            "grant.review_refused")
 
 
 def require_reader(actor: Actor) -> None:
@@ -306,6 +308,9 @@ class StatusReport:
     overdue: list[tuple[Grant, date]] = field(default_factory=list)
     refusals: int = 0
     refusals_by_principle: list[tuple[str, int, dict[str, int]]] = field(default_factory=list)
+    # Decisions and reviews the rules refused (P4: one's own request or access, or not a
+    # named approver), by rule code.
+    refused_decisions: dict[str, int] = field(default_factory=dict)
     removal_tasks: list[Grant] = field(default_factory=list)
     principles: dict[str, Principle] = field(default_factory=dict)
     made_at: datetime = field(default_factory=utcnow)
@@ -381,6 +386,12 @@ def status_report(session: Session, start: date, end: date) -> StatusReport:
             codes.setdefault(v.get("principle") or "–", Counter())[v.get("code", "?")] += 1
     report.refusals_by_principle = [(p, n, dict(sorted(codes[p].items())))
                                     for p, n in sorted(principles.items())]
+    refused: Counter = Counter()
+    for details in session.scalars(select(AuditEntry.details).where(
+            AuditEntry.action.in_(DECISION_REFUSAL_ACTIONS), AuditEntry.created_at >= since,
+            AuditEntry.created_at < until)):
+        refused.update(json.loads(details).get("violations", []))
+    report.refused_decisions = dict(sorted(refused.items()))
 
     report.removal_tasks = list(session.scalars(
         select(Grant).where(Grant.status.in_(("revoked", "expired")),

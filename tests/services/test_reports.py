@@ -205,3 +205,25 @@ def test_status_report_for_a_period_before_anything_happened(journey):
     assert report.requests_total == 0 and report.active_grants == 0
     assert report.reviews == {"keep": 0, "revoke": 0}
     assert report.overdue == [] and report.refusals == 0 and report.removal_tasks == []
+
+
+def test_status_report_counts_decisions_the_rules_refused(journey, client, login):
+    """P4 in the directorate's follow-up: an approver deciding a request they filed for
+    themselves is refused, audited, and counted by rule."""
+    from governance.services import requests as request_service
+    data = request_service.parse_request_input(
+        {"grantee": "kfi", "system": "CVR", "frequency": "weekly",
+         "tasks": "Kontrol af virksomheders registrering i sager om lovligt ophold",
+         "data_categories": ["employment"]}, actor("kfi"))
+    own, _result = request_service.request_access(db.session, actor("kfi"), data)
+    db.session.commit()
+    login("kfi")
+    response = client.post(f"/requests/{own.id}/decision", data={"decision": "approve"})
+    assert response.status_code == 422
+    report = reports.status_report(db.session, journey.today - timedelta(days=1),
+                                   journey.today)
+    assert report.refused_decisions == {"SELF_DECISION": 1}
+    login("dpo")
+    page = client.get("/reports/status").get_data(as_text=True)
+    section = page.split('id="refused-decisions"')[1].split("</section>")[0]
+    assert "<code>SELF_DECISION</code> 1" in section
