@@ -81,6 +81,15 @@ _TYPE_NAMES = {str: "text", int: "a whole number", bool: "true/false", list: "a 
                dict: "a mapping"}
 
 
+LANGUAGES = ("_da", "_en")
+
+
+def _other_language(key: str, field: str) -> bool:
+    """name_en and name_da: the same text in the other language, not a misspelling."""
+    return key != field and any(key.endswith(a) for a in LANGUAGES) and \
+        any(field.endswith(b) for b in LANGUAGES) and key[:-3] == field[:-3]
+
+
 class Entry:
     """Reads the fields of one mapping in a file, refusing what it does not expect."""
 
@@ -101,8 +110,10 @@ class Entry:
         value = self.value.get(field)
         if value is None or isinstance(value, str) and not value.strip():
             self.seen.add(field)
-            # A key not yet read that looks like this one is probably it, misspelt.
+            # A key not yet read that looks like this one is probably it, misspelt; but not
+            # its other language (name_en for name_da), which is a field of its own.
             misspelt = [key for key in self.value if key not in self.seen and
+                        not _other_language(str(key), field) and
                         difflib.get_close_matches(str(key), [field], n=1)]
             if misspelt:
                 raise self.error(str(misspelt[0]), f"unknown key '{misspelt[0]}'; did you mean "

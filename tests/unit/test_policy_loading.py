@@ -328,6 +328,9 @@ def test_invalid_policy_entry_is_located(tmp_path, register, old, new, entry, fi
     pytest.param("    name: Tina Koudal\n", "    name: Tine Koudahl\n", "name", "name: Tine",
                  "'Tine Koudahl' is not tko: the register calls tko 'Tina Koudal'",
                  id="approver-name-not-the-register-s"),
+    # A missing Danish name is missing, not the English one misspelt.
+    pytest.param("name_da: EU-øst indsatsen (kontrol af lovligt ophold)\n", "", "name_da",
+                 "id: eu-oest", "is required", id="missing-name-da-not-name-en-misspelt"),
     pytest.param("id: eu-oest", "id: principles", "id", "id: principles",
                  "'principles' is the name the register keeps the principles under",
                  id="policy-named-principles"),
