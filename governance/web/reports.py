@@ -1,11 +1,16 @@
 """Reports and exports for the DPO and administrators; the review report also for approvers."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, render_template, request, stream_with_context
+import os
+import tempfile
+from pathlib import Path
+
+from flask import (Blueprint, Response, current_app, flash, render_template, request,
+                   stream_with_context)
 from flask_babel import get_locale
 
 from ..extensions import db
-from ..services import audit_trail, clock, policies, reports
+from ..services import audit_trail, clock, evidence, policies, reports
 from ..services.errors import InvalidInput
 from ..services.tabular import XLSX_MEDIA_TYPE, Table, csv_chunks, xlsx_bytes
 from . import current_actor, policy_names
@@ -65,6 +70,35 @@ def audit(fmt: str):
     where = audit_trail.conditions(db.session, audit_trail.parse_filters(request.args))
     return download(reports.audit_table(db.session, where=where), fmt,
                     f"audit-{clock.today()}")
+
+
+@bp.get("/evidence.zip")
+def evidence_pack():
+    """The evidence pack, as `flask export evidence` writes it, for the DPO at the desk:
+    built in a temporary file in the instance folder, sent, then deleted."""
+    reports.require_reader(current_actor())
+    handle, name = tempfile.mkstemp(prefix=".evidence-", suffix=".zip",
+                                    dir=current_app.instance_path)
+    os.close(handle)
+    path = Path(name)
+    try:
+        evidence.write_evidence_pack(db.session, path, Path(current_app.config["POLICY_PATH"]))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        db.session.rollback()  # read only: end the snapshot
+
+    def chunks():
+        try:
+            with path.open("rb") as pack:
+                while block := pack.read(1 << 16):
+                    yield block
+        finally:  # read to the end, or the client went away
+            path.unlink(missing_ok=True)
+    return Response(chunks(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="evidence-{clock.today()}.zip"',
+        "Content-Length": str(path.stat().st_size), "Cache-Control": "no-store"})
 
 
 @bp.get("/reviews")

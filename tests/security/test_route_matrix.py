@@ -50,6 +50,7 @@ PAGES = {
     "/reports/audit.csv": {"dpo", "admin"},
     "/reports/audit.xlsx": {"dpo", "admin"},
     "/reports/status": {"dpo", "admin"},
+    "/reports/evidence.zip": {"dpo", "admin"},
 }
 PUBLIC = {"/login", "/health", "/favicon.ico", "/static/<path:filename>",
           "/api/v1/openapi.json"}

@@ -197,3 +197,28 @@ def test_every_request_downloads_with_its_decisions(client, login, journey):
     assert len(xlsx) == len(rows)
     login("kfi")
     assert client.get("/reports/requests.csv").status_code == 403
+
+
+def test_the_dpo_downloads_the_evidence_pack_from_the_reports_page(app, client, login,
+                                                                    journey, tmp_path):
+    """The pack `flask export evidence` writes, without a shell on the server; nothing of it
+    is left behind in the instance folder."""
+    import json
+    import zipfile
+    from pathlib import Path
+    (tmp_path / "instance").mkdir()
+    app.instance_path = str(tmp_path / "instance")  # its own, to see that nothing is left
+    login("dpo")
+    assert 'href="/reports/evidence.zip"' in client.get("/reports/").get_data(as_text=True)
+    response = client.get("/reports/evidence.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Cache-Control"] == "no-store"
+    pack = zipfile.ZipFile(io.BytesIO(response.get_data()))
+    response.close()
+    manifest = json.loads(pack.read("manifest.json"))
+    assert {"register.csv", "requests.csv", "audit.csv", "audit-verification.json"} <= {
+        f["path"] for f in manifest["files"]}
+    assert json.loads(pack.read("audit-verification.json"))["ok"] is True
+    assert list((tmp_path / "instance").iterdir()) == []
+    login("kfi")
+    assert client.get("/reports/evidence.zip").status_code == 403
