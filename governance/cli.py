@@ -48,6 +48,14 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
     for username in report.kept_leavers:
         click.echo(f"{username} has left and stays so; a returning employee gets a new "
                    "account.")
+    if report.not_in_seed:
+        shown = ", ".join(report.not_in_seed[:20]) + (
+            f" and {len(report.not_in_seed) - 20} more" if len(report.not_in_seed) > 20 else "")
+        click.echo(f"{len(report.not_in_seed)} active "
+                   f"{'employee is' if len(report.not_in_seed) == 1 else 'employees are'} in "
+                   f"the register but not in the seed, and keep their access: {shown}. "
+                   "Someone who has left is marked so with 'status: left' in the seed or "
+                   "through the HR feed.")
     demo = read_seed(seed_path).demo_logins
     if demo:
         click.echo("Demo logins (username / password):")

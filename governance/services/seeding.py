@@ -19,6 +19,9 @@ class SeedReport:
     updated: list[str] = field(default_factory=list)
     passwords_set: list[str] = field(default_factory=list)
     kept_leavers: list[str] = field(default_factory=list)
+    # Active employees of the register that a seed listing employees does not name: the
+    # seed never ends anyone's access by leaving them out; it says so instead.
+    not_in_seed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -49,8 +52,11 @@ class _Applier:
         centres.update({c.code: c for c in self.session.scalars(select(Centre))
                         if c.code not in centres})
         people = {e.username: self._employee(e, centres) for e in data.employees}
-        people.update({p.username: p for p in self.session.scalars(select(Employee))
-                       if p.username not in people})
+        others = [p for p in self.session.scalars(select(Employee).order_by(Employee.username))
+                  if p.username not in people]
+        if data.employees:
+            self.report.not_in_seed = [p.username for p in others if p.active]
+        people.update({p.username: p for p in others})
         for c in data.centres:
             manager = people[c.manager] if c.manager else None
             centre = centres[c.code]

@@ -185,3 +185,26 @@ def test_a_seed_that_marks_someone_as_left_ends_their_access_as_the_hr_feed_does
         AuditEntry.action == "employee.left", AuditEntry.object_id == "mbe")) is not None
     assert run(empty_app, "seed", str(folder)).output.count("0 updated") == 1
     assert run(empty_app, "audit", "verify").exit_code == 0
+
+
+def test_a_seed_says_who_it_leaves_out_and_ends_no_one_s_access(empty_app, tmp_path):
+    """An employee the HR feed added, or one dropped from employees.yaml, stays as they are:
+    the seed names them, so that a leaver is marked as one deliberately."""
+    from governance.services import employees
+    from governance.services.actor import Actor
+    assert run(empty_app, "seed").exit_code == 0
+    admin = Actor.of(db.session.scalar(sa.select(Employee).filter_by(username="admin")))
+    employees.create_employee(db.session, admin, {
+        "username": "xyz", "name": "Xenia Yde", "email": "xyz@htk.dk", "centre": "SAC"})
+    db.session.commit()
+    result = run(empty_app, "seed")
+    assert result.exit_code == 0, result.output
+    assert ("1 active employee is in the register but not in the seed, and keep their "
+            "access: xyz.") in result.output
+    assert db.session.scalar(sa.select(Employee.status).filter_by(username="xyz")) == "active"
+    folder = tmp_path / "only-categories"
+    folder.mkdir()
+    shutil.copy(PROJECT_ROOT / "seed" / "categories.yaml", folder)
+    partial = run(empty_app, "seed", str(folder))
+    assert partial.exit_code == 0, partial.output
+    assert "not in the seed" not in partial.output      # a seed without employees
