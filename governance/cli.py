@@ -77,7 +77,8 @@ def policy_check(path: str | None, seed_path: str | None) -> None:
         register, which = policies.register_for_check(
             db.session, _path(seed_path, "SEED_PATH"), prefer_seed=seed_path is not None)
         click.echo(f"Checking {policy_path} against {which}.")
-        principles, loaded = policies.check_files(policy_path, register, PROJECT_ROOT)
+        principles, loaded = policies.check_files(policy_path, register, PROJECT_ROOT,
+                                                  active_approvers=True)
     except SourceError as error:
         _fail(str(error))
     if principles:

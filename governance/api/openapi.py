@@ -348,7 +348,8 @@ PATHS = {
         "responses": {"200": _response(_list_of("AuditEntry")), **_errors(400, 401, 403)}}},
     "/audit/verify": {"get": {
         "summary": "Verify the audit hash chain (DPO and admin)", "operationId": "verifyAudit",
-        "parameters": [_query("anchor", {"type": "string", "pattern": "^[0-9]+:[0-9a-fA-F]+$",
+        "parameters": [_query("anchor", {"type": "string",
+                                         "pattern": "^[1-9][0-9]{0,8}:[0-9a-fA-F]{16,64}$",
                                          "description": "NUMBER:HASH of an entry as an "
                                                         "earlier verification gave it"})],
         "responses": {"200": _response(_ref("ChainReport")), **_errors(400, 401, 403)}}},

@@ -231,9 +231,6 @@ def _approvers(doc: Entry, register: RegisterFacts) -> tuple[Approver, ...]:
         if "approver" not in person.roles:
             raise entry.error("username", f"employee '{username}' does not have the "
                                           "approver role in the register")
-        if not person.active:
-            raise entry.error("username", f"employee '{username}' has left and cannot be a "
-                                          "named approver (principle 4)")
         written = entry.optional("name")
         if written and written != person.name:
             raise entry.error("name", f"'{written}' is not {username}: the register calls "
@@ -246,6 +243,19 @@ def _approvers(doc: Entry, register: RegisterFacts) -> tuple[Approver, ...]:
     if len({a.username for a in result}) != len(result):
         raise doc.error("approvers", "names the same approver twice")
     return tuple(result)
+
+
+def leaving_approvers(policy: Policy, register: RegisterFacts) -> SourceError | None:
+    """A named approver who has left cannot decide (P4); with one of two gone, write and
+    detail access could never be approved. Asked of a policy being checked or loaded anew,
+    not of one already in force (the register goes on while the policy is changed)."""
+    for index, approver in enumerate(policy.approvers):
+        person = register.people.get(approver.username)
+        if person is not None and not person.active:
+            return SourceError(policy.source_file, f"employee '{approver.username}' has left "
+                               "and cannot be a named approver (principle 4)",
+                               entry=f"approvers[{index}]", field="username")
+    return None
 
 
 def _systems(doc: Entry, register: RegisterFacts, interval: int) -> dict[str, SystemRule]:

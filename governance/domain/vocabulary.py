@@ -18,7 +18,7 @@ def valid_username(value: object) -> bool:
 
 
 # An e-mail address as notifications need one: a name, an @, and a domain with a dot.
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def valid_email(value: str) -> bool:

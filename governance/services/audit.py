@@ -259,14 +259,14 @@ def verify_chain(session: Session, workers: int | None = None,
                                f"ends after {count} entries (it was cut back)",
                                "anchor_missing")
         stored = session.scalar(select(AuditEntry.hash).where(AuditEntry.id == anchor_id))
-        if not stored.startswith(anchor_hash.lower()):
+        if stored is None or not stored.startswith(anchor_hash.lower()):
             return ChainReport(False, count, anchor_id,
                                f"entry {anchor_id} no longer has the hash noted earlier: "
                                "the chain was rewritten up to it", "anchor_changed")
     return ChainReport(True, count, last_hash=None if count == 0 else previous)
 
 
-_ANCHOR = re.compile(r"(\d{1,9}):([0-9a-fA-F]{16,64})")
+_ANCHOR = re.compile(r"([1-9]\d{0,8}):([0-9a-fA-F]{16,64})")
 
 
 def parse_anchor(value: str | None) -> tuple[int, str] | None:

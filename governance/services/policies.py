@@ -8,9 +8,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest, load_policy,
-                             load_principles, policy_from_dict, policy_to_dict,
-                             principles_from_list, principles_to_list)
+from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest,
+                             leaving_approvers, load_policy, load_principles,
+                             policy_from_dict, policy_to_dict, principles_from_list,
+                             principles_to_list)
 from ..domain.register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from ..domain.seed import read_seed
 from ..domain.source import SourceError
@@ -44,8 +45,10 @@ def register_facts(session: Session) -> RegisterFacts:
     return RegisterFacts(systems, people, categories)
 
 
-def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = None):
-    """Load and validate every policy file in a folder; raise SourceError on the first fault."""
+def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = None,
+                active_approvers: bool = False):
+    """Load and validate every policy file in a folder; raise SourceError on the first fault
+    (with `active_approvers`, also a named approver who has left)."""
     policy_dir = Path(policy_dir)
     files = [policy_dir] if policy_dir.is_file() else sorted(policy_dir.glob("*.yaml"))
     if not files:
@@ -62,6 +65,8 @@ def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = N
         if ids.count(policy.id) > 1:
             raise SourceError(policy.source_file, f"policy id '{policy.id}' is used by more "
                                                   "than one file", field="id")
+        if active_approvers and (left := leaving_approvers(policy, register)):
+            raise left
     return principles, policies
 
 
@@ -84,18 +89,23 @@ def _display(file: Path, root: Path | None) -> str:
 def load_into_register(session: Session, actor: Actor, policy_dir: Path,
                        root: Path | None = None) -> list[PolicyVersion]:
     """Record each policy file whose content is new as the version in force; audit it."""
-    principles, policies = check_files(policy_dir, register_facts(session), root)
+    register = register_facts(session)
+    principles, policies = check_files(policy_dir, register, root)
     new_versions = []
-    entries: list[tuple[str, str, str, object]] = []
+    # (name, file, sha256, snapshot, the purpose policy or None for the principles)
+    entries: list[tuple[str, str, str, object, Policy | None]] = []
     if principles is not None:
         name, loaded, sha = principles
-        entries.append((PRINCIPLES_NAME, name, sha, principles_to_list(loaded)))
+        entries.append((PRINCIPLES_NAME, name, sha, principles_to_list(loaded), None))
     for policy in policies:
-        entries.append((policy.id, policy.source_file, policy.sha256, policy_to_dict(policy)))
-    for name, file, sha, snapshot in entries:
+        entries.append((policy.id, policy.source_file, policy.sha256, policy_to_dict(policy),
+                        policy))
+    for name, file, sha, snapshot, policy in entries:
         if session.scalar(select(PolicyVersion.id).where(PolicyVersion.name == name,
                                                          PolicyVersion.sha256 == sha)):
             continue
+        if policy is not None and (left := leaving_approvers(policy, register)):
+            raise left  # a new version may not name someone who has left
         version = PolicyVersion(name=name, file=file, sha256=sha,
                                 content=json.dumps(snapshot, ensure_ascii=False, default=str))
         session.add(version)

@@ -219,6 +219,8 @@ def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
         .options(selectinload(Grant.grantee), selectinload(Grant.system)
                  .selectinload(System.user_admins)).order_by(Grant.id))
     for grant in waiting:
+        if grant.id in report.expired:
+            continue  # ended in this very run (dated now, whatever day `as_of` says)
         days = (as_of - clock.local_date(grant.ended_at)).days
         if days < REMOVAL_REMIND_AFTER_DAYS:
             continue

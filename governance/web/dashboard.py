@@ -1,6 +1,8 @@
 """The DPO's dashboard, and the lists behind its figures."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, render_template, request
 
 from ..extensions import db
@@ -20,6 +22,12 @@ def index():
         due_chart=dashboard.bar_chart(board.due_by_month, label_width=80))
 
 
+def _waited(as_of, ended) -> int | None:
+    """Days from the end of an access to `as_of`; none when `as_of` is before the end."""
+    days = (as_of - clock.local_date(ended)).days
+    return days if days >= 0 else None
+
+
 @bp.get("/list/<name>")
 def grant_list(name: str):
     as_of = clock.parse_as_of(request.args.get("as_of"))
@@ -28,7 +36,7 @@ def grant_list(name: str):
                                        page_arg(), PER_PAGE)
     return render_template("dashboard/list.html", rows=rows, total=total, name=name,
                            as_of=as_of, today=clock.today(),
-                           waited=(lambda ended: (as_of - clock.local_date(ended)).days)
+                           waited=partial(_waited, as_of)
                            if name in dashboard.ENDED_LISTS else None,
                            title=dashboard.GRANT_LISTS[name][0], system=system,
                            page=page_arg(), per_page=PER_PAGE,

@@ -41,8 +41,11 @@ def _held_args():
     if not actor.has_role("approver", "dpo", "admin"):
         raise Forbidden(_("Only approvers, the DPO and admins see who held access"))
     code = (request.args.get("system") or "").upper() or None
-    given = request.args.get("date") or request.args.get("as_of")
-    return actor, code, clock.parse_as_of(given) if given else None
+    # A system the register does not hold is a 400, not an empty answer ("nobody").
+    grant_service.check_filters(db.session, code, None)
+    field = "date" if request.args.get("date") else "as_of"
+    given = request.args.get(field)
+    return actor, code, clock.parse_date(given, field) if given else None
 
 
 @bp.get("/at")

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from flask import (Blueprint, Response, current_app, flash, render_template, request,
-                   stream_with_context)
+                   send_file, stream_with_context)
 from flask_babel import get_locale
 
 from ..extensions import db
@@ -75,30 +75,29 @@ def audit(fmt: str):
 @bp.get("/evidence.zip")
 def evidence_pack():
     """The evidence pack, as `flask export evidence` writes it, for the DPO at the desk:
-    built in a temporary file in the instance folder, sent, then deleted."""
+    built in a temporary file in the instance folder, whose name is removed before it is
+    sent (nothing stays behind, whether the download ends, breaks off or is a HEAD)."""
     reports.require_reader(current_actor())
+    # One snapshot for every file of the pack: end the transaction this request has read in
+    # (the session's employee), so that the pack starts its own (REPEATABLE READ on
+    # PostgreSQL).
+    db.session.rollback()
     handle, name = tempfile.mkstemp(prefix=".evidence-", suffix=".zip",
                                     dir=current_app.instance_path)
     os.close(handle)
     path = Path(name)
     try:
         evidence.write_evidence_pack(db.session, path, Path(current_app.config["POLICY_PATH"]))
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+        size = path.stat().st_size
+        pack = path.open("rb")
     finally:
         db.session.rollback()  # read only: end the snapshot
-
-    def chunks():
-        try:
-            with path.open("rb") as pack:
-                while block := pack.read(1 << 16):
-                    yield block
-        finally:  # read to the end, or the client went away
-            path.unlink(missing_ok=True)
-    return Response(chunks(), mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="evidence-{clock.today()}.zip"',
-        "Content-Length": str(path.stat().st_size), "Cache-Control": "no-store"})
+        path.unlink(missing_ok=True)
+    response = send_file(pack, mimetype="application/zip", as_attachment=True,
+                         download_name=f"evidence-{clock.today()}.zip", conditional=False)
+    response.headers["Content-Length"] = str(size)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/reviews")

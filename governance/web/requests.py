@@ -54,8 +54,12 @@ def _request_form() -> tuple[RequestForm, System | None]:
     in_force = sorted(policies.in_force(db.session).policies.values(), key=lambda p: p.id)
     english = str(get_locale()) == "en"
     form.purpose.choices = [(p.id, p.name_en if english else p.name_da) for p in in_force]
-    if not form.purpose.data and in_force:
-        form.purpose.data = in_force[0].id
+    if len(in_force) == 1:
+        form.purpose.data = form.purpose.data or in_force[0].id
+    else:
+        # Several: the requester chooses (none is taken for them); none: the service says
+        # that no policy is in force yet.
+        form.purpose.choices.insert(0, ("", _("Choose the purpose") if in_force else ""))
     for policy in in_force:
         covered |= set(policy.systems)
     systems = db.session.scalars(select(System).order_by(System.code)).all()

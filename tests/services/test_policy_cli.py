@@ -77,3 +77,32 @@ def test_line_number_is_given(app, tmp_path):
     result = check(app, folder)
     assert result.exit_code == 1
     assert f"eu-oest.yaml:{index + 1}" in result.output
+
+
+def test_an_approver_who_leaves_stops_a_new_policy_version_not_the_register(app, tmp_path):
+    """The register goes on (seed, make run) while the policy in force names a leaver;
+    policy check says so, and a changed policy naming them is not loaded."""
+    from governance.extensions import db
+    from governance.models import PolicyVersion
+    from governance.services import employees
+    from governance.services.actor import Actor
+    import sqlalchemy as sa
+    from governance.models import Employee
+    admin = Actor.of(db.session.scalar(sa.select(Employee).filter_by(username="admin")))
+    employees.update_employee(db.session, admin, "tko", {"status": "left"})
+    db.session.commit()
+    runner = app.test_cli_runner()
+    seeded = runner.invoke(args=["seed"])
+    assert seeded.exit_code == 0, seeded.output
+    checked = check(app)
+    assert checked.exit_code == 1
+    assert "approvers[1]" in checked.output and "'tko' has left" in checked.output
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "review_interval_months: 12", "review_interval_months: 11"), encoding="utf-8")
+    versions = db.session.scalar(sa.select(sa.func.count(PolicyVersion.id)))
+    loaded = runner.invoke(args=["policy", "load", str(folder)])
+    assert loaded.exit_code == 1 and "'tko' has left" in loaded.output
+    assert db.session.scalar(sa.select(sa.func.count(PolicyVersion.id))) == versions

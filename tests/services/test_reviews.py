@@ -332,3 +332,19 @@ def test_reviews_remind_says_how_many_removals_it_chased(grant, app):
         args=["reviews", "remind", "--as-of", (TODAY + timedelta(days=15)).isoformat()])
     assert result.exit_code == 0
     assert "removal of 1 ended access chased (1 told to the DPO)" in result.output
+
+
+def test_an_access_expired_by_the_same_run_is_not_chased_as_long_ended(grant, app):
+    """`reviews remind --as-of` a year on expires an overdue access (where the policy says
+    so) and dates its end now: it is not at once 'ended a year ago' to its user admins."""
+    from governance.services import policies as policy_service
+    policy = policy_service.in_force(db.session).policies[grant.purpose]
+    object.__setattr__(policy, "expire_overdue_after_days", 30)
+    try:
+        report = reviews.remind(db.session, Actor.system(), grant.review_due +
+                                timedelta(days=60))
+        db.session.commit()
+    finally:
+        object.__setattr__(policy, "expire_overdue_after_days", None)
+    assert report.expired == [grant.id]
+    assert report.removal_reminders == [] and report.removal_escalations == []

@@ -535,12 +535,14 @@ def test_policy_must_hold_together(tmp_path, register, old, new, field, says):
     assert says in str(error)
 
 
-def test_a_named_approver_who_has_left_is_refused(tmp_path):
+def test_a_named_approver_who_has_left_is_found(tmp_path):
     """With one of two approvers gone, write and detail access could never be approved."""
     import dataclasses
+    from governance.domain.policy import leaving_approvers
     facts = read_seed(SEED).register_facts()
+    policy = load_policy(POLICY, facts)
+    assert leaving_approvers(policy, facts) is None
     people = {**facts.people, "tko": dataclasses.replace(facts.people["tko"], active=False)}
-    with pytest.raises(SourceError) as refused:
-        load_policy(POLICY, dataclasses.replace(facts, people=people))
-    assert refused.value.field == "username"
-    assert "'tko' has left and cannot be a named approver" in str(refused.value)
+    left = leaving_approvers(policy, dataclasses.replace(facts, people=people))
+    assert (left.entry, left.field) == ("approvers[1]", "username")
+    assert "'tko' has left and cannot be a named approver" in str(left)

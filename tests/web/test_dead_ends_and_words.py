@@ -262,3 +262,6 @@ def test_the_removal_lists_say_when_access_ended_and_how_long_removal_waits(clie
     assert "Næste revurdering" not in table
     active = client.get("/dashboard/list/active").get_data(as_text=True)
     assert "Venter på at blive fjernet" not in active
+    before = (clock.today() - timedelta(days=30)).isoformat()   # before it ended: no count
+    early = client.get(f"/dashboard/list/to_remove?as_of={before}").get_data(as_text=True)
+    assert "<td>–</td>" in early.split('id="list-to_remove"')[1] and "-30" not in early

@@ -176,6 +176,12 @@ def test_who_held_access_downloads_as_the_page_shows_it(client, login, journey):
     assert {r["system"] for r in uis} == {"UIS"}
     every = xlsx_rows(client.get(f"/grants/at.xlsx?as_of={day}"))
     assert {r["system"] for r in every} > {"UIS"} and len(every) > len(uis)
+    # A system the register does not hold is said so, not answered with an empty file.
+    for bad in ("NOPE", 'a"; filename=evil.exe; x="', "a\r\nb"):
+        refused = client.get("/grants/at.csv", query_string={"system": bad, "date": day})
+        assert refused.status_code == 400
+    far = client.get("/grants/at?system=UIS&date=3000-01-01")
+    assert far.status_code == 400
     login("ahn")
     assert client.get("/grants/at.csv").status_code == 403
 
@@ -219,6 +225,10 @@ def test_the_dpo_downloads_the_evidence_pack_from_the_reports_page(app, client, 
     assert {"register.csv", "requests.csv", "audit.csv", "audit-verification.json"} <= {
         f["path"] for f in manifest["files"]}
     assert json.loads(pack.read("audit-verification.json"))["ok"] is True
+    assert list((tmp_path / "instance").iterdir()) == []
+    head = client.head("/reports/evidence.zip")
+    assert head.status_code == 200 and int(head.headers["Content-Length"]) > 0
+    head.close()
     assert list((tmp_path / "instance").iterdir()) == []
     login("kfi")
     assert client.get("/reports/evidence.zip").status_code == 403

@@ -541,6 +541,12 @@ def test_with_two_policies_in_force_the_form_asks_which_and_the_api_must_be_told
     login("ahn")
     page = client.get("/requests/new?system=UIS").get_data(as_text=True)
     assert '<select id="purpose" name="purpose">' in page and "Ydelseskontrol" in page
+    assert '<option value="">Vælg formålet</option><option value="eu-oest">' in page  # none chosen
+    unchosen = client.post("/requests/new?system=UIS",
+                           data={**{k: v for k, v in FORM.items() if k != "purpose"},
+                                 "purpose": "", "action": "check"})
+    assert unchosen.status_code == 400
+    assert "Angiv den formålspolitik" in unchosen.get_data(as_text=True)
     response = client.post("/requests/new?system=UIS",
                            data={**FORM, "purpose": "ydelseskontrol", "action": "submit"})
     assert response.status_code == 302
