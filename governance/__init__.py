@@ -23,7 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     check_production(app.config, app.debug)
-    check_database(app.config)
+    check_database(app.config, app.instance_path)
     if app.config["PROXY_COUNT"]:
         # Behind the municipality's reverse proxy: trust its X-Forwarded-* headers only.
         hops = app.config["PROXY_COUNT"]

@@ -62,15 +62,16 @@ class ConfigurationError(RuntimeError):
     """A setting the app cannot start with, said so that a person can fix it."""
 
 
-def check_database(config: dict) -> None:
+def check_database(config: dict, instance_path: str) -> None:
     """A SQLite file in a folder that does not exist cannot be opened: say which folder,
-    rather than fail at the first statement with 'unable to open database file'."""
+    rather than fail at the first statement with 'unable to open database file'. A relative
+    path is taken from the instance folder, as Flask-SQLAlchemy takes it."""
     from sqlalchemy.engine import make_url
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:") \
             or url.database.startswith("file:"):
         return
-    folder = Path(url.database).parent
+    folder = (Path(instance_path) / url.database).parent
     if not folder.is_dir():
         raise ConfigurationError(
             f"DATABASE_URL names the SQLite file {url.database}, but the folder {folder} "

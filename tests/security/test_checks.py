@@ -1,5 +1,6 @@
 """One test per security check (OWASP ASVS level 2 and the Flask security guidance)."""
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -249,6 +250,14 @@ def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_named(tmp_path):
         create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}"})
     assert f"the folder {missing.parent} does not exist" in str(refused.value)
     assert create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ok.sqlite'}"})
+    # A relative path is the instance folder's, as Flask-SQLAlchemy reads it.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///register.sqlite"})
+    with app.app_context():
+        from governance.extensions import db
+        assert db.engine.url.database == str(Path(app.instance_path) / "register.sqlite")
+    with pytest.raises(ConfigurationError) as relative:
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///no-such-folder/register.sqlite"})
+    assert str(Path(app.instance_path) / "no-such-folder") in str(relative.value)
 
 
 def test_production_cookies_hsts_and_proxy(monkeypatch, app):
