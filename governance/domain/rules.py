@@ -475,13 +475,14 @@ class ExistingGrant:
     review_due: date | None = None
     acknowledged_on: date | None = None
     extra: dict = field(default_factory=dict)
+    grantee_name: str = ""
 
 
 def evaluate_grant(grant: ExistingGrant, policy: "Policy", today: date) -> list[Check]:
     """Re-check an active grant: still allowed, still needed, still acknowledged, reviewed."""
     req = ProposedRequest(grant.grantee, grant.grantee_active, grant.system,
                           grant.access_level, grant.scope, policy.id, "", "",
-                          grant.data_categories)
+                          grant.data_categories, grantee_name=grant.grantee_name)
     checks = [*check_system(req, policy), *check_areas(req, policy),
               check_special_categories(req, policy), check_grantee_active(req),
               check_acknowledgement(grant.acknowledged_on, today)]
@@ -568,8 +569,8 @@ class GrantEvaluator:
             found = self._static[key] = self._static_failures(system, level, scope, categories)
         return found
 
-    def person_failures(self, grantee: str, active: bool,
-                        acknowledged_on: date | None) -> tuple[Check, ...]:
+    def person_failures(self, grantee: str, active: bool, acknowledged_on: date | None,
+                        grantee_name: str = "") -> tuple[Check, ...]:
         """What fails because of the grantee, whatever the access: has left (P1), has no
         current acknowledgement (P3)."""
         acknowledged = self._acknowledged.get(acknowledged_on)
@@ -579,7 +580,8 @@ class GrantEvaluator:
                 else (check_acknowledgement(acknowledged_on, self.today),))
         if active:
             return acknowledged
-        return (check_grantee_active(ProposedRequest(grantee, False, "", "", "", "", "", "")),
+        return (check_grantee_active(ProposedRequest(grantee, False, "", "", "", "", "", "",
+                                                     grantee_name=grantee_name)),
                 *acknowledged)
 
     def due_failures(self, review_due: date | None) -> tuple[Check, ...]:

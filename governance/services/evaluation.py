@@ -54,8 +54,9 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
     as_of = as_of or clock.today()
     in_force = policies.in_force(session).policies
     acknowledged = dict(session.connection().execute(_LAST_ACKNOWLEDGED).all())
-    people = {row.id: (row.username, row.status == "active") for row in session.connection()
-              .execute(select(Employee.id, Employee.username, Employee.status))}
+    people = {row.id: (row.username, row.name, row.status == "active")
+              for row in session.connection().execute(
+                  select(Employee.id, Employee.username, Employee.name, Employee.status))}
     codes = dict(session.connection().execute(select(System.id, System.code)).all())
     # Driver rows, no joins: tens of thousands of plain tuples.
     rows = _plain_rows(session, _GRANTS)
@@ -86,9 +87,9 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
             continue  # under no policy in force: nothing to judge it by
         person = person_of.get(grantee_id)
         if person is None:
-            username, active = people[grantee_id]
+            username, name, active = people[grantee_id]
             person = person_of[grantee_id] = dated.person_failures(
-                username, active, clock.local_date(acknowledged.get(grantee_id)))
+                username, active, clock.local_date(acknowledged.get(grantee_id)), name)
         overdue = due_of.get(due)
         if overdue is None:
             overdue = due_of[due] = dated.due_failures(

@@ -24,3 +24,15 @@ def test_findings_for_overdue_lapsed_and_leavers(app):
     codes = sorted((f.grant_id, f.check.code) for f in findings)
     assert codes == sorted([(fine.id, "NOT_ACKNOWLEDGED"), (fine.id, "REVIEW_OVERDUE"),
                             (overdue.id, "NOT_ACKNOWLEDGED"), (overdue.id, "REVIEW_OVERDUE")])
+
+
+def test_a_leaver_s_finding_names_them_as_the_pages_do(app):
+    """An active grant whose grantee has left (written around the HR feed, which would have
+    ended it): the finding says who, by name and username."""
+    from governance.models import Employee
+    grant = active_grant(TODAY)
+    db.session.get(Employee, grant.grantee_id).status = "left"
+    db.session.commit()
+    _, findings = evaluation.reevaluate(db.session, TODAY)
+    left = next(f.check for f in findings if f.check.code == "GRANTEE_INACTIVE")
+    assert left.message_da.startswith("Anne Holm Nielsen (ahn) er fratrådt")
