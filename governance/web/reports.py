@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from flask import (Blueprint, Response, current_app, flash, render_template, request,
@@ -72,6 +73,21 @@ def audit(fmt: str):
                     f"audit-{clock.today()}")
 
 
+STALE_PACK_SECONDS = 3600
+
+
+def _sweep_stale_packs(folder: Path) -> None:
+    """A worker killed while it built a pack leaves its file behind; an hour on, no
+    download in progress still needs it."""
+    cutoff = time.time() - STALE_PACK_SECONDS
+    for left in [*folder.glob(".evidence-*.zip"), *folder.glob("..evidence-*.zip.partial")]:
+        try:
+            if left.stat().st_mtime < cutoff:
+                left.unlink()
+        except FileNotFoundError:
+            pass  # another request swept it first
+
+
 @bp.get("/evidence.zip")
 def evidence_pack():
     """The evidence pack, as `flask export evidence` writes it, for the DPO at the desk:
@@ -82,6 +98,7 @@ def evidence_pack():
     # (the session's employee), so that the pack starts its own (REPEATABLE READ on
     # PostgreSQL).
     db.session.rollback()
+    _sweep_stale_packs(Path(current_app.instance_path))
     handle, name = tempfile.mkstemp(prefix=".evidence-", suffix=".zip",
                                     dir=current_app.instance_path)
     os.close(handle)

@@ -230,5 +230,17 @@ def test_the_dpo_downloads_the_evidence_pack_from_the_reports_page(app, client, 
     assert head.status_code == 200 and int(head.headers["Content-Length"]) > 0
     head.close()
     assert list((tmp_path / "instance").iterdir()) == []
+    # What a worker killed mid-pack left behind is swept an hour on; a pack being built
+    # now by another request is not.
+    import os
+    stale = tmp_path / "instance" / ".evidence-old.zip"
+    partial = tmp_path / "instance" / "..evidence-old.zip.partial"
+    fresh = tmp_path / "instance" / ".evidence-now.zip"
+    for path in (stale, partial, fresh):
+        path.write_bytes(b"x")
+    for path in (stale, partial):
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime - 7200))
+    client.get("/reports/evidence.zip").close()
+    assert sorted(p.name for p in (tmp_path / "instance").iterdir()) == [fresh.name]
     login("kfi")
     assert client.get("/reports/evidence.zip").status_code == 403
