@@ -105,7 +105,6 @@ class ChainReport:
     # The hash of the last entry verified: noted outside the register, it lets a later
     # verification (anchor) show that nothing up to that entry was rewritten.
     last_hash: str | None = None
-
     head_entries: int | None = None  # what the chain head records, when it disagrees
 
     @property

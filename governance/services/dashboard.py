@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
 from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
 from . import clock, listing
+from .grants import AWAITING_REMOVAL
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
 
@@ -48,9 +49,7 @@ GRANT_LISTS: dict[str, tuple] = {
     "active": (_l("Active access"), Grant.status == "active"),
     "to_create": (_l("Approved, not yet created in the system"),
                   and_(Grant.status == "approved", Grant.fulfilled_at.is_(None))),
-    "to_remove": (_l("Ended, not yet removed from the system"),
-                  and_(Grant.status.in_(("revoked", "expired")),
-                       Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))),
+    "to_remove": (_l("Ended, not yet removed from the system"), AWAITING_REMOVAL),
     "overdue": (_l("Reviews overdue"), and_(Grant.status == "active", Grant.review_due < DAY)),
     "due_30": (_l("Reviews due in the next 30 days"),
                and_(Grant.status == "active", Grant.review_due >= DAY,

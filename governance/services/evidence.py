@@ -2,13 +2,16 @@
 verification, and a manifest of SHA-256 digests, in one zip (GDPR art. 5(2))."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
@@ -97,6 +100,34 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
         partial.unlink(missing_ok=True)
         raise
     return pack
+
+
+# A pack for download is built beside the others in this folder; one left by a worker that
+# was killed while building it is swept up this long after.
+STALE_PACK_SECONDS = 3600
+
+
+def pack_for_download(session: Session, folder: Path,
+                      policy_path: Path) -> tuple[BinaryIO, int]:
+    """The evidence pack as an open file (and its size) for sending. Its name is removed
+    before it is returned, so nothing stays behind however the download ends."""
+    _sweep_stale_packs(folder)
+    handle, name = tempfile.mkstemp(prefix=".evidence-", suffix=".zip", dir=folder)
+    os.close(handle)
+    path = Path(name)
+    try:
+        write_evidence_pack(session, path, policy_path)
+        return path.open("rb"), path.stat().st_size
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _sweep_stale_packs(folder: Path) -> None:
+    cutoff = time.time() - STALE_PACK_SECONDS
+    for left in [*folder.glob(".evidence-*.zip"), *folder.glob("..evidence-*.zip.partial")]:
+        with contextlib.suppress(FileNotFoundError):  # another request swept it first
+            if left.stat().st_mtime < cutoff:
+                left.unlink()
 
 
 def _add_policies(session: Session, add, policy_path: Path) -> list[dict]:

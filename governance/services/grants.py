@@ -245,6 +245,9 @@ def held_on_values(day: date) -> dict:
             "day_end": datetime.combine(day, time.max, tzinfo=clock.MUNICIPAL_TZ)}
 
 
+# Ended, but still in its system: the user administrator's task to remove it.
+AWAITING_REMOVAL = and_(Grant.status.in_(("revoked", "expired")),
+                        Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))
 HELD = and_(Grant.fulfilled_at.is_not(None), Grant.fulfilled_at <= bindparam("day_end"),
             or_(Grant.removed_at.is_(None), Grant.removed_at >= bindparam("day_start")))
 # Each filter of the register of grants, with the value it binds (see `listing`).
@@ -339,7 +342,5 @@ def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]
         selectinload(Grant.grantee), selectinload(Grant.system)).order_by(Grant.id)
     to_create = session.scalars(base.where(Grant.status == "approved",
                                            Grant.fulfilled_at.is_(None))).all()
-    to_remove = session.scalars(base.where(Grant.status.in_(("revoked", "expired")),
-                                           and_(Grant.fulfilled_at.is_not(None),
-                                                Grant.removed_at.is_(None)))).all()
+    to_remove = session.scalars(base.where(AWAITING_REMOVAL)).all()
     return list(to_create), list(to_remove)

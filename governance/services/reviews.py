@@ -214,8 +214,7 @@ REMOVAL_ESCALATE_AFTER_DAYS = 14
 def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
                      report: ReminderReport) -> None:
     waiting = session.scalars(
-        select(Grant).where(Grant.status.in_(("revoked", "expired")),
-                            Grant.fulfilled_at.is_not(None), Grant.removed_at.is_(None))
+        select(Grant).where(grants.AWAITING_REMOVAL)
         .options(selectinload(Grant.grantee), selectinload(Grant.system)
                  .selectinload(System.user_admins)).order_by(Grant.id))
     for grant in waiting:
@@ -224,13 +223,17 @@ def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
         days = (as_of - clock.local_date(grant.ended_at)).days
         if days < REMOVAL_REMIND_AFTER_DAYS:
             continue
+        # Every administrator and DPO is told (no short-cut after the first); the grant is
+        # counted if anyone was told anew.
         week = days // 7
-        if any([notify.removal_reminder(session, grant, admin, days, week)
-                for admin in grant.system.user_admins if admin.active]):
+        reminded = [notify.removal_reminder(session, grant, admin, days, week)
+                    for admin in grant.system.user_admins if admin.active]
+        if any(reminded):
             report.removal_reminders.append(grant.id)
-        if days >= REMOVAL_ESCALATE_AFTER_DAYS and any(
-                [notify.removal_escalation(session, grant, dpo, days) for dpo in dpos]):
-            report.removal_escalations.append(grant.id)
+        if days >= REMOVAL_ESCALATE_AFTER_DAYS:
+            told = [notify.removal_escalation(session, grant, dpo, days) for dpo in dpos]
+            if any(told):
+                report.removal_escalations.append(grant.id)
 
 
 def _approvers_of(grant: Grant, policy: Policy, people: dict[str, Employee]) -> list[Employee]:

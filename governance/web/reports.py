@@ -1,9 +1,6 @@
 """Reports and exports for the DPO and administrators; the review report also for approvers."""
 from __future__ import annotations
 
-import os
-import tempfile
-import time
 from pathlib import Path
 
 from flask import (Blueprint, Response, current_app, flash, render_template, request,
@@ -73,43 +70,19 @@ def audit(fmt: str):
                     f"audit-{clock.today()}")
 
 
-STALE_PACK_SECONDS = 3600
-
-
-def _sweep_stale_packs(folder: Path) -> None:
-    """A worker killed while it built a pack leaves its file behind; an hour on, no
-    download in progress still needs it."""
-    cutoff = time.time() - STALE_PACK_SECONDS
-    for left in [*folder.glob(".evidence-*.zip"), *folder.glob("..evidence-*.zip.partial")]:
-        try:
-            if left.stat().st_mtime < cutoff:
-                left.unlink()
-        except FileNotFoundError:
-            pass  # another request swept it first
-
-
 @bp.get("/evidence.zip")
 def evidence_pack():
-    """The evidence pack, as `flask export evidence` writes it, for the DPO at the desk:
-    built in a temporary file in the instance folder, whose name is removed before it is
-    sent (nothing stays behind, whether the download ends, breaks off or is a HEAD)."""
+    """The evidence pack, as `flask export evidence` writes it, for the DPO at the desk."""
     reports.require_reader(current_actor())
     # One snapshot for every file of the pack: end the transaction this request has read in
     # (the session's employee), so that the pack starts its own (REPEATABLE READ on
     # PostgreSQL).
     db.session.rollback()
-    _sweep_stale_packs(Path(current_app.instance_path))
-    handle, name = tempfile.mkstemp(prefix=".evidence-", suffix=".zip",
-                                    dir=current_app.instance_path)
-    os.close(handle)
-    path = Path(name)
     try:
-        evidence.write_evidence_pack(db.session, path, Path(current_app.config["POLICY_PATH"]))
-        size = path.stat().st_size
-        pack = path.open("rb")
+        pack, size = evidence.pack_for_download(db.session, Path(current_app.instance_path),
+                                                Path(current_app.config["POLICY_PATH"]))
     finally:
         db.session.rollback()  # read only: end the snapshot
-        path.unlink(missing_ok=True)
     response = send_file(pack, mimetype="application/zip", as_attachment=True,
                          download_name=f"evidence-{clock.today()}.zip", conditional=False)
     response.headers["Content-Length"] = str(size)
