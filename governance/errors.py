@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, render_template, request
-from flask_babel import force_locale, get_locale
+from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_babel import force_locale, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -72,6 +72,25 @@ def record_refusal(error: GovernanceError) -> None:
         log.exception("could not audit a refused attempt")
 
 
+def api_http_message(error: HTTPException, title: str) -> str:
+    """What went wrong, in the caller's language: Werkzeug's own descriptions are English."""
+    status = error.code or 500
+    if error.description and error.description != type(error).description:
+        return str(error.description)   # one written for this case
+    if status == 404:
+        return _("There is no %(path)s in this API; its paths are in /api/v1/openapi.json",
+                 path=request.path)
+    if status == 405:
+        allowed = ", ".join(sorted(set(getattr(error, "valid_methods", None) or ())
+                                   - {"HEAD", "OPTIONS"}))
+        return _("%(method)s is not allowed on %(path)s; allowed: %(allowed)s",
+                 method=request.method, path=request.path, allowed=allowed or "-")
+    if status == 413:
+        return _("The body is larger than the %(limit)s bytes this API takes",
+                 limit=format_number(current_app.config.get("MAX_CONTENT_LENGTH") or 0))
+    return title
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(GovernanceError)
     def governance_error(error: GovernanceError):
@@ -109,8 +128,8 @@ def init_app(app: Flask) -> None:
         status = error.code or 500
         title = str(TITLES.get(status, TITLES[400]))
         if wants_json():
-            return json_error(status, error.name.lower().replace(" ", "_"), error.description
-                              or title)
+            return json_error(status, error.name.lower().replace(" ", "_"),
+                              api_http_message(error, title))
         return render_template("errors/error.html", status=status, title=title,
                                message=""), status
 

@@ -16,7 +16,7 @@ def select_locale() -> str:
     if not has_request_context():
         return "en"
     languages = current_app.config["LANGUAGES"]
-    if request.blueprint == "api":
+    if request.blueprint == "api" or request.path.startswith("/api/"):
         return request.accept_languages.best_match(languages, default="da")
     chosen = session.get("lang")
     return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]

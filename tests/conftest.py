@@ -214,6 +214,9 @@ def api(client):
 
             def patch(self, path, **kw):
                 return self.open("PATCH", path, **kw)
+
+            def put(self, path, **kw):
+                return self.open("PUT", path, **kw)
         return Caller()
     return _for
 

@@ -1,7 +1,11 @@
 """The JSON API under /api/v1: thin, over the same services as the pages."""
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 from flask import Blueprint, Flask, g, jsonify, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -36,8 +40,8 @@ def authenticate():
         g.api_employee = current_user._get_current_object()
     else:
         return json_error(401, "unauthorized", str(_l(
-            "Send 'Authorization: Bearer <token>'; create one with 'flask --app wsgi token "
-            "create USERNAME'.")))
+            "Send the header 'Authorization: Bearer <token>'; an administrator creates a token "
+            "with 'flask --app wsgi token create USERNAME'.")))
     g.actor = Actor.of(g.api_employee, request.remote_addr or "")
     if request.method not in SAFE_METHODS and "as_of" in request.args:
         # The audit trail must show when a change really happened, so a change cannot be
@@ -45,7 +49,36 @@ def authenticate():
         from ..services.errors import InvalidInput
         raise InvalidInput(_l("as_of applies to reading only: a change is recorded at the "
                               "moment it is made"), field="as_of")
+    check_query()
     return None
+
+
+def check_query() -> None:
+    """A query parameter the operation does not take is a 400 that names it, as an unknown
+    field in a body is: `?centre=` ignored would look like a filtered list."""
+    allowed = _query_names().get((_spec_path(), request.method.lower().replace("head", "get")))
+    if allowed is None:
+        return
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        from ..services.errors import InvalidInput
+        raise InvalidInput(_l("Unknown query parameter '%(name)s'; this takes: %(allowed)s",
+                              name=unknown[0], allowed=", ".join(sorted(allowed)) or "-"),
+                           field=unknown[0])
+
+
+def _spec_path() -> str:
+    """The matched route as the OpenAPI document writes it: /grants/{grant_id}."""
+    rule = request.url_rule.rule if request.url_rule else ""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule[len(bp.url_prefix):])
+
+
+@lru_cache(maxsize=1)
+def _query_names() -> dict[tuple[str, str], frozenset[str]]:
+    from .openapi import PATHS
+    return {(path, method): frozenset(p["name"] for p in op.get("parameters", ())
+                                      if p["in"] == "query")
+            for path, item in PATHS.items() for method, op in item.items()}
 
 
 @bp.after_request
@@ -55,6 +88,17 @@ def commit(response):
         db.session.commit()
     else:
         db.session.rollback()
+    return response
+
+
+def answer_headers(response):
+    """What every API answer says of itself: its language, which follows Accept-Language
+    (so caches keep one per language), and for a 401 how to authenticate (RFC 7235)."""
+    if request.blueprint == "api" or request.path.startswith(bp.url_prefix + "/"):
+        response.headers["Content-Language"] = str(get_locale())
+        response.vary.add("Accept-Language")
+        if response.status_code == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
 
 
@@ -89,3 +133,4 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.after_request(answer_headers)  # the app's, so that 404s and 405s get them too

@@ -61,6 +61,19 @@ SCHEMAS = {
                      "status": {"type": "string", "enum": ["active", "left"]},
                      "left_on": {"type": ["string", "null"], "format": "date",
                                  "description": "the day the employee left"}}},
+    "ChangedEmployee": {"allOf": [{"$ref": "#/components/schemas/Employee"}, {
+        "type": "object", "properties": {"still_named": {
+            "type": "array", "description": "for a leaver: the duties the register still "
+            "names them for (named approver in a policy, system owner, user administrator, "
+            "an area's contact person); until someone else is named, that work is not done",
+            "items": {"type": "object", "required": ["duty", "where"], "properties": {
+                "duty": {"type": "string", "enum": ["approver", "owner", "user_admin",
+                                                    "contact"]},
+                "where": {"type": "string", "description": "policy id or system code"},
+                "area": {"type": "string", "description": "the area's key (contact)"},
+                "uncovered": {"type": "boolean",
+                              "description": "the system has no other active user "
+                                             "administrator"}}}}}}]},
     "Contact": {"type": "object", "required": ["username", "name"], "properties": {
         "username": {"type": "string"}, "name": {"type": "string"},
         "email": {"type": "string"}}},
@@ -101,7 +114,8 @@ SCHEMAS.update({
                              "passed": {"type": "boolean"}, "message": STR,
                              "contact": {"type": "object"}}},
     "RequestInput": {
-        "type": "object", "required": ["system", "frequency"], "additionalProperties": False,
+        "type": "object", "required": ["system", "frequency", "data_categories"],
+        "additionalProperties": False,
         "properties": {
             "grantee": {"type": "string", "description": "username; the caller by default"},
             "system": STR,
@@ -109,10 +123,13 @@ SCHEMAS.update({
             "scope": {"type": "string", "enum": ["summary", "detail"], "default": "summary"},
             "purpose": {"type": "string", "description": "the purpose policy's id; "
                                                           "by default the only one in force"},
-            "tasks": STR,
             "frequency": {"type": "string", "enum": ["daily", "weekly", "monthly", "quarterly",
                                                      "yearly", "once"]},
-            "data_categories": STR_LIST, "write_justification": STR}},
+            "tasks": {"type": "string", "description": "the concrete work tasks that need the "
+                                                       "access (principle 1); too short is a "
+                                                       "NEED_UNDOCUMENTED refusal"},
+            "data_categories": {"type": "array", "items": STR, "minItems": 1},
+            "write_justification": STR}},
     "Decision": {"type": "object", "required": ["approver", "decision", "decided_at"],
                  "properties": {"approver": STR,
                                 "decision": {"type": "string", "enum": ["approve", "reject"]},
@@ -237,7 +254,10 @@ PATHS = {
         "summary": "Employees (approvers, user administrators, DPO and admin)",
         "operationId": "listEmployees",
         "parameters": PAGING + [{"name": "status", "in": "query", "schema": {
-            "type": "string", "enum": ["active", "left"]}}],
+            "type": "string", "enum": ["active", "left"]}},
+            _query("centre", {"type": "string", "description": "a centre's code"}),
+            _query("q", {"type": "string", "maxLength": 100,
+                         "description": "text in the username, name or title"})],
         "responses": {"200": _response(_list_of("Employee")), **_errors(400, 401, 403)}},
         "post": {"summary": "HR feed: create an employee (admin)",
                  "operationId": "createEmployee", "requestBody": _json_body("EmployeeInput"),
@@ -255,7 +275,7 @@ PATHS = {
                   "parameters": [{"name": "username", "in": "path", "required": True,
                                   "schema": {"type": "string"}}],
                   "requestBody": _json_body("EmployeeChange"),
-                  "responses": {"200": _response(_ref("Employee")),
+                  "responses": {"200": _response(_ref("ChangedEmployee")),
                                 **_errors(400, 401, 403, 404, 409)}}},
     "/requests": {
         "get": {"summary": "Requests the caller may see", "operationId": "listRequests",
@@ -359,11 +379,16 @@ PATHS = {
 }
 
 
-def _with_server_error(paths: dict) -> dict:
-    """Every operation can fail on the server side; it then answers the same error shape."""
+def _with_common_errors(paths: dict) -> dict:
+    """What every operation may answer besides its own: a 400 for a query parameter it does
+    not take, a 413 for a body over the limit where it takes one, and a server error; each
+    in the same error shape."""
     result = {}
     for path, item in paths.items():
         result[path] = {method: {**op, "responses": {
+            **({} if "security" in op else _errors(400)),
+            **({"413": _response(ERROR, "The body is too large")} if method in (
+                "post", "patch") else {}),
             **op["responses"], "500": _response(ERROR, "Server error; nothing was saved")}}
             for method, op in item.items()}
     return result
@@ -378,7 +403,7 @@ def document() -> dict:
                                 "principles."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _with_server_error(PATHS),
+        "paths": _with_common_errors(PATHS),
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
                        "description": "flask --app wsgi token create USERNAME"}}},

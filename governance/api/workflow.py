@@ -1,13 +1,15 @@
 """API for the access workflow: requests, decisions, grants, acknowledgements, the HR feed."""
 from __future__ import annotations
 
-from flask import g, jsonify, request
+import json
+from flask import g, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import AccessRequest, Grant
 from ..services import employees as employee_service
+from ..services import register
 from ..services import grants as grant_service
 from ..services import requests as request_service
 from ..services import reviews as review_service
@@ -24,13 +26,29 @@ def body(allowed: tuple[str, ...] | None = None) -> dict:
         data = request.get_json(silent=True)
     except RecursionError:
         raise InvalidInput(_l("The JSON body is nested too deeply")) from None
+    if data is None and request.is_json and request.get_data(cache=True).strip():
+        try:
+            json.loads(request.get_data(cache=True))
+        except RecursionError:
+            raise InvalidInput(_l("The JSON body is nested too deeply")) from None
+        except ValueError as error:
+            line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+            if line is None:  # not UTF-8 text at all
+                raise InvalidInput(_l("The body is not valid JSON: it is not UTF-8 "
+                                      "text")) from None
+            raise InvalidInput(_l("The body is not valid JSON: %(problem)s at line %(line)s, "
+                                  "column %(column)s", problem=error.msg, line=line,
+                                  column=column)) from None
     if not isinstance(data, dict):
         raise InvalidInput(_l("Send a JSON object with Content-Type: application/json"))
     if allowed is not None:
         unknown = sorted(set(data) - set(allowed))
+        if unknown and not allowed:
+            raise InvalidInput(_l("This takes no fields: leave out '%(field)s' and send an "
+                                  "empty body", field=unknown[0]), field=unknown[0])
         if unknown:
             raise InvalidInput(_l("Unknown field '%(field)s'; expected: %(allowed)s",
-                                  field=unknown[0], allowed=", ".join(allowed) or "-"),
+                                  field=unknown[0], allowed=", ".join(allowed)),
                                field=unknown[0])
     for key, value in data.items():
         if not storable(key) or not storable(value):
@@ -114,7 +132,8 @@ def create_request():
     data = request_service.parse_request_input(body(), g.actor)
     req, result = request_service.request_access(db.session, g.actor, data)
     return jsonify({**request_json(req), "eligible_approvers": result.eligible_approvers,
-                    "checks": checks_json(result.checks)}), 201
+                    "checks": checks_json(result.checks)}), 201, {
+        "Location": url_for("api.get_request", request_id=req.id)}
 
 
 @bp.post("/requests/check")
@@ -162,6 +181,7 @@ def decide(request_id: int):
 
 @bp.post("/requests/<id:request_id>/withdraw")
 def withdraw(request_id: int):
+    no_body()
     return jsonify(request_json(request_service.withdraw(db.session, g.actor, request_id)))
 
 
@@ -219,13 +239,22 @@ def acknowledge():
 @bp.post("/employees")
 def create_employee():
     employee = employee_service.create_employee(db.session, g.actor, body())
-    return jsonify(employee_json(employee)), 201
+    return jsonify(employee_json(employee)), 201, {
+        "Location": url_for("api.employee", username=employee.username)}
 
 
 @bp.patch("/employees/<username>")
 def update_employee(username: str):
     employee = employee_service.update_employee(db.session, g.actor, username, body())
-    return jsonify(employee_json(employee))
+    result = employee_json(employee)
+    if not employee.active:
+        # What the leaver is still named as; until someone else is, that work is not done.
+        result["still_named"] = [
+            {"duty": v.duty, "where": v.where, **({"area": v.area_key} if v.duty == "contact"
+                                                  else {}),
+             **({"uncovered": v.uncovered} if v.duty == "user_admin" else {})}
+            for v in register.vacancies(db.session, employee.username)]
+    return jsonify(result)
 
 
 def review_json(row) -> dict:

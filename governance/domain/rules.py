@@ -220,6 +220,16 @@ def check_areas(req: ProposedRequest, policy: "Policy") -> list[Check]:
     for area in policy.non_grantable:
         if area.system != req.system or not area.touched_by(req.scope, categories):
             continue
+        if not area.contact:
+            checks.append(_refuse(
+                "AREA_NOT_GRANTABLE",
+                f"Der kan ikke gives adgang til '{area.name_da}' i {area.system}, og området "
+                "har ingen kontaktperson lige nu (den navngivne er fratrådt). Bed "
+                "databeskyttelsesrådgiveren eller administratoren om at udpege en.",
+                f"Access to '{area.name_en}' in {area.system} cannot be granted, and the area "
+                "has no contact person at present (the one named has left). Ask the DPO or "
+                "the administrator to name one."))
+            continue
         who = area.contact_name or area.contact
         contact = {"username": area.contact, "name": area.contact_name,
                    "email": area.contact_email, "area": area.key}
@@ -308,31 +318,57 @@ def evaluate_request(req: ProposedRequest, policy: "Policy",
     ]
 
 
-def deciders(policy: "Policy", requester: str, grantee: str) -> list:
+def deciders(policy: "Policy", requester: str, grantee: str,
+             away: frozenset[str] = frozenset()) -> list:
     """The named approvers who may decide a request: neither its requester nor its
-    grantee (P4)."""
-    return [a for a in policy.approvers if a.username not in (requester, grantee)]
+    grantee (P4), nor someone who has left (`away`)."""
+    return [a for a in policy.approvers
+            if a.username not in (requester, grantee) and a.username not in away]
 
 
-def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy") -> Check:
+def _names(approvers, joiner: str) -> str:
+    return joiner.join(a.name for a in approvers)
+
+
+def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy",
+                           away: frozenset[str] = frozenset()) -> Check:
     """P4: the approvals the request needs must be possible without anyone deciding a
-    request they made or that concerns them."""
+    request they made or that concerns them, and without a named approver who has left
+    (`away`: their usernames)."""
     needed = policy.approvals_needed(req.access_level, req.scope)
-    able = deciders(policy, requester, req.grantee)
+    able = deciders(policy, requester, req.grantee, away)
     if len(able) >= needed:
+        if needed > 1:
+            both_da = "både" if len(able) == needed else "to af"
+            both_en = "both" if len(able) == needed else "two of"
+            return _ok("SELF_DECISION",
+                       f"Skal godkendes af {both_da} {_names(able, ' og ')}, som hverken har "
+                       "indgivet anmodningen eller får adgangen.",
+                       f"Needs the approval of {both_en} {_names(able, ' and ')}, who neither "
+                       "made the request nor receive the access.")
         return _ok("SELF_DECISION",
-                   f"Kan afgøres af {' eller '.join(a.name for a in able)}, som hverken har "
+                   f"Kan afgøres af {_names(able, ' eller ')}, som hverken har "
                    "indgivet anmodningen eller får adgangen.",
-                   f"Can be decided by {' or '.join(a.name for a in able)}, who neither made "
+                   f"Can be decided by {_names(able, ' or ')}, who neither made "
                    "the request nor receives the access.")
-    all_da = " og ".join(a.name for a in policy.approvers)
-    all_en = " and ".join(a.name for a in policy.approvers)
+    all_da = _names(policy.approvers, " og ")
+    all_en = _names(policy.approvers, " and ")
     need_da = "begge navngivne godkendere" if needed > 1 else "en navngiven godkender"
     need_en = "both named approvers" if needed > 1 else "one named approver"
-    who_da = (f"her kan kun {' og '.join(a.name for a in able)} afgøre den" if able
+    who_da = (f"her kan kun {_names(able, ' og ')} afgøre den" if able
               else "her kan ingen af dem afgøre den")
-    who_en = (f"only {' and '.join(a.name for a in able)} can decide this one" if able
+    who_en = (f"only {_names(able, ' and ')} can decide this one" if able
               else "neither of them can decide this one")
+    gone = [a for a in policy.approvers if a.username in away]
+    if gone:
+        return _refuse(
+            "SELF_DECISION",
+            f"Anmodningen skal godkendes af {need_da} ({all_da}), men "
+            f"{_names(gone, ' og ')} er fratrådt, og {who_da}. Politikken skal navngive en "
+            "ny godkender: kontakt databeskyttelsesrådgiveren.",
+            f"The request needs {need_en} ({all_en}), but {_names(gone, ' and ')} "
+            f"{'have' if len(gone) > 1 else 'has'} left, and {who_en}. The policy must name "
+            "a new approver: contact the DPO.")
     tip_da, tip_en = _enough_approvers_tip(requester, req.grantee, needed, able, policy)
     return _refuse("SELF_DECISION",
                    f"Anmodningen skal godkendes af {need_da} ({all_da}), og ingen afgør en "
@@ -384,16 +420,17 @@ def check_decider(actor: str, requester: str, grantee: str, policy: "Policy",
     else:
         checks.append(_ok("SELF_DECISION", "Afgøres ikke af anmoder eller modtager.",
                           "Not decided by the requester or the grantee."))
-    names = " og ".join(a.name for a in policy.approvers)
     if actor in policy.approver_usernames:
         checks.append(_ok("NOT_NAMED_APPROVER", "Du er navngivet godkender i politikken.",
                           "You are a named approver in the policy."))
     else:
+        what_da = "revurdere adgang" if reviewing else "afgøre anmodninger"
+        what_en = "review access" if reviewing else "decide requests"
         checks.append(_refuse("NOT_NAMED_APPROVER",
-                              f"Kun de navngivne godkendere ({names}) kan afgøre anmodninger "
-                              f"efter politikken '{policy.name_da}'.",
-                              f"Only the named approvers ({' and '.join(a.name for a in policy.approvers)}) "
-                              f"can decide requests under the policy '{policy.name_en}'."))
+                              f"Kun de navngivne godkendere ({_names(policy.approvers, ' og ')})"
+                              f" kan {what_da} efter politikken '{policy.name_da}'.",
+                              f"Only the named approvers ({_names(policy.approvers, ' and ')}) "
+                              f"can {what_en} under the policy '{policy.name_en}'."))
     return checks
 
 

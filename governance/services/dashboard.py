@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
 from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
-from . import clock, listing
+from . import clock, listing, register
 from .grants import AWAITING_REMOVAL
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
@@ -106,6 +106,7 @@ class Dashboard:
     pending_requests: int
     refusals_by_principle: dict[str, int]
     due_by_month: list[tuple[str, int]]
+    vacancies: list[register.Vacancy]
 
 
 _SYSTEM_CODES = select(System.id, System.code)
@@ -132,7 +133,8 @@ def build(session: Session, actor: Actor, as_of: date | None = None) -> Dashboar
         by_system[code] += n
     pending = session.scalar(_PENDING_REQUESTS)
     return Dashboard(as_of, counts, by_system_level, dict(sorted(by_system.items())), pending,
-                     refusals_by_principle(session), reviews_due_by_month(session, as_of))
+                     refusals_by_principle(session), reviews_due_by_month(session, as_of),
+                     register.vacancies(session))
 
 
 _PRINCIPLE = re.compile(r'"principle":"(P[1-7])"')

@@ -174,11 +174,20 @@ def _claim(session: Session, grant: Grant, column) -> None:
     session.refresh(grant)
 
 
+def can_acknowledge(actor: Actor) -> bool:
+    """Everyone who may hold access acknowledges (P3); the DPO, who only reads, does not."""
+    return actor.employee_id is not None and not (actor.roles and actor.roles <= {"dpo"})
+
+
 def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Acknowledgement:
     """The caller acknowledges the current lookup principles (P3); waiting grants activate."""
     today = today or clock.today()
     if actor.employee_id is None:
         raise Forbidden(_l("Only an employee can acknowledge the lookup principles"))
+    if not can_acknowledge(actor):
+        raise Forbidden(_l("The DPO reads the register and changes nothing in it, and looks "
+                           "no citizen up under these principles: there is nothing to "
+                           "acknowledge"))
     principles = policies.in_force(session)
     ack = Acknowledgement(employee_id=actor.employee_id,
                           principles_sha256=principles.principles_sha256)
@@ -197,16 +206,22 @@ def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Ac
     return ack
 
 
-def can_revoke(actor: Actor) -> bool:
-    return actor.has_role("approver", "admin")
+def can_revoke(session: Session, actor: Actor, grant: Grant) -> bool:
+    """An administrator, or a named approver of the grant's policy (P4)."""
+    if actor.has_role("admin"):
+        return True
+    policy = policies.in_force(session).policies.get(grant.purpose)
+    return (actor.has_role("approver") and policy is not None
+            and actor.username in policy.approver_usernames)
 
 
 def revoke(session: Session, actor: Actor, grant_id: int, reason: str,
            action: str = "grant.revoke") -> Grant:
     """End a live grant with a reason; if it exists in the system, it becomes a removal task."""
     grant = get_grant(session, grant_id)
-    if not can_revoke(actor):
-        raise Forbidden(_l("Only an approver or an administrator can revoke access"))
+    if not can_revoke(session, actor, grant):
+        raise Forbidden(_l("Only a named approver of the access's policy or an administrator "
+                           "can revoke it"))
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_l("Give a reason for the revocation"), field="reason")

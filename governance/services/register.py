@@ -1,12 +1,16 @@
 """Reading the register: systems, employees and their grants, in few queries."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from dataclasses import dataclass
 
-from ..models import Centre, Employee, Grant, NonGrantableArea, System
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from ..models import (Centre, Employee, Grant, NonGrantableArea, System,
+                      system_user_admins)
 from ..models.base import unicode_lower
+from . import policies
 from .actor import Actor
 from .errors import Forbidden, NotFound
 from .permissions import can_view_employee, can_view_people
@@ -85,3 +89,62 @@ def grants_of(session: Session, employee: Employee) -> list[Grant]:
 def list_centres(session: Session) -> list[Centre]:
     return list(session.scalars(select(Centre).order_by(Centre.code)
                                 .options(selectinload(Centre.manager))))
+
+
+@dataclass(frozen=True)
+class Vacancy:
+    """A duty in the register still held by someone who has left: until someone else is
+    named, its work is not done (a policy's named approver decides nothing, an area's
+    contact person answers no one)."""
+
+    duty: str        # "approver", "owner", "user_admin" or "contact"
+    username: str
+    name: str
+    where: str       # the policy id or the system code
+    area_key: str = ""                # a contact person's area,
+    area: tuple[str, str] = ("", "")  # and its Danish and English name
+    uncovered: bool = False  # a user administrator: the system has no active one left
+
+    def area_name(self, locale: str) -> str:
+        return self.area[1] if locale == "en" else self.area[0]
+
+
+_LEFT = Employee.status == "left"
+_Admin = aliased(Employee)
+_ACTIVE_ADMINS = (select(func.count()).select_from(system_user_admins)
+                  .join(_Admin, _Admin.id == system_user_admins.c.employee_id)
+                  .where(system_user_admins.c.system_id == System.id,
+                         _Admin.status == "active").scalar_subquery())
+_OWNERS = (select(Employee.username, Employee.name, System.code)
+           .join(System, System.owner_id == Employee.id).where(_LEFT))
+_USER_ADMINS = (select(Employee.username, Employee.name, System.code, _ACTIVE_ADMINS)
+                .join(system_user_admins, system_user_admins.c.employee_id == Employee.id)
+                .join(System, System.id == system_user_admins.c.system_id).where(_LEFT))
+_CONTACTS = (select(Employee.username, Employee.name, System.code, NonGrantableArea.key,
+                    NonGrantableArea.name_da, NonGrantableArea.name_en)
+             .join(NonGrantableArea, NonGrantableArea.contact_id == Employee.id)
+             .join(System, System.id == NonGrantableArea.system_id).where(_LEFT))
+
+
+def vacancies(session: Session, username: str | None = None) -> list[Vacancy]:
+    """Every duty a leaver still holds (only `username`'s when given): named approver in a
+    policy in force, system owner, user administrator, or contact person for an area."""
+    def mine(statement):
+        return statement.where(Employee.username == username) if username else statement
+
+    found = []
+    named: dict[str, list[str]] = {}
+    for policy_id, policy in policies.in_force(session).policies.items():
+        for approver in policy.approver_usernames:
+            named.setdefault(approver, []).append(policy_id)
+    if named:
+        gone = session.execute(mine(select(Employee.username, Employee.name).where(
+            _LEFT, Employee.username.in_(sorted(named))))).all()
+        found += [Vacancy("approver", who, name, policy_id)
+                  for who, name in gone for policy_id in named[who]]
+    found += [Vacancy("owner", *row) for row in session.execute(mine(_OWNERS))]
+    found += [Vacancy("user_admin", who, name, code, uncovered=not active)
+              for who, name, code, active in session.execute(mine(_USER_ADMINS))]
+    found += [Vacancy("contact", who, name, code, key, (da, en))
+              for who, name, code, key, da, en in session.execute(mine(_CONTACTS))]
+    return sorted(found, key=lambda v: (v.username, v.duty, v.where, v.area_key))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -15,7 +15,8 @@ from ..domain.policy import Policy
 from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider,
                             check_enough_approvers, deciders, evaluate_request, failures)
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
-from ..models import AccessRequest, AuditEntry, Decision, Employee, Grant, System, utcnow
+from ..models import (AccessRequest, AuditEntry, DataCategory, Decision, Employee, Grant,
+                      NonGrantableArea, System, utcnow)
 from . import audit, listing, notify, policies
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, within,
@@ -148,31 +149,69 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
         raise InvalidInput(_l("No employee with username '%(username)s'",
                               username=data.grantee), field="grantee")
     system = session.scalar(select(System).where(System.code == data.system)
-                            .options(selectinload(System.categories)))
+                            .options(selectinload(System.categories), selectinload(System.owner),
+                                     selectinload(System.areas)
+                                     .selectinload(NonGrantableArea.contact)))
     if system is None:
         raise InvalidInput(_l("No system with code '%(code)s'", code=data.system),
                            field="system")
     held_codes = {c.code for c in system.categories}
     for code in data.data_categories:
+        if code not in held_codes and code not in known_categories(session):
+            raise InvalidInput(_l("'%(code)s' is not a data category; the categories are: "
+                                  "%(known)s", code=code,
+                                  known=", ".join(sorted(known_categories(session)))),
+                               field="data_categories")
         if code not in held_codes:
             raise InvalidInput(_l("%(system)s does not hold the data category '%(code)s'; "
                                   "it holds: %(held)s", system=system.code, code=code,
                                   held=", ".join(sorted(held_codes))),
                                field="data_categories")
-    policy = _policy(session, data.purpose)
+    policy = _current_contacts(_policy(session, data.purpose), system)
     proposed = ProposedRequest(grantee.username, grantee.active, system.code, data.access_level,
                                data.scope, policy.id, data.tasks, data.frequency,
                                data.data_categories, data.write_justification, grantee.name)
     requester = requester or actor.username
-    owner = system.owner
+    owner = system.owner if system.owner and system.owner.active else None
+    away = approvers_away(session, policy)
     checks = [*evaluate_request(proposed, policy,
                                 held_accesses(session, grantee.id, exclude_request),
                                 {"username": owner.username, "name": owner.name,
                                  "email": owner.email} if owner else None),
-              check_enough_approvers(requester, proposed, policy)]
-    eligible = [a.username for a in deciders(policy, requester, grantee.username)]
+              check_enough_approvers(requester, proposed, policy, away)]
+    eligible = [a.username for a in deciders(policy, requester, grantee.username, away)]
     return Evaluation(policy, grantee, system, checks, eligible,
                       policy.approvals_needed(data.access_level, data.scope))
+
+
+def known_categories(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(DataCategory.code)))
+
+
+def approvers_away(session: Session, policy: Policy) -> frozenset[str]:
+    """The policy's named approvers who have left: they decide nothing until a new version
+    of the policy names someone else."""
+    return frozenset(session.scalars(select(Employee.username).where(
+        Employee.username.in_(policy.approver_usernames), Employee.status != "active")))
+
+
+def _current_contacts(policy: Policy, system: System) -> Policy:
+    """The policy with the system's non-grantable areas as the register has them now: a
+    version in force keeps the contact person named when it was loaded, and the seed may
+    have named another since. A contact who has left is replaced by the system's owner,
+    or by nobody (P6)."""
+    registered = {area.key: area for area in system.areas}
+    owner = system.owner if system.owner and system.owner.active else None
+    areas = []
+    for area in policy.non_grantable:
+        now = registered.get(area.key) if area.system == system.code else None
+        if now is not None:
+            person = now.contact if now.contact.active else owner
+            area = replace(area, contact=person.username if person else "",
+                           contact_name=person.name if person else "",
+                           contact_email=person.email if person else "")
+        areas.append(area)
+    return replace(policy, non_grantable=tuple(areas))
 
 
 def require_requester(actor: Actor) -> None:

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from babel.dates import format_date
 from flask import Flask, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -62,6 +62,28 @@ def policy_names(in_force) -> str:
     english = str(get_locale()) == "en"
     return "; ".join(f"{p.name_en if english else p.name_da} ({p.decision})"
                      for p in sorted(in_force.policies.values(), key=lambda p: p.id))
+
+
+def duty_text(vacancy) -> str:
+    """A duty that a leaver still holds (`register.Vacancy`), in the page's language."""
+    if vacancy.duty == "approver":
+        return _("Named approver in the policy '%(policy)s'", policy=vacancy.where)
+    if vacancy.duty == "owner":
+        return _("Owner of %(system)s", system=vacancy.where)
+    if vacancy.duty == "user_admin":
+        if vacancy.uncovered:
+            return _("User administrator of %(system)s, which has no other",
+                     system=vacancy.where)
+        return _("User administrator of %(system)s", system=vacancy.where)
+    return _("Contact person for '%(area)s' in %(system)s",
+             area=vacancy.area_name(str(get_locale())), system=vacancy.where)
+
+
+def duty_remedy(vacancy) -> str:
+    """What ends the vacancy: a new version of the policy, or the seed's systems."""
+    if vacancy.duty == "approver":
+        return _("Load a new version of the policy that names another approver.")
+    return _("Name someone else in the seed's systems file and load the seed.")
 
 
 def show_on_field(form, error) -> None:
@@ -190,6 +212,8 @@ def init_app(app: Flask) -> None:
         return end_reason_label(value, page_locale(context))
 
     app.jinja_env.globals["csrf_field"] = csrf_field
+    app.jinja_env.globals["duty_text"] = duty_text
+    app.jinja_env.globals["duty_remedy"] = duty_remedy
 
     @app.context_processor
     def template_helpers():

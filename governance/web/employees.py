@@ -11,7 +11,7 @@ from ..services.errors import Conflict
 from ..services import grants as grant_service
 from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
-from . import current_actor, page_arg, save_form
+from . import current_actor, duty_remedy, duty_text, page_arg, save_form
 from .forms import EmployeeForm, EmptyForm
 
 bp = Blueprint("employees", __name__, url_prefix="/employees")
@@ -117,4 +117,9 @@ def leave(username: str):
         db.session.commit()
         flash(_("%(name)s is marked as having left; all access is revoked.", name=username),
               "info")
+        held = register.vacancies(db.session, username)
+        if held:
+            flash(_("%(name)s is still named in the register: %(duties)s. %(remedy)s",
+                    name=username, duties="; ".join(duty_text(v) for v in held),
+                    remedy=" ".join(dict.fromkeys(duty_remedy(v) for v in held))), "error")
     return redirect(url_for("employees.detail", username=username))

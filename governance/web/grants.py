@@ -88,7 +88,7 @@ def detail(grant_id: int):
     actor = current_actor()
     grant = grant_service.view_grant(db.session, actor, grant_id)
     return render_template("grants/detail.html", grant=grant, revoke_form=RevokeForm(),
-                           can_revoke=grant_service.can_revoke(actor) and grant.status in
+                           can_revoke=grant_service.can_revoke(db.session, actor, grant) and grant.status in
                            grant_service.LIVE,
                            can_fulfil=grant_service.is_user_admin(actor, grant.system))
 

@@ -27,9 +27,87 @@ def test_missing_or_bad_token_is_401_json(client, header):
     # In Danish by default, as every other API message; in English when asked.
     danish = response.get_json()["error"]["message"]
     english = client.get("/api/v1/me", headers={**headers, "Accept-Language": "en"}).get_json()
-    assert ("API-nøglen mangler" if header else "lav et med") in danish
-    assert ("bearer token is missing" if header else "create one with") in english["error"][
+    assert ("API-nøglen mangler" if header else "laver et token med") in danish
+    assert ("bearer token is missing" if header else "creates a token with") in english["error"][
         "message"]
+
+
+def test_api_answers_say_their_language_and_how_to_authenticate(client, api):
+    refused = client.get("/api/v1/me")
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    english = api("kfi").get("/api/v1/me", headers={"Accept-Language": "en"})
+    assert english.headers["Content-Language"] == "en"
+    assert "Accept-Language" in english.headers["Vary"]
+    assert api("kfi").get("/api/v1/me").headers["Content-Language"] == "da"
+
+
+@pytest.mark.parametrize("method, path, status, danish, english", [
+    ("get", "/api/v1/nothing-here", 404, "Der findes ingen /api/v1/nothing-here i dette API",
+     "There is no /api/v1/nothing-here in this API"),
+    ("get", "/api/v1/requests/abc", 404, "Der findes ingen", "There is no"),
+    ("put", "/api/v1/requests", 405, "PUT er ikke tilladt på /api/v1/requests; tilladt: GET, POST",
+     "PUT is not allowed on /api/v1/requests; allowed: GET, POST"),
+])
+def test_routing_errors_are_in_the_callers_language(api, method, path, status, danish, english):
+    caller = api("kfi")
+    da = getattr(caller, method)(path)
+    en = getattr(caller, method)(path, headers={"Accept-Language": "en"})
+    assert da.status_code == en.status_code == status
+    assert danish in da.get_json()["error"]["message"]
+    assert english in en.get_json()["error"]["message"]
+
+
+def test_a_body_over_the_limit_is_413_in_the_callers_language(api):
+    response = api("ahn").post("/api/v1/requests", data="x" * (1024 * 1024 + 1),
+                               content_type="application/json")
+    assert response.status_code == 413
+    assert "1.048.576 bytes" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path, name, said", [
+    ("/api/v1/employees?centre=NOPE", "centre", "'NOPE'"),
+    ("/api/v1/systems?foo=bar", "foo", "'foo'"),
+    ("/api/v1/grants?stauts=active", "stauts", "this takes: as_of, grantee, page"),
+    ("/api/v1/me?as_of=2026-01-01", "as_of", "'as_of'")])
+def test_an_unknown_or_wrong_query_parameter_is_400_naming_it(api, path, name, said):
+    response = api("admin").get(path, headers={"Accept-Language": "en"})
+    assert response.status_code == 400, response.get_json()
+    error = response.get_json()["error"]
+    assert error["field"] == name and said in error["message"]
+
+
+def test_employees_are_filtered_by_centre_and_text(api):
+    caller = api("admin")
+    cba = caller.get("/api/v1/employees?centre=CBA&per_page=500").get_json()
+    assert cba["total"] > 0 and {e["centre"] for e in cba["items"]} == {"CBA"}
+    found = caller.get("/api/v1/employees?q=fisker").get_json()
+    assert [e["username"] for e in found["items"]] == ["kfi"]
+
+
+def test_malformed_json_says_where(api):
+    response = api("ahn").post("/api/v1/requests", data='{"grantee": "ahn",\n bad}',
+                               content_type="application/json",
+                               headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "not valid JSON" in response.get_json()["error"]["message"]
+    assert "line 2, column 2" in response.get_json()["error"]["message"]
+
+
+def test_a_post_that_takes_no_fields_says_so(api, app):
+    from .helpers import file_request
+    request_id = file_request(api)
+    response = api("ahn").post(f"/api/v1/requests/{request_id}/withdraw", json={"reason": "x"},
+                               headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "This takes no fields: leave out 'reason'" in response.get_json()["error"]["message"]
+    assert api("ahn").post(f"/api/v1/requests/{request_id}/withdraw").status_code == 200
+
+
+def test_the_dpo_acknowledges_nothing(api, client, login):
+    response = api("dpo").post("/api/v1/acknowledgements")
+    assert response.status_code == 403
+    login("dpo")
+    assert "principles/acknowledge" not in client.get("/principles/").get_data(as_text=True)
 
 
 def test_token_is_stored_hashed_and_creation_audited(app):
@@ -172,3 +250,14 @@ def test_api_errors_speak_the_callers_language(api):
     assert "overdue reviews" in english.get_json()["error"]["message"]
     status = client.get("/api/v1/grants?status=gone")
     assert status.get_json()["error"]["message"].startswith("'status' skal være")
+
+
+def test_what_is_created_says_where_it_is(api):
+    from .helpers import request_body
+    filed = api("ahn").post("/api/v1/requests", json=request_body())
+    assert filed.status_code == 201
+    assert filed.headers["Location"] == f"/api/v1/requests/{filed.get_json()['id']}"
+    assert api("ahn").get(filed.headers["Location"]).status_code == 200
+    made = api("admin").post("/api/v1/employees", json={
+        "username": "lmo", "name": "Lise Mølgaard", "email": "lmo@htk.dk", "centre": "SAC"})
+    assert made.headers["Location"] == "/api/v1/employees/lmo"

@@ -225,3 +225,15 @@ def test_lists_answer_with_their_paging_and_read_system_codes_in_any_case(api):
     requests = api("dpo").get("/api/v1/requests?page=2").get_json()
     assert (requests["page"], requests["per_page"], requests["items"]) == (2, 50, [])
     assert requests["total"] == 1
+
+
+def test_a_leaver_answer_names_the_duties_still_held(api):
+    response = api("admin").patch("/api/v1/employees/lan", json={"status": "left"})
+    assert response.status_code == 200
+    assert response.get_json()["still_named"] == [
+        {"duty": "contact", "where": "SAPA", "area": "source_case_detail"},
+        {"duty": "user_admin", "where": "SAPA", "uncovered": True}]
+    plain = api("admin").patch("/api/v1/employees/mbe", json={"status": "left"})
+    assert plain.get_json()["still_named"] == []
+    assert "still_named" not in api("admin").patch("/api/v1/employees/ahn",
+                                                   json={"title": "Jurist"}).get_json()

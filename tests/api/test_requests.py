@@ -65,6 +65,56 @@ def test_area_refusal_names_the_contact_person(api):
     assert "Helle Vinther" in area["message"]
 
 
+def _mark_left(api, username):
+    response = api("admin").patch(f"/api/v1/employees/{username}", json={"status": "left"})
+    assert response.status_code == 200, response.get_json()
+
+
+def test_a_named_approver_who_left_is_not_offered_and_two_approvals_are_refused(api):
+    _mark_left(api, "tko")
+    caller = api("ahn")
+    read = caller.post("/api/v1/requests/check", json=request_body())
+    assert read.get_json()["passed"] is True
+    assert read.get_json()["eligible_approvers"] == ["kfi"]
+    before = state_counts()
+    detail = caller.post("/api/v1/requests", json=request_body(
+        scope="detail", write_justification="x" * 60), headers={"Accept-Language": "en"})
+    assert detail.status_code == 422, detail.get_json()
+    refusal = next(v for v in detail.get_json()["violations"] if v["code"] == "SELF_DECISION")
+    assert "Tina Koudal has left" in refusal["message"]
+    assert state_counts() == before
+
+
+def test_a_refusal_names_the_areas_contact_as_the_register_has_it_now(api):
+    body = request_body(system="ACADRE", data_categories=["employment"])
+    first = api("ahn").post("/api/v1/requests", json=body).get_json()
+    assert first["violations"][0]["contact"]["username"] == "kvi"
+    # The seed names another contact person; the policy version in force is unchanged.
+    from governance.models import NonGrantableArea
+    area = db.session.query(NonGrantableArea).filter_by(key="personnel_cases").one()
+    area.contact = db.session.query(Employee).filter_by(username="hvi").one()
+    db.session.commit()
+    moved = api("ahn").post("/api/v1/requests", json=body).get_json()["violations"][0]
+    assert moved["contact"]["username"] == "hvi" and "Helle Vinther" in moved["message"]
+    # The contact person and the system's owner (kvi both) leave: nobody is named.
+    area.contact = db.session.query(Employee).filter_by(username="kvi").one()
+    db.session.commit()
+    _mark_left(api, "kvi")
+    gone = api("ahn").post("/api/v1/requests", json=body,
+                           headers={"Accept-Language": "en"}).get_json()["violations"][0]
+    assert gone["code"] == "AREA_NOT_GRANTABLE" and "contact" not in gone
+    assert "no contact person at present" in gone["message"]
+    assert "Karen Villadsen" not in gone["message"]
+
+
+def test_a_one_off_need_does_not_point_to_a_system_owner_who_left(api):
+    _mark_left(api, "tko")   # the owner of FASIT
+    refusal = api("ahn").post("/api/v1/requests", json=request_body(
+        system="FASIT", frequency="once", data_categories=["benefits"])).get_json()
+    refusal = next(v for v in refusal["violations"] if v["code"] == "NEED_NOT_RECURRING")
+    assert "contact" not in refusal and "Tina Koudal" not in refusal["message"]
+
+
 def test_messages_follow_accept_language(api):
     caller = api("ahn")
     danish = caller.post("/api/v1/requests", json=request_body(frequency="once"))
@@ -207,3 +257,12 @@ def test_the_check_is_refused_to_whoever_may_not_file(api):
     checked = api("dpo").post("/api/v1/requests/check", json=request_body())
     assert checked.status_code == 403
     assert api("dpo").post("/api/v1/requests", json=request_body()).status_code == 403
+
+
+def test_an_unknown_data_category_is_named_as_unknown(api):
+    response = api("ahn").post("/api/v1/requests", json=request_body(data_categories=["nope"]),
+                               headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["field"] == "data_categories"
+    assert "'nope' is not a data category" in error["message"] and "identity" in error["message"]

@@ -116,3 +116,25 @@ def test_long_text_is_refused_whole_not_cut(api, grant):
     assert db.session.get(Grant, grant.id).status == "active"
     assert api("kfi").post(f"/api/v1/grants/{grant.id}/revoke",
                            json={"reason": "r" * 300}).status_code == 200
+
+
+def test_a_reviewer_not_named_in_the_policy_is_told_about_reviews(api, grant):
+    api("admin").patch("/api/v1/employees/hla", json={"roles": ["requester", "approver"]})
+    response = api("hla").post(f"/api/v1/grants/{grant.id}/review",
+                               json={"decision": "keep", "comment": "ok"},
+                               headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    refusal = next(v for v in response.get_json()["violations"]
+                   if v["code"] == "NOT_NAMED_APPROVER")
+    assert "can review access under the policy" in refusal["message"]
+    assert "decide requests" not in refusal["message"]
+
+
+def test_only_a_named_approver_or_an_administrator_revokes(api, grant):
+    api("admin").patch("/api/v1/employees/hla", json={"roles": ["requester", "approver"]})
+    refused = api("hla").post(f"/api/v1/grants/{grant.id}/revoke", json={"reason": "Nej"})
+    assert refused.status_code == 403
+    db.session.expire_all()
+    assert grant.status == "active"
+    assert api("kfi").post(f"/api/v1/grants/{grant.id}/revoke",
+                           json={"reason": "Opgaven er slut"}).status_code == 200

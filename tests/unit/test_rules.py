@@ -629,6 +629,31 @@ def test_too_few_approvers_with_one_named_approver_points_to_the_policy():
     assert "names another approver" in check.message_en
 
 
+def test_a_named_approver_who_has_left_decides_nothing():
+    policy = make_policy()
+    read = rules.check_enough_approvers("sjo", make_request(grantee="sjo"), policy,
+                                        away=frozenset({"tko"}))
+    assert read.passed
+    assert "Klaus Fisker" in read.message_en and "Tina Koudal" not in read.message_en
+    assert [a.username for a in rules.deciders(policy, "sjo", "sjo", frozenset({"tko"}))] \
+        == ["kfi"]
+    detail = rules.check_enough_approvers(
+        "sjo", make_request(grantee="sjo", scope="detail"), policy, away=frozenset({"tko"}))
+    assert_refused(detail, "SELF_DECISION", "P4")
+    assert "Tina Koudal er fratrådt" in detail.message_da
+    assert "Tina Koudal has left" in detail.message_en
+    assert "name a new approver" in detail.message_en
+
+
+def test_two_approvals_are_spoken_of_as_both():
+    check = rules.check_enough_approvers(
+        "sjo", make_request(grantee="sjo", scope="detail"), make_policy())
+    assert check.passed
+    assert "both Klaus Fisker and Tina Koudal" in check.message_en
+    assert "både Klaus Fisker og Tina Koudal" in check.message_da
+    assert " or " not in check.message_en
+
+
 # --------------------------------------------------------------------------- dates (P5)
 
 @pytest.mark.parametrize("day, months, expected", [

@@ -146,3 +146,33 @@ def test_an_employee_page_lists_their_acknowledgements(client, login):
     page = client.get("/employees/mbe").get_data(as_text=True)
     listed = page.split('id="acknowledgements">')[1].split("</p>")[0]
     assert listed == day_text(clock.today(), "da")
+
+
+def test_marking_a_leaver_says_what_they_are_still_named_as(client, login):
+    """A user administrator, owner or contact person who leaves leaves work undone until the
+    seed names someone else; the administrator is told at once, the dashboard keeps it."""
+    login("admin")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = client.post("/employees/lan/leave", data={"confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "lan is still named in the register: Contact person for" in page
+    assert "User administrator of SAPA, which has no other." in page
+    assert "Contact person for" in page and "in SAPA" in page
+    assert "Name someone else in the seed&#39;s systems file" in page
+    board = client.get("/dashboard/").get_data(as_text=True)
+    assert 'id="vacancy-list"' in board
+    assert "Line Andersen (lan)" in board
+    client.post("/employees/tko/leave", data={"confirm": "yes"})
+    board = client.get("/dashboard/").get_data(as_text=True)
+    assert "Named approver in the policy &#39;eu-oest&#39;" in board
+    assert "Owner of FASIT" in board and "Owner of SAPA" in board
+    assert "Load a new version of the policy that names another approver." in board
+
+
+def test_a_leaver_with_no_duties_is_not_warned(client, login):
+    login("admin")
+    page = client.post("/employees/mbe/leave", data={"confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "stadig navngivet" not in page and "still named" not in page
+    assert 'id="vacancy-list"' not in client.get("/dashboard/").get_data(as_text=True)
