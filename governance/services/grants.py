@@ -248,6 +248,7 @@ def end_grant(session: Session, actor: Actor, grant: Grant, status: str, reason:
                  client_address=actor.client_address)
     if grant.fulfilled_at:
         notify.to_remove(session, grant)
+    notify.ended(session, grant)
     return grant
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.vocabulary import end_reason_label
+from ..domain.vocabulary import end_reason_label, label
 from ..models import AccessRequest, Employee, Grant, OutboxMessage
 
 LEVEL_DA = {"read": "læseadgang", "write": "skriveadgang"}
@@ -34,10 +35,28 @@ def queue(session: Session, *, kind: str, recipient: Employee, subject: str, bod
     return message
 
 
-def _what(item: AccessRequest | Grant) -> str:
+def _day(day: date) -> str:
+    """A date as the interface writes it in Danish: "3. maj 2024"."""
+    return format_date(day, "medium", locale="da")
+
+
+def _days(n: int) -> str:
+    return f"{n} dag" if n == 1 else f"{n} dage"
+
+
+def _first_upper(text: str) -> str:
+    """Upper-cases the first letter only (str.capitalize lowercases the rest, names and
+    system codes included)."""
+    return text[:1].upper() + text[1:]
+
+
+def _access(item: AccessRequest | Grant) -> str:
     return (f"{LEVEL_DA.get(item.access_level, item.access_level)} til {item.system.code} "
-            f"({SCOPE_DA.get(item.scope, item.scope)}) for {item.grantee.name} "
-            f"({item.grantee.username})")
+            f"({SCOPE_DA.get(item.scope, item.scope)})")
+
+
+def _what(item: AccessRequest | Grant) -> str:
+    return f"{_access(item)} for {item.grantee.name} ({item.grantee.username})"
 
 
 def new_request(session: Session, req: AccessRequest, approvers: Iterable[str]) -> None:
@@ -49,7 +68,7 @@ def new_request(session: Session, req: AccessRequest, approvers: Iterable[str]) 
               object_id=req.id, dedupe="",
               subject=f"Ny anmodning om adgang til {req.system.code} (nr. {req.id})",
               body=f"Kære {approver.name}\n\n{req.requester.name} har anmodet om "
-                   f"{_what(req)}.\n\nArbejdsopgaver: {req.tasks}\nHyppighed: {req.frequency}"
+                   f"{_what(req)}.\n\nArbejdsopgaver: {req.tasks}\nHyppighed: {label(req.frequency)}"
                    f"\n\nAnmodningen venter på din afgørelse i dataadgangsregistret under "
                    f"Anmodninger.")
 
@@ -57,12 +76,16 @@ def new_request(session: Session, req: AccessRequest, approvers: Iterable[str]) 
 def decided(session: Session, req: AccessRequest) -> None:
     outcome = {"approved": "godkendt", "rejected": "afvist"}[req.status]
     comment = req.decisions[-1].comment if req.decisions else ""
+    deciders = " og ".join(dict.fromkeys(d.approver.name for d in req.decisions))
     people = {req.requester.id: req.requester, req.grantee.id: req.grantee}
     for person in people.values():
+        whose = ("Din anmodning" if person.id == req.requester.id
+                 else f"{req.requester.name}s anmodning for dig")
         queue(session, kind="request.decided", recipient=person, object_type="request",
               object_id=req.id, dedupe=req.status,
-              subject=f"Din anmodning om adgang til {req.system.code} er {outcome}",
-              body=f"Kære {person.name}\n\nAnmodningen om {_what(req)} er {outcome}."
+              subject=f"{whose} om adgang til {req.system.code} er {outcome}",
+              body=f"Kære {person.name}\n\nAnmodningen om {_what(req)} er {outcome}"
+                   + (f" af {deciders}." if deciders else ".")
                    + (f"\n\nBemærkning: {comment}" if comment else "")
                    + ("\n\nSystemets brugeradministrator opretter nu adgangen." if
                       req.status == "approved" else ""))
@@ -94,13 +117,13 @@ def renew_acknowledgement(session: Session, person: Employee, expires: date,
     """P3: the yearly acknowledgement is about to lapse, or has; once each per year."""
     if lapsed:
         subject = "Din kvittering for principperne for opslag er udløbet"
-        when = (f"Din kvittering for principperne for opslag udløb {expires.isoformat()}. "
+        when = (f"Din kvittering for principperne for opslag udløb {_day(expires)}. "
                 f"Indtil du kvitterer igen, har dine adgange ingen gyldig kvittering, og "
                 f"databeskyttelsesrådgiveren ser dem som mangelfulde.")
     else:
-        subject = f"Kvittér igen for principperne for opslag senest {expires.isoformat()}"
+        subject = f"Kvittér igen for principperne for opslag senest {_day(expires)}"
         when = (f"Din kvittering for principperne for opslag gælder et år og udløber "
-                f"{expires.isoformat()}.")
+                f"{_day(expires)}.")
     return queue(session, kind="acknowledgement.renew", recipient=person,
                  object_type="employee", object_id=person.username,
                  dedupe=f"{expires.isoformat()}:{'lapsed' if lapsed else 'due'}",
@@ -115,14 +138,29 @@ def to_remove(session: Session, grant: Grant) -> None:
         queue(session, kind="grant.remove_task", recipient=admin, object_type="grant",
               object_id=grant.id, dedupe="remove",
               subject=f"Fjern adgang i {grant.system.code} (adgang nr. {grant.id})",
-              body=f"Kære {admin.name}\n\n{_what(grant).capitalize()} er ophørt "
+              body=f"Kære {admin.name}\n\n{_first_upper(_what(grant))} er ophørt "
                    f"({end_reason_label(grant.end_reason)}). Fjern adgangen fra "
                    f"{grant.system.name}, og registrér det under Opgaver i "
                    f"dataadgangsregistret.")
 
 
+def ended(session: Session, grant: Grant) -> None:
+    """The grantee is told that their access has ended, and why (not a leaver: they are
+    gone)."""
+    person = grant.grantee
+    if not person.active:
+        return
+    queue(session, kind="grant.ended", recipient=person, object_type="grant",
+          object_id=grant.id, dedupe="",
+          subject=f"Din adgang til {grant.system.code} er ophørt",
+          body=f"Kære {person.name}\n\nDin {_access(grant)} er ophørt "
+               f"({end_reason_label(grant.end_reason)}). Har du fortsat et arbejdsbetinget "
+               f"behov, kan du anmode om adgang igen under Anmodninger i "
+               f"dataadgangsregistret.")
+
+
 def _not_removed(grant: Grant, days: int) -> str:
-    return (f"{_what(grant).capitalize()} ophørte for {days} dage siden "
+    return (f"{_first_upper(_what(grant))} ophørte for {_days(days)} siden "
             f"({end_reason_label(grant.end_reason)}), men det er ikke registreret, at den er "
             f"fjernet fra {grant.system.name}.")
 
@@ -155,9 +193,10 @@ def review_reminder(session: Session, grant: Grant, person: Employee, threshold:
     return queue(session, kind="review.reminder", recipient=person, object_type="grant",
                  object_id=grant.id, dedupe=f"{grant.review_due.isoformat()}:{threshold}",
                  subject=f"Revurdering af adgang til {grant.system.code} senest "
-                         f"{grant.review_due.isoformat()}",
-                 body=f"Kære {person.name}\n\n{_what(grant).capitalize()} skal revurderes "
-                      f"senest {grant.review_due.isoformat()} (om {days_left} dage). Vurdér, "
+                         f"{_day(grant.review_due)}",
+                 body=f"Kære {person.name}\n\n{_first_upper(_what(grant))} skal revurderes "
+                      f"senest {_day(grant.review_due)} ("
+                      f"{'i dag' if days_left == 0 else 'om ' + _days(days_left)}). Vurdér, "
                       f"om behovet fortsat er der, under Revurdering i dataadgangsregistret "
                       f"(princip 5).")
 
@@ -169,6 +208,6 @@ def review_escalation(session: Session, grant: Grant, person: Employee,
                  subject=f"Overskredet revurdering: adgang til {grant.system.code} "
                          f"(adgang nr. {grant.id})",
                  body=f"Kære {person.name}\n\nRevurderingen af {_what(grant)} skulle være "
-                      f"sket senest {grant.review_due.isoformat()} og er nu overskredet med "
-                      f"{overdue_days} dage. Adgangen skal revurderes mindst én gang årligt "
+                      f"sket senest {_day(grant.review_due)} og er nu overskredet med "
+                      f"{_days(overdue_days)}. Adgangen skal revurderes mindst én gang årligt "
                       f"(princip 5).")

@@ -15,6 +15,7 @@ from governance.services import grants as grant_service
 from governance.services.actor import Actor
 from governance.services.errors import Conflict, InvalidInput
 from governance.services.requests import DecisionRefused
+from governance.web import day_text
 
 from .workflow import active_grant, actor
 
@@ -163,7 +164,7 @@ def test_grantees_are_asked_to_acknowledge_again_before_the_year_lapses(grant):
     sent = db.session.scalars(sa.select(OutboxMessage).where(
         OutboxMessage.kind == "acknowledgement.renew").order_by(OutboxMessage.id)).all()
     assert [m.recipient.username for m in sent] == [grant.grantee.username] * 2
-    assert lapses.isoformat() in sent[0].subject and "princip 3" in sent[0].body
+    assert day_text(lapses, "da") in sent[0].subject and "princip 3" in sent[0].body
     assert "udløbet" in sent[1].subject
     summaries = db.session.scalars(sa.select(AuditEntry.summary).where(
         AuditEntry.action == "reviews.remind").order_by(AuditEntry.id)).all()
@@ -348,3 +349,23 @@ def test_an_access_expired_by_the_same_run_is_not_chased_as_long_ended(grant, ap
         object.__setattr__(policy, "expire_overdue_after_days", None)
     assert report.expired == [grant.id]
     assert report.removal_reminders == [] and report.removal_escalations == []
+
+
+def test_mails_keep_names_and_codes_and_say_days_and_dates_as_the_pages_do(app):
+    """Review reminders, removal tasks and new requests: names and codes as written, the
+    frequency in Danish, one day as 'dag', dates as the pages write them."""
+    grant = active_grant(TODAY)
+    due = grant.review_due
+    reviews.remind(db.session, Actor.system("test"), due - timedelta(days=1))
+    grant_service.revoke(db.session, actor("kfi"), grant.id, "Opgaven er slut")
+    db.session.commit()
+    mails = {m.kind: m for m in db.session.scalars(sa.select(OutboxMessage))}
+    reminder = mails["review.reminder"].body
+    assert "Læseadgang til UIS (overordnede oplysninger) for Anne Holm Nielsen (ahn)" in reminder
+    assert f"senest {day_text(due, 'da')} (om 1 dag)" in reminder
+    assert "Læseadgang til UIS" in mails["grant.remove_task"].body
+    assert "Hyppighed: ugentligt" in mails["request.new"].body
+    assert "er godkendt af Klaus Fisker." in mails["request.decided"].body
+    ended = mails["grant.ended"]
+    assert ended.recipient.username == "ahn" and "Din læseadgang til UIS" in ended.body
+    assert "Opgaven er slut" in ended.body
