@@ -6,6 +6,7 @@ from flask import g, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..domain.vocabulary import unstorable
 from ..extensions import db
 from ..models import AccessRequest, Grant
 from ..services import employees as employee_service
@@ -51,9 +52,11 @@ def body(allowed: tuple[str, ...] | None = None) -> dict:
                                   field=unknown[0], allowed=", ".join(allowed)),
                                field=unknown[0])
     for key, value in data.items():
-        if not storable(key) or not storable(value):
-            raise InvalidInput(_l("'%(field)s' holds text that cannot be stored (a NUL "
-                                  "character or half of a surrogate pair)", field=str(key)),
+        bad = unstorable_in(key) or unstorable_in(value)
+        if bad:
+            raise InvalidInput(_l("'%(field)s' holds a character that cannot be stored "
+                                  "(%(char)s, a control character or half of a surrogate "
+                                  "pair): remove it", field=str(key), char=bad),
                                field=str(key))
     return data
 
@@ -65,24 +68,22 @@ def no_body() -> None:
         body(())
 
 
-def storable(value) -> bool:
-    """Whether every text in a parsed JSON value can be stored as UTF-8 without NULs."""
+def unstorable_in(value) -> str | None:
+    """The first character that no text in a parsed JSON value may hold (see
+    `vocabulary.unstorable`), as U+XXXX; or None."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if "\x00" in item:
-                return False
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
+            bad = unstorable(item)
+            if bad:
+                return bad
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-    return True
+    return None
 
 
 def iso(value):

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import difflib
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .vocabulary import unstorable
 
 
 class SourceError(ValueError):
@@ -56,9 +59,16 @@ def read_yaml(path: Path | str, display_name: str | None = None) -> Any:
     """Parse one YAML file; syntax errors become SourceError with the line."""
     name = display_name or str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(name, f"cannot be read: {exc}") from exc
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(name, f"cannot be read: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise SourceError(name, f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}; "
+                                "perhaps saved as Latin-1 or UTF-16): save it as UTF-8",
+                          line=line) from exc
     return parse_yaml(text, name)
 
 
@@ -88,6 +98,18 @@ def _other_language(key: str, field: str) -> bool:
     """name_en and name_da: the same text in the other language, not a misspelling."""
     return key != field and any(key.endswith(a) for a in LANGUAGES) and \
         any(field.endswith(b) for b in LANGUAGES) and key[:-3] == field[:-3]
+
+
+def _described(value: Any) -> str:
+    """A YAML value as its writer would know it: YAML reads yes/no as true/false, and
+    2024-01-01 as a date."""
+    if isinstance(value, bool):
+        return f"the true/false value {str(value).lower()}"
+    if isinstance(value, (date, datetime)):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return repr(value)
 
 
 class Entry:
@@ -129,8 +151,14 @@ class Entry:
         value = self.value[field]
         if kind is int and isinstance(value, bool) or not isinstance(value, kind):
             raise self.error(field, f"must be {_TYPE_NAMES.get(kind, kind.__name__)}, "
-                                    f"not {value!r}")
+                                    f"not {_described(value)}"
+                                    + (" (write it in quotes)" if kind is str and isinstance(
+                                        value, (bool, int, float, date)) else ""))
         if kind is str:
+            bad = unstorable(value)
+            if bad:
+                raise self.error(field, f"holds a character that cannot be stored ({bad}, a "
+                                        "control character): remove it")
             value = value.strip()
             if max_length is not None and len(value) > max_length:
                 raise self.error(field, f"is {len(value)} characters long; at most "
@@ -143,7 +171,10 @@ class Entry:
                   else self.optional(field, list)) or []
         for value in values:
             if not isinstance(value, str):
-                raise self.error(field, f"every item must be text, not {value!r}")
+                raise self.error(field, f"every item must be text, not {_described(value)}")
+            if unstorable(value, one_line=True):
+                raise self.error(field, f"holds a character that cannot be stored "
+                                        f"({unstorable(value, one_line=True)}): remove it")
             if allowed is not None and value not in allowed:
                 raise self.error(field, unknown(what, value, allowed))
         if len(set(values)) != len(values):

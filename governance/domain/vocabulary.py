@@ -13,6 +13,20 @@ USERNAME_RULE = ("letters, digits, '.', '_' and '-', starting with a letter or d
 RESERVED_USERNAMES = frozenset({"new"})
 
 
+# Characters the register does not keep in text: control characters (PostgreSQL refuses
+# NUL outright), half of a surrogate pair, and the replacement character that undecodable
+# input became. In a one-line value (a name, a title) also tabs, line breaks and the
+# direction overrides that make a name display as something else.
+_NEVER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffd]")
+_NOT_IN_ONE_LINE = re.compile("[\t\n\r\u202a-\u202e\u2066-\u2069]")
+
+
+def unstorable(text: str, one_line: bool = False) -> str | None:
+    """The first character that text in the register may not hold, as U+XXXX; or None."""
+    found = _NEVER.search(text) or (_NOT_IN_ONE_LINE.search(text) if one_line else None)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
 def valid_username(value: object) -> bool:
     return isinstance(value, str) and USERNAME.fullmatch(value) is not None
 

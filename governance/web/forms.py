@@ -1,10 +1,50 @@
 """Forms for the pages; limits come from the model and the policy, not from here."""
+from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import (PasswordField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..domain.vocabulary import unstorable
+
+
+class _Catalogue:
+    """WTForms' own messages ("Not a valid choice.") from the app's catalogue: WTForms
+    ships no Danish. The messages are listed for extraction in `wtforms_words`."""
+
+    def gettext(self, string):
+        return get_translations().ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return get_translations().ungettext(singular, plural, n)
+
+
+_CATALOGUE = _Catalogue()
+
+
+class FlaskForm(_FlaskForm):
+    """Every form of the pages: WTForms' messages in the page's language, and text that the
+    register cannot keep (a control character, a direction override in a name) refused on
+    its field, as the API refuses it."""
+
+    class Meta(_FlaskForm.Meta):
+        def get_translations(self, form):
+            return _CATALOGUE
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if (isinstance(field, StringField) and not isinstance(field, PasswordField)
+                    and isinstance(field.data, str)):
+                bad = unstorable(field.data, one_line=not isinstance(field, TextAreaField))
+                if bad:
+                    field.errors = [*field.errors, gettext(
+                        "This holds a character that cannot be stored (%(char)s, a control "
+                        "character, line break or direction mark): remove it", char=bad)]
+                    valid = False
+        return valid
 
 
 class LoginForm(FlaskForm):

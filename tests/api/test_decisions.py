@@ -222,13 +222,16 @@ def test_an_unknown_field_in_a_body_is_400_naming_it_and_writes_nothing(api, pat
     assert last_audit().id == before
 
 
-def test_text_that_cannot_be_stored_is_400_naming_its_field(api):
+@pytest.mark.parametrize("value, char", [("\ud800", "U+D800"),    # half a surrogate pair
+                                         ("Kontrol\x07 af ophold", "U+0007"),
+                                         ("\x1b[31m rødt", "U+001B")])
+def test_text_that_cannot_be_stored_is_400_naming_its_field(api, value, char):
     from .helpers import request_body
-    # Half of a surrogate pair: valid JSON, but no UTF-8 text to store.
     response = api("ahn").post("/api/v1/requests",
-                               json=request_body(write_justification="\ud800"))
+                               json=request_body(write_justification=value))
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"]["field"] == "write_justification"
+    assert char in response.get_json()["error"]["message"]
 
 
 def test_a_body_nested_too_deeply_is_400(api):

@@ -283,7 +283,7 @@ def test_invalid_policy_entry_is_located(tmp_path, register, old, new, entry, fi
                  "must be a whole number, not '12'", id="text-where-int"),
     pytest.param("review_interval_months: 12", "review_interval_months: yes",
                  "review_interval_months", "review_interval_months:",
-                 "must be a whole number, not True", id="bool-where-int"),
+                 "must be a whole number, not the true/false value true", id="bool-where-int"),
     pytest.param("review_interval_months: 12", "review_interval_months: 13",
                  "review_interval_months", "review_interval_months:",
                  "must be between 1 and 12 months (P5: at least once a year), not 13",
@@ -513,7 +513,7 @@ def test_a_date_is_not_text(tmp_path, register):
                                        "decision: Direktionen 19-11-2024, sag 24/6364, punkt 2",
                                        "decision: 2024-11-19")
     assert_located(error, path, field="decision", line=line_of(text, "decision:"),
-                   says=f"must be text, not {date(2024, 11, 19)!r}")
+                   says="must be text, not the date 2024-11-19 (write it in quotes)")
 
 
 # ------------------------------------------------------------- policy-wide consistency

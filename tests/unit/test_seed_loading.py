@@ -187,7 +187,11 @@ def test_display_root_shortens_file_names(tmp_path):
                  "employees[4] (ahn)", "status", "status: gone",
                  "unknown status 'gone'; expected one of: active, left", id="unknown-status"),
     pytest.param("employees.yaml", "name: Mads Bech", "name: 1234", "employees[5] (mbe)",
-                 "name", "name: 1234", "must be text, not 1234", id="number-where-text"),
+                 "name", "name: 1234", "must be text, not the number 1234 (write it in quotes)",
+                 id="number-where-text"),
+    pytest.param("employees.yaml", "name: Mads Bech", 'name: "Mads\\0 Bech"',
+                 "employees[5] (mbe)", "name", "Mads\\0",
+                 "holds a character that cannot be stored (U+0000", id="nul-in-text"),
     pytest.param("employees.yaml", "email: mbe@htk.dk, ", "", "employees[5] (mbe)", "email",
                  "{username: mbe", "is required", id="missing-field"),
     pytest.param("employees.yaml", "{username: mbe, ", "{usrname: mbe, ", "employees[5]",
@@ -412,3 +416,13 @@ def test_a_reference_across_files_is_located_on_its_line(tmp_path, file, old, ne
     # The line of the field itself, or of the list of areas the contact is in.
     assert error.line is not None and error.line <= line_of(text, at)
     assert error.line >= line_of(text, at) - (6 if "contact" in at else 0)
+
+
+def test_a_file_not_in_utf8_says_where_and_how_to_save_it(tmp_path):
+    folder, path, text = seed_variant(tmp_path, "employees.yaml", "Mads Bech", "Mads Bæch")
+    path.write_bytes(text.encode("latin-1"))
+    with pytest.raises(SourceError) as caught:
+        read_seed(folder)
+    first = next(n for n, line in enumerate(text.splitlines(), 1) if not line.isascii())
+    assert caught.value.line == first     # the first character that is not UTF-8
+    assert "is not UTF-8 text" in str(caught.value) and "save it as UTF-8" in str(caught.value)

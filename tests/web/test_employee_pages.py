@@ -2,6 +2,8 @@
 administrator's forms to add and change people (the same service as the HR feed)."""
 import re
 
+import pytest
+
 import sqlalchemy as sa
 
 from governance.extensions import db
@@ -176,3 +178,36 @@ def test_a_leaver_with_no_duties_is_not_warned(client, login):
                        follow_redirects=True).get_data(as_text=True)
     assert "stadig navngivet" not in page and "still named" not in page
     assert 'id="vacancy-list"' not in client.get("/dashboard/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field, value, char", [
+    ("title", "Kontrol\x07medarbejder", "U+0007"),
+    ("title", "Kontrol\x1bmedarbejder", "U+001B"),
+    ("name", "Lise \u202eMølgaard", "U+202E"),     # displays reversed after it
+    ("name", "Lise\nMølgaard", "U+000A"),
+])
+def test_a_character_the_register_cannot_keep_is_refused_on_its_field(client, login, field,
+                                                                      value, char):
+    login("admin")
+    response = client.post("/employees/new", data={**NEW, field: value})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and char in page
+    assert employee("lmo") is None
+
+
+def test_the_forms_own_messages_are_in_danish(client, login):
+    login("admin")
+    page = client.post("/employees/new", data={**NEW, "name": "x" * 201}).get_data(as_text=True)
+    assert "Feltet må højst være 200 tegn langt." in page
+    assert "Field cannot be longer" not in page
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded",
+                                          "multipart/form-data"])
+def test_a_nul_character_in_a_form_writes_nothing(client, login, content_type):
+    login("admin")
+    response = client.post("/employees/new", data={**NEW, "name": "Lise\x00Mølgaard"},
+                           content_type=content_type)
+    assert response.status_code == 400
+    assert employee("lmo") is None
