@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -11,7 +11,8 @@ from .base import Base, UTCDateTime, utcnow
 
 class PolicyVersion(Base):
     __tablename__ = "policy_versions"
-    __table_args__ = (UniqueConstraint("name", "sha256"),)
+    # A content may come back (a change undone): each loading is its own version.
+    __table_args__ = (Index("ix_policy_versions_name", "name", "sha256"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60))  # policy id, or "principles"

@@ -101,9 +101,11 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
         entries.append((policy.id, policy.source_file, policy.sha256, policy_to_dict(policy),
                         policy))
     for name, file, sha, snapshot, policy in entries:
-        if session.scalar(select(PolicyVersion.id).where(PolicyVersion.name == name,
-                                                         PolicyVersion.sha256 == sha)):
-            continue
+        in_force_now = session.scalar(select(PolicyVersion.sha256).where(
+            PolicyVersion.id == select(func.max(PolicyVersion.id))
+            .where(PolicyVersion.name == name).scalar_subquery()))
+        if in_force_now == sha:
+            continue  # an earlier content comes back as a new version (a change undone)
         if policy is not None and (left := leaving_approvers(policy, register)):
             raise left  # a new version may not name someone who has left
         version = PolicyVersion(name=name, file=file, sha256=sha,

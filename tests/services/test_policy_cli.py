@@ -106,3 +106,25 @@ def test_an_approver_who_leaves_stops_a_new_policy_version_not_the_register(app,
     loaded = runner.invoke(args=["policy", "load", str(folder)])
     assert loaded.exit_code == 1 and "'tko' has left" in loaded.output
     assert db.session.scalar(sa.select(sa.func.count(PolicyVersion.id))) == versions
+
+
+def test_going_back_to_an_earlier_policy_file_puts_it_back_in_force(app, tmp_path):
+    """A change undone is a new version in force with the earlier content; the history keeps
+    every version in the order they were in force."""
+    from governance.extensions import db
+    from governance.services import policies
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    shipped = path.read_text(encoding="utf-8")
+    path.write_text(shipped.replace("review_interval_months: 12", "review_interval_months: 6"),
+                    encoding="utf-8")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["policy", "load", str(folder)]).exit_code == 0
+    assert policies.in_force(db.session).policies["eu-oest"].review_interval_months == 6
+    back = runner.invoke(args=["policy", "load"])
+    assert back.exit_code == 0, back.output
+    assert "1 new policy versions recorded" in back.output
+    db.session.expire_all()
+    assert policies.in_force(db.session).policies["eu-oest"].review_interval_months == 12
+    assert runner.invoke(args=["policy", "load"]).output.count("0 new policy versions") == 1
