@@ -47,6 +47,19 @@ def backup(database_url: str, out: Path) -> Path:
     return out
 
 
+def backup_entries(source_file: Path) -> int | None:
+    """How many audit entries a SQLite backup holds; None where that cannot be read
+    without restoring it (a PostgreSQL dump)."""
+    try:
+        source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
+        try:
+            return source.execute("SELECT count(*) FROM audit_entries").fetchone()[0]
+        finally:
+            source.close()
+    except sqlite3.DatabaseError:
+        return None
+
+
 def restore(database_url: str, source_file: Path) -> None:
     """Replace the database's content with the backup (the target should be fresh)."""
     url, source_file = make_url(database_url), Path(source_file)

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -13,6 +14,7 @@ from .config import PROJECT_ROOT
 from .domain.seed import read_seed
 from .domain.source import SourceError
 from .extensions import db
+from .models import AuditEntry
 from .services import audit, auth, policies, seeding
 from .services.actor import Actor
 from .services.errors import GovernanceError
@@ -252,9 +254,21 @@ def backup_command(out: str) -> None:
 
 @click.command("restore")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
-def restore_command(source: str) -> None:
+@click.option("--replace", is_flag=True,
+              help="Overwrite a database that already holds a register (its audit entries "
+                   "that the backup lacks are lost).")
+def restore_command(source: str, replace: bool) -> None:
     """Restore the database from a backup made by 'backup' (into a fresh database)."""
-    from .backup import BackupError, restore
+    from .backup import BackupError, backup_entries, restore
+    held = _audit_entries()
+    if held and not replace:
+        kept = backup_entries(Path(source))
+        lost = (f"; the backup holds {kept}, so {held - kept} would be lost"
+                if kept is not None and kept < held else
+                f"; the backup holds {kept}" if kept is not None else "")
+        _fail(f"The database already holds a register with {held} audit entries{lost}. "
+              "Restore into a fresh database (another DATABASE_URL), or pass --replace to "
+              "overwrite this one.")
     db.session.remove()
     db.engine.dispose()
     try:
@@ -267,6 +281,15 @@ def restore_command(source: str) -> None:
                f"{report.entries} entries.")
     if not report.ok:
         sys.exit(1)
+
+
+def _audit_entries() -> int:
+    """How many audit entries the database holds (0 before its first migration)."""
+    try:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):  # no tables yet
+        db.session.rollback()
+        return 0
 
 
 postgres_cli = AppGroup("postgres", help="PostgreSQL administration.")

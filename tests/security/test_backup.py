@@ -62,3 +62,27 @@ def test_restore_refuses_a_file_that_is_not_a_backup(app, tmp_path):
     junk.write_text("not a backup")
     result = app.test_cli_runner().invoke(args=["restore", str(junk)])
     assert result.exit_code == 1
+
+
+def test_restore_does_not_overwrite_a_register_unless_told(app, tmp_path):
+    """Restoring over a live register loses the audit entries written since the backup:
+    refused, saying how many, unless --replace says it is meant."""
+    from governance.models import AuditEntry
+    from governance.services import clock
+    runner = app.test_cli_runner()
+    out = tmp_path / "backup.dump"
+    assert runner.invoke(args=["backup", str(out)]).exit_code == 0
+    active_grant(clock.today())          # evidence written after the backup
+    held = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    refused = runner.invoke(args=["restore", str(out)])
+    assert refused.exit_code == 1
+    assert f"already holds a register with {held} audit entries" in refused.output
+    assert "--replace" in refused.output
+    if db.engine.dialect.name == "sqlite":
+        assert "would be lost" in refused.output
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == held
+    replaced = runner.invoke(args=["restore", "--replace", str(out)])
+    assert replaced.exit_code == 0, replaced.output
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) < held
