@@ -1,13 +1,14 @@
 """The command line: flask --app wsgi seed | policy | token | user | audit."""
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .cli_export import export_cli
 from .config import PROJECT_ROOT
@@ -104,19 +105,56 @@ def policy_load(path: str | None) -> None:
     click.echo(f"{len(versions)} new policy versions recorded.")
 
 
+def _committed(use_case, *args):
+    """Run a use case as the operator and commit; a refusal rolls back and exits 1 with
+    its message."""
+    try:
+        result = use_case(db.session, Actor.system(), *args)
+        db.session.commit()
+    except GovernanceError as error:
+        db.session.rollback()
+        _fail(str(error.message))
+    return result
+
+
 token_cli = AppGroup("token", help="API tokens.")
+
+
+@token_cli.command("list")
+@click.argument("username")
+def token_list(username: str) -> None:
+    """List USERNAME's API tokens: number, made, last used, revoked (not the tokens)."""
+    try:
+        rows = auth.tokens_of(db.session, username)
+    except GovernanceError as error:
+        _fail(str(error.message))
+    if not rows:
+        click.echo(f"{username} has no API tokens.")
+    for row in rows:
+        used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
+        state = (f"revoked {row.revoked_at.isoformat(timespec='minutes')}" if row.revoked_at
+                 else "live")
+        click.echo(f"{row.id}\tmade {row.created_at.isoformat(timespec='minutes')}\t"
+                   f"last used {used}\t{state}")
+
+
+@token_cli.command("revoke")
+@click.argument("username")
+@click.option("--id", "token_id", type=int, help="Only the token with this number "
+                                                 "(from 'token list').")
+def token_revoke(username: str, token_id: int | None) -> None:
+    """Revoke USERNAME's live API tokens (or one of them); an integration using one gets
+    401 from then on."""
+    revoked = _committed(auth.revoke_tokens, username, token_id)
+    click.echo(f"Revoked {len(revoked)} API token(s) of {username}"
+               + (f": {', '.join(map(str, revoked))}." if revoked else "; none was live."))
 
 
 @token_cli.command("create")
 @click.argument("username")
 def token_create(username: str) -> None:
     """Print a new API token for USERNAME, once; only its hash is stored."""
-    try:
-        token = auth.create_token(db.session, Actor.system(), username)
-        db.session.commit()
-    except GovernanceError as error:
-        db.session.rollback()
-        _fail(str(error.message))
+    token = _committed(auth.create_token, username)
     click.echo(token)
 
 
@@ -130,14 +168,12 @@ def user_set_password(username: str) -> None:
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        auth.set_password(db.session, Actor.system(), username, password)
-        db.session.commit()
-    except GovernanceError as error:
-        db.session.rollback()
-        _fail(str(error.message))
-    click.echo(f"Password set for {username}.")
+        try:
+            password = sys.stdin.readline().rstrip("\r\n")
+        except UnicodeDecodeError:
+            _fail("The password read from standard input is not UTF-8 text.")
+    employee = _committed(auth.set_password, username, password)
+    click.echo(f"Password set for {employee.username}.")
 
 
 audit_cli = AppGroup("audit", help="The audit trail.")
@@ -327,7 +363,29 @@ def grant_app_role(role: str, print_only: bool) -> None:
                f"and INSERT.")
 
 
+def _needs_register(command: click.Command) -> None:
+    """The command stops with what to do, not a traceback, on a database that has not been
+    migrated yet (every table missing)."""
+    run = command.callback
+    if getattr(run, "needs_register", False):
+        return  # wrapped by an earlier create_app()
+
+    @functools.wraps(run)
+    def checked(*args, **kwargs):
+        if not sa.inspect(db.engine).has_table("audit_head"):
+            _fail("The database has no register yet: run 'flask --app wsgi db upgrade' first "
+                  "('make run' does it).")
+        return run(*args, **kwargs)
+    command.callback = with_appcontext(checked)
+    command.callback.needs_register = True
+
+
 def register_commands(app: Flask) -> None:
+    for command in (seed_command, backup_command, policy_load, *reviews_cli.commands.values(),
+                    *token_cli.commands.values(), *user_cli.commands.values(),
+                    *audit_cli.commands.values(), *notify_cli.commands.values(),
+                    *export_cli.commands.values()):
+        _needs_register(command)
     app.cli.add_command(seed_command)
     app.cli.add_command(reviews_cli)
     app.cli.add_command(backup_command)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..domain.vocabulary import unstorable
 from ..models import ApiToken, Employee, LoginAttempt, utcnow
 from . import audit, passwords
 from .actor import Actor
@@ -78,14 +79,34 @@ def logout(session: Session, employee: Employee, client_address: str = "") -> No
                  summary=f"{employee.username} logged out", client_address=client_address)
 
 
-def set_password(session: Session, actor: Actor, username: str, password: str) -> Employee:
-    employee = session.scalar(select(Employee).where(Employee.username == username))
+def _person(session: Session, username: str) -> Employee:
+    """The employee with this username, whatever its case ("KFI" is kfi)."""
+    employee = session.scalar(select(Employee).where(
+        func.lower(Employee.username) == username.lower()))
     if employee is None:
         raise NotFound(_l("No employee with username '%(username)s'", username=username),
                        field="username")
+    return employee
+
+
+def set_password(session: Session, actor: Actor, username: str, password: str) -> Employee:
+    employee = _person(session, username)
+    username = employee.username
+    if not employee.active:
+        raise InvalidInput(_l("%(username)s has left; no password can be set",
+                              username=username), field="username")
     if len(password) < passwords.MIN_LENGTH:
         raise InvalidInput(_l("The password must be at least %(n)s characters",
                               n=passwords.MIN_LENGTH), field="password")
+    if len(password) > passwords.MAX_LENGTH:
+        raise InvalidInput(_l("The password may be at most %(n)s characters (the login page "
+                              "takes no more)", n=passwords.MAX_LENGTH), field="password")
+    if not password.strip():
+        raise InvalidInput(_l("The password cannot be only spaces"), field="password")
+    if unstorable(password):
+        raise InvalidInput(_l("The password holds a character that cannot be typed at the "
+                              "login page (%(char)s): choose another",
+                              char=unstorable(password)), field="password")
     employee.password_hash = passwords.hash_password(password)
     employee.session_version += 1
     audit.record(session, actor=actor.username, action="user.password_set",
@@ -100,10 +121,8 @@ def token_digest(token: str) -> str:
 
 def create_token(session: Session, actor: Actor, username: str) -> str:
     """A new API token for the employee; only its SHA-256 is stored, the token shown once."""
-    employee = session.scalar(select(Employee).where(Employee.username == username))
-    if employee is None:
-        raise NotFound(_l("No employee with username '%(username)s'", username=username),
-                       field="username")
+    employee = _person(session, username)
+    username = employee.username
     if not employee.active:
         raise InvalidInput(_l("%(username)s has left; no token can be created",
                               username=username), field="username")
@@ -118,6 +137,33 @@ def create_token(session: Session, actor: Actor, username: str) -> str:
                  summary=f"API token {row.id} created for {username}",
                  details={"employee": username}, client_address=actor.client_address)
     return token
+
+
+def tokens_of(session: Session, username: str) -> list[ApiToken]:
+    """The employee's API tokens, oldest first (the tokens themselves are not kept)."""
+    employee = _person(session, username)
+    return list(session.scalars(select(ApiToken).where(ApiToken.employee_id == employee.id)
+                                .order_by(ApiToken.id)))
+
+
+def revoke_tokens(session: Session, actor: Actor, username: str,
+                  token_id: int | None = None) -> list[int]:
+    """Revoke the employee's live API tokens (or only the one numbered `token_id`); each is
+    audited. Returns the numbers revoked."""
+    live = [t for t in tokens_of(session, username) if t.revoked_at is None
+            and (token_id is None or t.id == token_id)]
+    if token_id is not None and not live:
+        raise NotFound(_l("%(username)s has no live API token number %(id)s",
+                          username=username, id=token_id), field="id")
+    for row in live:
+        row.revoked_at = utcnow()
+        audit.record(session, actor=actor.username, action="token.revoke",
+                     object_type="api_token", object_id=row.id,
+                     summary=f"API token {row.id} of {row.employee.username} revoked",
+                     details={"employee": row.employee.username},
+                     client_address=actor.client_address)
+    session.flush()
+    return [row.id for row in live]
 
 
 def employee_for_token(session: Session, token: str) -> Employee | None:

@@ -8,6 +8,7 @@ _hasher = PasswordHasher()
 # Verified against when the user is unknown, so both answers take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_LENGTH = 8
+MAX_LENGTH = 256  # what the login form takes (forms.LoginForm)
 
 
 def configure(time_cost: int | None = None, memory_cost: int | None = None) -> None:

@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest,
@@ -74,7 +74,8 @@ def register_for_check(session: Session, seed_path: Path,
                        prefer_seed: bool = False) -> tuple[RegisterFacts, str]:
     """The database's register when it has one (unless the seed is asked for), else the
     seed files' register; with the words for which it was."""
-    if not prefer_seed and session.scalar(select(func.count(System.id))):
+    if not prefer_seed and inspect(session.get_bind()).has_table(System.__tablename__) \
+            and session.scalar(select(func.count(System.id))):
         return register_facts(session), "the register in the database"
     return read_seed(seed_path).register_facts(), f"the seed in {seed_path}"
 

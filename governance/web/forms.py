@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.vocabulary import unstorable
+from ..services.passwords import MAX_LENGTH as MAX_PASSWORD
 
 
 class _Catalogue:
@@ -49,7 +50,7 @@ class FlaskForm(_FlaskForm):
 
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=256)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_PASSWORD)])
 
 
 class EmptyForm(FlaskForm):
