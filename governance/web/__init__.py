@@ -64,6 +64,11 @@ def policy_names(in_force) -> str:
                      for p in sorted(in_force.policies.values(), key=lambda p: p.id))
 
 
+def expired_form_message() -> str:
+    return _("The form has expired or did not come from this site. Reload the page and try "
+             "again.")
+
+
 def duty_text(vacancy) -> str:
     """A duty that a leaver still holds (`register.Vacancy`), in the page's language."""
     if vacancy.duty == "approver":
@@ -91,6 +96,8 @@ def show_on_field(form, error) -> None:
     field = getattr(form, error.field or "", None)
     if field is not None and field.type != "HiddenField":
         field.errors = [*field.errors, str(error.message)]
+        field.render_kw = {**(field.render_kw or {}), "aria-invalid": "true",
+                           "aria-describedby": f"{field.name}-error"}
     else:
         flash(str(error.message), "error")
 

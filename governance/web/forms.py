@@ -45,6 +45,10 @@ class FlaskForm(_FlaskForm):
                         "This holds a character that cannot be stored (%(char)s, a control "
                         "character, line break or direction mark): remove it", char=bad)]
                     valid = False
+        for field in self:
+            if field.errors:  # read out with the field, by the id `_fields.errors` gives them
+                field.render_kw = {**(field.render_kw or {}), "aria-invalid": "true",
+                                   "aria-describedby": f"{field.name}-error"}
         return valid
 
 
@@ -99,7 +103,8 @@ class DecisionForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=300)])
+    reason = TextAreaField(_l("Reason"), validators=[
+        DataRequired(_l("Give a reason for the revocation.")), Length(max=300)])
 
 
 class EmployeeForm(FlaskForm):

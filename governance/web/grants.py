@@ -8,7 +8,7 @@ from ..extensions import db
 from ..services import clock, listing, register, reports
 from ..services import grants as grant_service
 from ..services.errors import Forbidden
-from . import PER_PAGE, current_actor, page_arg
+from . import PER_PAGE, current_actor, expired_form_message, page_arg
 from .forms import EmptyForm, RevokeForm
 from .reports import download
 
@@ -84,12 +84,13 @@ def tasks():
 
 
 @bp.get("/<id:grant_id>")
-def detail(grant_id: int):
+def detail(grant_id: int, revoke_form: RevokeForm | None = None):
     actor = current_actor()
     grant = grant_service.view_grant(db.session, actor, grant_id)
-    return render_template("grants/detail.html", grant=grant, revoke_form=RevokeForm(),
-                           can_revoke=grant_service.can_revoke(db.session, actor, grant) and grant.status in
-                           grant_service.LIVE,
+    return render_template("grants/detail.html", grant=grant,
+                           revoke_form=revoke_form or RevokeForm(formdata=None),
+                           can_revoke=grant_service.can_revoke(db.session, actor, grant)
+                           and grant.status in grant_service.LIVE,
                            can_fulfil=grant_service.is_user_admin(actor, grant.system))
 
 
@@ -108,8 +109,10 @@ def fulfil(grant_id: int):
 def revoke(grant_id: int):
     form = RevokeForm()
     if not form.validate_on_submit():
-        flash(_("Give a reason for the revocation."), "error")
-        return redirect(url_for("grants.detail", grant_id=grant_id))
+        # The page again with the reason as typed and what is wrong with it on the field.
+        if not form.reason.errors:   # the CSRF token, not the reason
+            flash(expired_form_message(), "error")
+        return detail(grant_id, revoke_form=form), 400
     grant_service.revoke(db.session, current_actor(), grant_id, form.reason.data)
     db.session.commit()
     flash(_("The access has been revoked."), "info")

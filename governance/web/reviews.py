@@ -8,7 +8,7 @@ from ..extensions import db
 from ..services import clock
 from ..services import reviews as review_service
 from ..services.errors import InvalidInput
-from . import current_actor
+from . import current_actor, expired_form_message
 from .forms import DecisionForm, EmptyForm
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -48,7 +48,11 @@ def decide(grant_id: int):
             return redirect(back + f"#grant-{grant_id}")
         db.session.commit()
         flash(_("Your review is recorded."), "info")
-    return redirect(back)
+        return redirect(back)
+    for field, errors in form.errors.items():   # too long a comment, or an expired form
+        for error in ([expired_form_message()] if field == "csrf_token" else errors):
+            flash(_("The review was not recorded: %(error)s", error=error), "error")
+    return redirect(back + f"#grant-{grant_id}")
 
 
 @bp.post("/keep")

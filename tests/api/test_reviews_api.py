@@ -138,3 +138,17 @@ def test_only_a_named_approver_or_an_administrator_revokes(api, grant):
     assert grant.status == "active"
     assert api("kfi").post(f"/api/v1/grants/{grant.id}/revoke",
                            json={"reason": "Opgaven er slut"}).status_code == 200
+
+
+def test_a_review_comment_too_long_is_said_not_lost_silently(client, login, grant):
+    from governance.models import Review
+    grant.review_due = clock.today() + timedelta(days=5)
+    db.session.commit()
+    login("tko")
+    response = client.post(f"/reviews/{grant.id}", data={"decision": "keep",
+                                                          "comment": "x" * 4001},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Revurderingen blev ikke registreret: Feltet må højst være 4000 tegn langt." in page
+    assert db.session.query(Review).count() == 0
+    assert 'maxlength="4000"' in page

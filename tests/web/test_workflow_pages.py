@@ -559,3 +559,18 @@ def test_with_two_policies_in_force_the_form_asks_which_and_the_api_must_be_told
     wrong = client.post("/requests/new?system=UIS", data={**FORM, "purpose": "nope",
                                                           "action": "check"})
     assert wrong.status_code == 400
+
+
+@pytest.mark.parametrize("reason, says", [("x" * 301, "Feltet må højst være 300 tegn langt."),
+                                          ("", "Skriv en begrundelse for tilbagekaldelsen.")])
+def test_a_bad_revocation_reason_is_shown_on_the_field_with_what_was_typed(
+        client, login, approved_grant, reason, says):
+    login("kfi")
+    response = client.post(f"/grants/{approved_grant}/revoke", data={"reason": reason})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f'<p class="field-error" id="reason-error">{says}</p>' in page
+    assert 'aria-describedby="reason-error"' in page and 'aria-invalid="true"' in page
+    if reason:
+        assert reason in page                     # kept, to be shortened
+    assert db.session.get(Grant, approved_grant).status == "approved"
