@@ -236,15 +236,29 @@ def _cross_check(data: SeedData, owners: dict) -> None:
         if people[username].status != "active":
             fail(section, key, field, f"employee '{username}' has left and cannot be {what}")
 
+    def one_each(field: str, key_of, says) -> None:
+        """Each key (a username whatever its case, an active person's address) belongs to
+        one employee; the second names the first, with its file and entry."""
+        seen: dict[str, str] = {}
+        for e in data.employees:
+            key = key_of(e)
+            if key is None:
+                continue
+            other = seen.setdefault(key, e.username)
+            if other != e.username:
+                file, entry, _ = owners["employees"][other]
+                fail("employees", e.username, field, says(e, other, f"{file} ({entry})"))
+
     # One person, one username, whatever its case (logins and the HR feed ignore it too).
-    folded: dict[str, str] = {}
-    for e in data.employees:
-        other = folded.setdefault(e.username.lower(), e.username)
-        if other != e.username:
-            file, entry, _ = owners["employees"][other]
-            fail("employees", e.username, "username",
-                 f"'{e.username}' is '{other}' in another case, already defined in {file} "
-                 f"({entry}); a username is the same whatever its case")
+    one_each("username", lambda e: e.username.lower(),
+             lambda e, other, where: f"'{e.username}' is '{other}' in another case, already "
+                                     f"defined in {where}; a username is the same whatever "
+                                     "its case")
+    # One address, one active person: mail about someone's access goes to them alone.
+    one_each("email", lambda e: e.email.lower() if e.status == "active" else None,
+             lambda e, other, where: f"'{e.email}' is already the e-mail address of "
+                                     f"'{other}' in {where}; mail about a person's access "
+                                     "must reach them alone")
     for c in data.centres:
         if c.manager and c.manager not in people:
             fail("centres", c.code, "manager", unknown("employee", c.manager, people))

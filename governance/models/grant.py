@@ -94,6 +94,7 @@ class Grant(Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     grantee: Mapped[Employee] = relationship(foreign_keys=[grantee_id])
+    ended_by: Mapped[Employee | None] = relationship(foreign_keys=[ended_by_id])
     system: Mapped[System] = relationship()
     request: Mapped[AccessRequest | None] = relationship()
     reviews: Mapped[list["Review"]] = relationship(back_populates="grant",

@@ -44,8 +44,10 @@ def parse_filters(args: Mapping) -> AuditFilters:
     if principle is not None and principle not in PRINCIPLES:
         raise InvalidInput(_l("'principle' must be one of %(allowed)s",
                               allowed=", ".join(PRINCIPLES)), field="principle")
-    return AuditFilters(**text, since=_date(args, "from"), until=_date(args, "to"),
-                        principle=principle)
+    since, until = _date(args, "from"), _date(args, "to")
+    if since and until and since > until:
+        raise InvalidInput(_l("The period must start before it ends"), field="from")
+    return AuditFilters(**text, since=since, until=until, principle=principle)
 
 
 # Every kind of entry the register writes, with the words the audit page offers for it.

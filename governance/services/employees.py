@@ -77,6 +77,17 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
     return fields.required(values, ("username", "name", "email", "centre") if creating else ())
 
 
+def _address_free(session: Session, email: str, username: str | None) -> None:
+    """One address, one active person: mail about someone's access goes to them alone. A
+    leaver's address may come back with a new account."""
+    other = session.scalar(select(Employee.username).where(
+        func.lower(Employee.email) == email.lower(), Employee.status == "active",
+        Employee.username != (username or "")))
+    if other:
+        raise Conflict(_l("'%(email)s' is already the e-mail address of %(username)s",
+                          email=email, username=other), field="email")
+
+
 def describe(employee: Employee) -> dict:
     return {"username": employee.username, "name": employee.name, "email": employee.email,
             "centre": employee.centre.code, "title": employee.title,
@@ -94,6 +105,7 @@ def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
                           username=taken), field="username")
     if values.get("status") == "left":
         raise InvalidInput(_l("A new employee cannot start as 'left'"), field="status")
+    _address_free(session, values["email"], None)
     employee = Employee(username=values["username"], name=values["name"],
                         email=values["email"], centre=values["centre"],
                         title=values.get("title", ""),
@@ -130,6 +142,8 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
         raise InvalidInput(_l("You cannot remove your own administrator role: ask another "
                               "administrator, so that the register always has one"),
                            field="roles")
+    if "email" in values and employee.active and not leaving:
+        _address_free(session, values["email"], employee.username)
     before = describe(employee)
     for key, value in values.items():
         if key == "roles":

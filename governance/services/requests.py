@@ -386,6 +386,20 @@ class Withdrawal:
     left: bool
 
 
+def awaited_from(session: Session, req: AccessRequest) -> list[str]:
+    """For a pending request: the names of the named approvers who may still give the
+    approvals it lacks (neither requester nor grantee, not left, not already approved)."""
+    if req.status != "pending":
+        return []
+    policy = policies.in_force(session).policies.get(req.purpose)
+    if policy is None:
+        return []
+    decided = {d.approver.username for d in req.decisions}
+    return [a.name for a in deciders(policy, req.requester.username, req.grantee.username,
+                                     approvers_away(session, policy))
+            if a.username not in decided]
+
+
 def withdrawal(session: Session, req: AccessRequest) -> Withdrawal | None:
     entry = session.scalar(select(AuditEntry).where(
         AuditEntry.action == "request.withdraw", AuditEntry.object_type == "request",
@@ -424,6 +438,9 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
         raise DecisionRefused(actor, refused, audit=refusal_audit(
             "request.decision_refused", "request", req.id,
             f"{actor.username}'s {decision} of request {req.id}", refused, decision=decision))
+    if req.status == "withdrawn":
+        raise Conflict(_l("Request %(id)s has been withdrawn; there is nothing to decide",
+                          id=req.id))
     if req.status != "pending":
         raise Conflict(_l("Request %(id)s has already been decided", id=req.id))
     if any(d.approver_id == actor.employee_id for d in req.decisions):

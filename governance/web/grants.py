@@ -54,11 +54,10 @@ def point_in_time():
     actor, code, day = _held_args()
     systems = register.system_names(db.session)
     rows, total = [], 0
-    if code and day:
-        rows, total = grant_service.visible_grant_rows(db.session, actor, system=code,
-                                                       as_of=day, page=page_arg(),
-                                                       per_page=PER_PAGE,
-                                                       columns=listing.HELD_COLUMNS)
+    if day:   # one system, or every system (with a column naming each access's system)
+        rows, total = grant_service.visible_grant_rows(
+            db.session, actor, system=code, as_of=day, page=page_arg(), per_page=PER_PAGE,
+            columns=listing.HELD_COLUMNS if code else listing.HELD_EXPORT_COLUMNS)
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
                            total=total, page=page_arg(), per_page=PER_PAGE)
 

@@ -132,6 +132,8 @@ def _detail(request_id: int, decision_form: DecisionForm | None = None, status: 
                                req.requester_id, req.grantee_id),
                            withdrawal=request_service.withdrawal(db.session, req)
                            if req.status == "withdrawn" else None,
+                           awaited_from=request_service.awaited_from(db.session, req),
+                           approvals_given=sum(d.decision == "approve" for d in req.decisions),
                            button_form=EmptyForm()), status
 
 

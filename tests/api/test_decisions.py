@@ -240,3 +240,13 @@ def test_a_body_nested_too_deeply_is_400(api):
                                content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "invalid_input"
+
+
+def test_deciding_a_withdrawn_request_says_it_was_withdrawn(api):
+    request_id = file_request(api)
+    assert api("ahn").post(f"/api/v1/requests/{request_id}/withdraw").status_code == 200
+    response = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                               json={"decision": "approve"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 409
+    assert "has been withdrawn; there is nothing to decide" in response.get_json()["error"][
+        "message"]

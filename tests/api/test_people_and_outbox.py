@@ -237,3 +237,21 @@ def test_a_leaver_answer_names_the_duties_still_held(api):
     assert plain.get_json()["still_named"] == []
     assert "still_named" not in api("admin").patch("/api/v1/employees/ahn",
                                                    json={"title": "Jurist"}).get_json()
+
+
+def test_an_address_belongs_to_one_active_person(api):
+    admin = api("admin")
+    taken = admin.post("/api/v1/employees", json={"username": "lmo", "name": "Lise Mølgaard",
+                                                  "email": "AHN@htk.dk", "centre": "SAC"},
+                       headers={"Accept-Language": "en"})
+    assert taken.status_code == 409
+    assert taken.get_json()["error"] == {
+        "code": "conflict", "field": "email",
+        "message": "'AHN@htk.dk' is already the e-mail address of ahn"}
+    assert admin.patch("/api/v1/employees/mbe", json={"email": "ahn@htk.dk"}).status_code == 409
+    assert admin.patch("/api/v1/employees/ahn", json={"email": "ahn@htk.dk"}).status_code == 200
+    # A leaver's address may come back with a new account.
+    assert admin.patch("/api/v1/employees/ahn", json={"status": "left"}).status_code == 200
+    assert admin.post("/api/v1/employees", json={"username": "ahn2", "name": "Anne Holm Nielsen",
+                                                 "email": "ahn@htk.dk", "centre": "ØAC"}
+                      ).status_code == 201

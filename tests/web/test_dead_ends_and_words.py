@@ -265,3 +265,46 @@ def test_the_removal_lists_say_when_access_ended_and_how_long_removal_waits(clie
     before = (clock.today() - timedelta(days=30)).isoformat()   # before it ended: no count
     early = client.get(f"/dashboard/list/to_remove?as_of={before}").get_data(as_text=True)
     assert "<td>–</td>" in early.split('id="list-to_remove"')[1] and "-30" not in early
+
+
+def test_the_point_in_time_page_answers_for_every_system_when_none_is_chosen(client, login):
+    uis = active_grant(clock.today())
+    cvr = active_grant(clock.today(), grantee="mbe", system="CVR", user_admin="ekj",
+                       categories=("identity",))
+    login("dpo")
+    page = client.get(f"/grants/at?date={clock.today().isoformat()}").get_data(as_text=True)
+    assert "Alle systemer" in page and "2 adgange" in page
+    assert f"<td>UIS</td>" in page and f"<td>CVR</td>" in page
+    assert uis.grantee.name in page and cvr.grantee.name in page
+
+
+def test_a_pending_request_says_whose_approval_it_waits_for(client, login):
+    from ..api.helpers import JUSTIFICATION
+    data = request_service.parse_request_input(
+        {**FORM, "grantee": "ahn", "scope": "detail", "write_justification": JUSTIFICATION},
+        actor("ahn"))
+    req, _ = request_service.request_access(db.session, actor("ahn"), data)
+    request_service.decide(db.session, actor("kfi"), req.id, "approve", "")
+    db.session.commit()
+    login("kfi")
+    approvals = re.search(r'<dd id="approvals">(.*?)</dd>',
+                          client.get(f"/requests/{req.id}").get_data(as_text=True)).group(1)
+    assert approvals == "2: 1 givet; venter på Tina Koudal"
+
+
+def test_the_grant_page_says_who_ended_the_access(client, login):
+    grant = active_grant(clock.today())
+    from governance.services import grants as grant_service
+    grant_service.revoke(db.session, actor("kfi"), grant.id, "Opgaven er slut")
+    db.session.commit()
+    login("dpo")
+    ended = re.search(r'<dd id="ended">(.*?)</dd>',
+                      client.get(f"/grants/{grant.id}").get_data(as_text=True)).group(1)
+    assert "af Klaus Fisker (kfi): Opgaven er slut" in ended
+
+
+def test_an_audit_period_ending_before_it_starts_is_refused(client, login):
+    login("dpo")
+    response = client.get("/audit/?from=2027-01-01&to=2026-01-01")
+    assert response.status_code == 400
+    assert "Perioden skal begynde, før den slutter" in response.get_data(as_text=True)
