@@ -48,9 +48,15 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
     click.echo(f"Seed loaded from {seed_path}: {len(report.created)} created, "
                f"{len(report.updated)} updated, {len(report.passwords_set)} demo passwords "
                f"set, {len(versions)} policy versions recorded.")
+    for username, ended in report.marked_left.items():
+        click.echo(f"{username} is marked as left: {ended} "
+                   f"{'access' if ended == 1 else 'accesses'} ended (what was created in a "
+                   "system is now a removal task for its user administrator).")
     for username in report.kept_leavers:
         click.echo(f"{username} has left and stays so; a returning employee gets a new "
                    "account.")
+    for note in policies.interval_notes(db.session, versions):
+        click.echo(note)
     if report.not_in_seed:
         shown = ", ".join(report.not_in_seed[:20]) + (
             f" and {len(report.not_in_seed) - 20} more" if len(report.not_in_seed) > 20 else "")
@@ -103,6 +109,8 @@ def policy_load(path: str | None) -> None:
         db.session.rollback()
         _fail(f"{error}\nNothing was written.")
     click.echo(f"{len(versions)} new policy versions recorded.")
+    for note in policies.interval_notes(db.session, versions):
+        click.echo(note)
 
 
 def _committed(use_case, *args):
@@ -190,6 +198,10 @@ def audit_verify(anchor: str | None) -> None:
     except GovernanceError as error:
         _fail(str(error.message))
     report = audit.verify_chain(db.session, anchor=noted)
+    if not report.ok and (report.kind or "").startswith("anchor_"):
+        _fail(f"audit chain does not hold the anchor: {report.reason} (its {report.entries} "
+              "entries link up among themselves: the chain was rewritten or cut after the "
+              "anchor was noted)")
     if not report.ok:
         _fail(f"audit chain broken at entry {report.broken_id}: {report.reason} "
               f"({report.entries} entries verified before it)")
@@ -211,9 +223,12 @@ def notify_send() -> None:
     """Send every queued e-mail once (SMTP in production, the console in development)."""
     from .mailer import send_outbox
     report = send_outbox(db.session)
-    click.echo(f"{report.sent} sent, {report.failed} failed (will be retried).")
-    if report.failed:
-        sys.exit(1)
+    if not report.failed:
+        click.echo(f"{report.sent} sent.")
+        return
+    click.echo(f"{report.sent} sent, {report.failed} failed; they are tried again at the next "
+               f"'notify send'. Last error: {report.last_error}")
+    sys.exit(1)
 
 
 reviews_cli = AppGroup("reviews", help="Yearly reviews (principle 5).")
@@ -249,7 +264,7 @@ def reviews_remind(as_of: str | None) -> None:
                   f"{'access' if len(report.removal_reminders) == 1 else 'accesses'} chased "
                   f"({len(report.removal_escalations)} told to the DPO)"
                   if report.removal_reminders or report.removal_escalations else "")
-               + ". Send them with 'notify send'.")
+               + (". Send them with 'notify send'." if report.queued else "; nothing to send."))
 
 
 @reviews_cli.command("overdue")

@@ -51,6 +51,13 @@ class SmtpBackend:
     timeout: float = 30.0
 
     def send(self, message: EmailMessage) -> None:
+        try:
+            self._send(message)
+        except (OSError, smtplib.SMTPException) as error:
+            # Which server: "Connection refused" alone does not say where to look.
+            raise smtplib.SMTPException(f"{self.host}:{self.port}: {error}") from error
+
+    def _send(self, message: EmailMessage) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.use_tls:
                 smtp.starttls()
@@ -73,6 +80,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
 class SendReport:
     sent: int = 0
     failed: int = 0
+    last_error: str = ""
 
 
 def send_pending(session: Session, backend: Backend, sender: str,
@@ -100,6 +108,7 @@ def send_pending(session: Session, backend: Backend, sender: str,
             message.claimed_at, message.last_error = None, str(error)[:500]
             session.commit()
             report.failed += 1
+            report.last_error = str(error)
             log.warning("sending message %s failed: %s", message_id, error)
             continue
         message.sent_at = utcnow()

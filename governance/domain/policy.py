@@ -159,13 +159,18 @@ def load_policy(path: Path, register: RegisterFacts, display_name: str | None = 
         recurring_frequencies=tuple(doc.text_list(
             "recurring_frequencies", allowed=FREQUENCIES, what="frequency")),
         min_tasks_chars=min_tasks, min_justification_chars=min_justification,
-        systems=_systems(doc, register, interval), non_grantable=_areas(doc, register),
+        systems=(systems := _systems(doc, register, interval)),
+        non_grantable=_areas(doc, register, systems),
         source_file=name, sha256=file_digest(Path(path)), **_review(doc))
     doc.done()
     _check_principle_7(doc, policy, register)
     if not policy.recurring_frequencies:
         raise doc.error("recurring_frequencies", "must name at least one frequency "
                                                  "(principle 1: a need that recurs)")
+    if "once" in policy.recurring_frequencies:
+        raise doc.error("recurring_frequencies", "cannot count 'once' as recurring: a "
+                                                 "one-off need goes to a contact person "
+                                                 "(principles 1 and 6)")
     if (dual_levels or dual_scopes) and len(approvers) < 2:
         raise doc.error("approvers", "dual approval needs two named approvers (principle 4)")
     if default_level in dual_levels:
@@ -281,7 +286,7 @@ def _systems(doc: Entry, register: RegisterFacts, interval: int) -> dict[str, Sy
     return systems
 
 
-def _areas(doc: Entry, register: RegisterFacts) -> tuple[AreaFacts, ...]:
+def _areas(doc: Entry, register: RegisterFacts, systems: dict) -> tuple[AreaFacts, ...]:
     areas = []
     for index, item in enumerate(doc.optional("non_grantable_areas", list, []) or []):
         entry = doc.child("non_grantable_areas", item, f"non_grantable_areas[{index}]")
@@ -289,11 +294,17 @@ def _areas(doc: Entry, register: RegisterFacts) -> tuple[AreaFacts, ...]:
         facts = register.systems.get(code)
         if facts is None:
             raise entry.error("system", unknown("system", code, register.systems))
+        if code not in systems:
+            raise entry.error("system", f"{code} is not among the policy's systems, so "
+                                        "nothing in it can be granted anyway; list it under "
+                                        "'systems' or leave the area out")
         key = entry.required("area")
         if key not in facts.areas:
             raise entry.error("area", unknown(f"non-grantable area of {code}", key,
                                               facts.areas) if facts.areas else
                               f"system {code} has no non-grantable areas in the register")
+        if facts.areas[key] in areas:
+            raise entry.error("area", f"area '{key}' of {code} is listed twice")
         entry.done()
         areas.append(facts.areas[key])
     return tuple(areas)

@@ -114,7 +114,15 @@ def read_seed(path: Path, display_root: Path | None = None) -> SeedData:
             if items is not None:
                 _read_section(data, section, document, items, owners[section])
         document.done()
-    _cross_check(data, owners)
+    try:
+        _cross_check(data, owners)
+    except SourceError as error:
+        if not Path(path).is_file():
+            raise
+        # One file read alone: what it names may be defined in the seed's other files.
+        raise SourceError(error.file, f"{error.detail} (only this file was read; the seed's "
+                                      "files refer to each other: pass the seed folder)",
+                          entry=error.entry, field=error.field, line=error.line) from error
     return data
 
 

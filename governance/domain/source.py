@@ -208,4 +208,6 @@ def unknown(what: str, value: Any, allowed: set[str] | list[str]) -> str:
     hint = difflib.get_close_matches(str(value), sorted(allowed), n=1)
     if hint:
         return f"unknown {what} '{value}'; did you mean '{hint[0]}'?"
+    if not allowed:
+        return f"unknown {what} '{value}'; none is defined in what was read"
     return f"unknown {what} '{value}'; expected one of: {', '.join(sorted(allowed))}"

@@ -50,6 +50,8 @@ def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = N
     """Load and validate every policy file in a folder; raise SourceError on the first fault
     (with `active_approvers`, also a named approver who has left)."""
     policy_dir = Path(policy_dir)
+    if not policy_dir.exists():
+        raise SourceError(str(policy_dir), "no such policy file or folder")
     files = [policy_dir] if policy_dir.is_file() else sorted(policy_dir.glob("*.yaml"))
     if not files:
         raise SourceError(str(policy_dir), "holds no .yaml policy files")
@@ -120,6 +122,34 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
                      client_address=actor.client_address)
         new_versions.append(version)
     return new_versions
+
+
+def interval_notes(session: Session, versions: list[PolicyVersion]) -> list[str]:
+    """For new versions that change how often access is reviewed: how many active accesses
+    keep the due date they have (the new interval applies from their next review)."""
+    from ..models import Grant
+    notes = []
+    for version in versions:
+        if version.name == PRINCIPLES_NAME:
+            continue
+        before = session.scalar(select(PolicyVersion).where(
+            PolicyVersion.name == version.name, PolicyVersion.id < version.id)
+            .order_by(PolicyVersion.id.desc()).limit(1))
+        if before is None:
+            continue
+        old, new = (policy_from_dict(json.loads(v.content)) for v in (before, version))
+        changed = sorted(code for code in new.systems
+                         if code in old.systems and new.review_interval_for(code)
+                         != old.review_interval_for(code))
+        if not changed:
+            continue
+        kept = session.scalar(select(func.count(Grant.id)).join(Grant.system).where(
+            Grant.purpose == version.name, Grant.status == "active",
+            System.code.in_(changed)))
+        notes.append(f"Policy '{version.name}': the review interval changed for "
+                     f"{', '.join(changed)}; {kept} active accesses keep their due dates, and "
+                     "the new interval applies from their next review.")
+    return notes
 
 
 # A memo of parsed snapshots keyed by their content hashes; never a source of truth.

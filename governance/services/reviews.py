@@ -203,6 +203,13 @@ class ReminderReport:
     removal_reminders: list[int] = field(default_factory=list)    # grant ids
     removal_escalations: list[int] = field(default_factory=list)
 
+    @property
+    def queued(self) -> bool:
+        """Whether any e-mail was queued (expiry alone queues removal tasks too)."""
+        return bool(self.reminders or self.escalations or self.expired
+                    or self.acknowledgement_reminders or self.removal_reminders
+                    or self.removal_escalations)
+
 
 # An access that has ended but is still in the system (its removal not recorded): the
 # system's user administrators are reminded a week after it ended and each week after,
@@ -283,9 +290,7 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
                     report.escalations += 1
     report.acknowledgement_reminders = _remind_acknowledgements(session, as_of)
     _remind_removals(session, as_of, dpos, report)
-    if (report.reminders or report.escalations or report.expired
-            or report.acknowledgement_reminders or report.removal_reminders
-            or report.removal_escalations):
+    if report.queued:
         audit.record(session, actor=actor.username, action="reviews.remind",
                      object_type="reviews", object_id=as_of.isoformat(),
                      summary=f"Review reminders for {as_of.isoformat()}: {report.reminders} "

@@ -19,6 +19,8 @@ class SeedReport:
     updated: list[str] = field(default_factory=list)
     passwords_set: list[str] = field(default_factory=list)
     kept_leavers: list[str] = field(default_factory=list)
+    # Employees the seed marked as left in this run, with how many accesses that ended.
+    marked_left: dict[str, int] = field(default_factory=dict)
     # Active employees of the register that a seed listing employees does not name: the
     # seed never ends anyone's access by leaving them out; it says so instead.
     not_in_seed: list[str] = field(default_factory=list)
@@ -122,7 +124,8 @@ class _Applier:
             self.session.flush()
             self._audit("update", "employee", e.username, before, values)
         if leaving:
-            employees.record_leaver(self.session, self.actor, row)
+            ended = employees.record_leaver(self.session, self.actor, row)
+            self.report.marked_left[e.username] = len(ended)
             if f"employee {e.username}" not in self.report.updated:
                 self.report.updated.append(f"employee {e.username}")
         return row

@@ -158,8 +158,8 @@ def test_notify_send_command(api, app):
     file_request(api)
     app.config["MAIL_BACKEND"] = "memory"
     runner = app.test_cli_runner()
-    assert "2 sent" in runner.invoke(args=["notify", "send"]).output
-    assert "0 sent" in runner.invoke(args=["notify", "send"]).output
+    assert runner.invoke(args=["notify", "send"]).output == "2 sent.\n"
+    assert runner.invoke(args=["notify", "send"]).output == "0 sent.\n"
 
 
 def test_failed_send_is_retried_later(api, app, monkeypatch):
@@ -170,6 +170,11 @@ def test_failed_send_is_retried_later(api, app, monkeypatch):
     assert (report.sent, report.failed) == (0, 2)
     message = db.session.scalars(sa.select(OutboxMessage)).first()
     assert message.sent_at is None and message.attempts == 1 and message.last_error
+    assert message.last_error.startswith("127.0.0.1:9: ")      # which server refused
+    failed = app.test_cli_runner().invoke(args=["notify", "send"])
+    assert failed.exit_code == 1
+    assert "0 sent, 2 failed; they are tried again" in failed.output
+    assert "Last error: 127.0.0.1:9: " in failed.output
     app.config["MAIL_BACKEND"] = "memory"
     assert send_outbox(db.session).sent == 2
 

@@ -224,6 +224,8 @@ def test_a_noted_anchor_catches_a_chain_rewritten_or_cut_back(empty_app):
     runner = empty_app.test_cli_runner()
     result = runner.invoke(args=["audit", "verify", "--anchor", f"5:{report.last_hash}"])
     assert result.exit_code == 1 and "entry 5" in result.output
+    assert "does not hold the anchor" in result.output and "verified before it" not in \
+        result.output
     now = audit.verify_chain(db.session)
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "sqlite":

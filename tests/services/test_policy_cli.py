@@ -119,8 +119,14 @@ def test_going_back_to_an_earlier_policy_file_puts_it_back_in_force(app, tmp_pat
     shipped = path.read_text(encoding="utf-8")
     path.write_text(shipped.replace("review_interval_months: 12", "review_interval_months: 6"),
                     encoding="utf-8")
+    from ..services.workflow import active_grant
+    from governance.services import clock
+    active_grant(clock.today())
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["policy", "load", str(folder)]).exit_code == 0
+    loaded = runner.invoke(args=["policy", "load", str(folder)])
+    assert loaded.exit_code == 0
+    assert ("Policy 'eu-oest': the review interval changed for ACADRE, CPR, CVR, EINDKOMST, "
+            "FASIT, SAPA, UIS; 1 active accesses keep their due dates") in loaded.output
     assert policies.in_force(db.session).policies["eu-oest"].review_interval_months == 6
     back = runner.invoke(args=["policy", "load"])
     assert back.exit_code == 0, back.output
@@ -128,3 +134,8 @@ def test_going_back_to_an_earlier_policy_file_puts_it_back_in_force(app, tmp_pat
     db.session.expire_all()
     assert policies.in_force(db.session).policies["eu-oest"].review_interval_months == 12
     assert runner.invoke(args=["policy", "load"]).output.count("0 new policy versions") == 1
+
+
+def test_a_policy_folder_that_does_not_exist_is_named_as_such(app, tmp_path):
+    result = check(app, tmp_path / "nowhere")
+    assert result.exit_code == 1 and "no such policy file or folder" in result.output

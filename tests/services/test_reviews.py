@@ -230,6 +230,8 @@ def test_reviews_cli(grant, app):
     assert result.exit_code == 0 and "2 escalations" in result.output
     again = runner.invoke(args=["reviews", "remind", "--as-of", day])
     assert "0 reminders and 0 escalations" in again.output
+    assert "Send them with 'notify send'" in result.output
+    assert "nothing to send" in again.output and "notify send" not in again.output
     # The grantee's acknowledgement lapsed with the review date (both a year after today).
     assert "1 employee asked to acknowledge the lookup principles again" in result.output
     assert "acknowledge" not in again.output

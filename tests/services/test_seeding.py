@@ -178,6 +178,7 @@ def test_a_seed_that_marks_someone_as_left_ends_their_access_as_the_hr_feed_does
     result = run(empty_app, "seed", str(folder))
     assert result.exit_code == 0, result.output
     assert "1 updated" in result.output
+    assert "mbe is marked as left: 0 accesses ended" in result.output
     mbe = db.session.scalar(sa.select(Employee).where(Employee.username == "mbe"))
     assert mbe.status == "left" and mbe.left_on is not None
     assert mbe.session_version == version + 1

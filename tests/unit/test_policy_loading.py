@@ -271,6 +271,11 @@ SAPA_RULE = "  - code: SAPA\n    access_levels: [read]\n    scopes: [summary]\n"
                  "  access_levels: [write]\n  scopes: [details]", "dual_approval", "scopes",
                  "scopes: [details]", "unknown scope 'details'; did you mean 'detail'?",
                  id="unknown-dual-approval-scope"),
+    pytest.param("  - {system: ACADRE, area: personnel_cases}\n",
+                 "  - {system: ACADRE, area: personnel_cases}\n"
+                 "  - {system: ACADRE, area: personnel_cases, }\n",
+                 "non_grantable_areas[3]", "area", "personnel_cases, }",
+                 "area 'personnel_cases' of ACADRE is listed twice", id="area-twice"),
 ])
 def test_invalid_policy_entry_is_located(tmp_path, register, old, new, entry, field, at, says):
     error, path, text = refused_policy(tmp_path, register, old, new)
@@ -278,6 +283,10 @@ def test_invalid_policy_entry_is_located(tmp_path, register, old, new, entry, fi
 
 
 @pytest.mark.parametrize("old, new, field, at, says", [
+    pytest.param("recurring_frequencies: [daily, weekly, monthly]",
+                 "recurring_frequencies: [daily, weekly, monthly, once]",
+                 "recurring_frequencies", "recurring_frequencies:",
+                 "cannot count 'once' as recurring", id="once-as-recurring"),
     pytest.param("review_interval_months: 12", 'review_interval_months: "12"',
                  "review_interval_months", "review_interval_months:",
                  "must be a whole number, not '12'", id="text-where-int"),
@@ -546,3 +555,12 @@ def test_a_named_approver_who_has_left_is_found(tmp_path):
     left = leaving_approvers(policy, dataclasses.replace(facts, people=people))
     assert (left.entry, left.field) == ("approvers[1]", "username")
     assert "'tko' has left and cannot be a named approver" in str(left)
+
+
+def test_an_area_of_a_system_outside_the_policy_is_refused(tmp_path, register):
+    error, path, text = refused_policy(
+        tmp_path, register, "  - code: SAPA\n    access_levels: [read]\n    scopes: [summary]\n",
+        "")
+    assert_located(error, path, entry="non_grantable_areas[4]", field="system",
+                   line=line_of(text, "{system: SAPA, area: source_case_detail}"),
+                   says="SAPA is not among the policy's systems")

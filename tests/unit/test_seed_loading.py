@@ -429,3 +429,10 @@ def test_a_file_not_in_utf8_says_where_and_how_to_save_it(tmp_path):
     first = next(n for n, line in enumerate(text.splitlines(), 1) if not line.isascii())
     assert caught.value.line == first     # the first character that is not UTF-8
     assert "is not UTF-8 text" in str(caught.value) and "save it as UTF-8" in str(caught.value)
+
+
+def test_one_seed_file_read_alone_says_to_pass_the_folder():
+    with pytest.raises(SourceError) as caught:
+        read_seed(SEED / "employees.yaml")
+    assert "only this file was read" in str(caught.value)
+    assert "pass the seed folder" in str(caught.value)
