@@ -24,7 +24,7 @@ TITLES = {
     403: _l("You do not have access to this page"),
     404: _l("The page was not found"),
     405: _l("That is not allowed here"),
-    409: _l("This can no longer be done: the register has changed"),
+    409: _l("This cannot be done as the register stands now"),
     413: _l("What you sent is too large"),
     422: _l("The rules do not allow this"),
     500: _l("Something went wrong on our side"),

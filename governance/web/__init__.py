@@ -197,14 +197,15 @@ def init_app(app: Flask) -> None:
     @app.template_filter("format_datetime")
     @pass_context
     def format_datetime_filter(context, value):
-        """A moment in the municipality's time: Danish short form, or in English
-        year-month-day (English's short form is American, 12/1/26, which a Danish reader
-        takes for 12 January)."""
-        from flask_babel import format_datetime
+        """A moment in the municipality's time, its day written as every page writes days:
+        "3. maj 2024 kl. 01.30", "May 3, 2024, 01:30"."""
         if not value:
             return "–"
-        english = page_locale(context) == "en"
-        return format_datetime(value, "yyyy-MM-dd HH:mm" if english else "short")
+        local = value.astimezone(clock.MUNICIPAL_TZ)
+        locale = page_locale(context)
+        if locale == "en":
+            return f"{day_text(local.date(), locale)}, {local:%H:%M}"
+        return f"{day_text(local.date(), locale)} kl. {local:%H.%M}"
 
     @app.template_filter("label")
     @pass_context

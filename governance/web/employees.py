@@ -2,6 +2,7 @@
 forms to add and change people."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..domain.vocabulary import Role, label
 from ..extensions import db
@@ -74,7 +75,7 @@ def edit(username: str):
     employee_service.require_admin(actor)
     employee = register.get_employee(db.session, actor, username)
     if not employee.active:
-        raise Conflict(_("%(username)s has left; a returning employee gets a new account",
+        raise Conflict(_l("%(username)s has left; a returning employee gets a new account",
                          username=username))
     form = _employee_form(EmployeeForm(data={
         "username": employee.username, "name": employee.name, "email": employee.email,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..services import clock, listing, register, reports
@@ -19,7 +20,7 @@ bp = Blueprint("grants", __name__, url_prefix="/grants")
 def index():
     actor = current_actor()
     if not actor.has_role("approver", "dpo", "admin", "user_admin"):
-        raise Forbidden(_("Only approvers, user administrators, the DPO and admins see the "
+        raise Forbidden(_l("Only approvers, user administrators, the DPO and admins see the "
                           "register of grants"))
     status = request.args.get("status") or None
     if status not in (None, "approved", "active", "revoked", "expired"):
@@ -39,7 +40,7 @@ def _held_args():
     asked about: ?system=, and ?date= as the form sends it or ?as_of= as elsewhere."""
     actor = current_actor()
     if not actor.has_role("approver", "dpo", "admin"):
-        raise Forbidden(_("Only approvers, the DPO and admins see who held access"))
+        raise Forbidden(_l("Only approvers, the DPO and admins see who held access"))
     code = (request.args.get("system") or "").upper() or None
     # A system the register does not hold is a 400, not an empty answer ("nobody").
     grant_service.check_filters(db.session, code, None)

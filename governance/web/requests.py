@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..errors import record_refusal
@@ -84,7 +85,7 @@ def new():
     form, system = _request_form()
     if not actor.has_role("requester"):
         from ..services.errors import Forbidden
-        raise Forbidden(_("Only employees with the requester role can request access"))
+        raise Forbidden(_l("Only employees with the requester role can request access"))
     result, status = None, 200
     if request.method == "POST" and system is not None and form.validate_on_submit():
         try:

@@ -362,7 +362,7 @@ def test_special_categories_empty_request():
 
 
 @pytest.mark.parametrize("category, en", [
-    ("health", "health"), ("religion", "religious beliefs"), ("criminal", "criminal offences"),
+    ("health", "health"), ("religion", "religious or philosophical beliefs"), ("criminal", "criminal offences"),
     ("ethnic_origin", "ethnic origin"), ("sex_life", "sex life"),
 ])
 def test_special_category_refused_names_the_category(category, en):

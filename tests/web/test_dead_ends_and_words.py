@@ -308,3 +308,16 @@ def test_an_audit_period_ending_before_it_starts_is_refused(client, login):
     response = client.get("/audit/?from=2027-01-01&to=2026-01-01")
     assert response.status_code == 400
     assert "Perioden skal begynde, før den slutter" in response.get_data(as_text=True)
+
+
+def test_a_refused_page_is_audited_in_english_whatever_the_readers_language(client, login):
+    login("dpo")
+    assert client.get("/requests/new").status_code == 403
+    assert client.get("/grants/at?date=2026-01-01").status_code == 200
+    login("ahn")
+    assert client.get("/grants/at").status_code == 403
+    summaries = db.session.scalars(sa.select(AuditEntry.summary).where(
+        AuditEntry.action == "access.denied").order_by(AuditEntry.id)).all()
+    assert summaries == [
+        "Refused GET /requests/new: Only employees with the requester role can request access",
+        "Refused GET /grants/at: Only approvers, the DPO and admins see who held access"]
