@@ -36,8 +36,12 @@ def index():
     if any(g.status == "active" for g in grants):
         ack = grant_service.acknowledgement_status(db.session, current_user.id)
         renewal = ack if ack.acknowledged_on and ack.renewal_due else None
-    to_decide, own_pending = request_service.waiting(db.session, current_actor())
+    actor = current_actor()
+    to_decide, own_pending = request_service.waiting(db.session, actor)
+    to_create, to_remove = (grant_service.tasks_for(db.session, actor)
+                            if actor.has_role("user_admin") else ([], []))
     return render_template("overview/index.html", grants=grants, waiting=waiting,
                            to_decide=to_decide, own_pending=own_pending,
+                           tasks=(len(to_create), len(to_remove)),
                            renewal=renewal,
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)

@@ -321,3 +321,14 @@ def test_a_refused_page_is_audited_in_english_whatever_the_readers_language(clie
     assert summaries == [
         "Refused GET /requests/new: Only employees with the requester role can request access",
         "Refused GET /grants/at: Only approvers, the DPO and admins see who held access"]
+
+
+def test_a_user_administrators_overview_says_what_waits_in_their_systems(client, login):
+    approved_grant()                  # UIS, administered by rha
+    login("rha")
+    prompt = re.search(r'<p class="flash" id="tasks-waiting">(.*?)</p>',
+                       client.get("/").get_data(as_text=True)).group(1)
+    assert "1 godkendt adgang venter på at blive oprettet i dine systemer." in prompt
+    assert 'href="/grants/tasks"' in prompt
+    login("ahn")
+    assert 'id="tasks-waiting"' not in client.get("/").get_data(as_text=True)
