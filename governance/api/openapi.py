@@ -320,8 +320,15 @@ PATHS = {
                                 _query("as_of", {"type": "string", "format": "date"})],
         "responses": {"200": _response(_list_of("Grant")), **_errors(400, 401)}}},
     "/grants/{grant_id}": {"get": {
-        "summary": "One grant", "operationId": "getGrant", "parameters": _id("grant_id"),
-        "responses": {"200": _response(_ref("Grant")), **_errors(401, 403, 404)}}},
+        "summary": "One grant, with what it fails today if it is active (findings: a lapsed "
+                   "acknowledgement NOT_ACKNOWLEDGED, an overdue review REVIEW_OVERDUE, a rule "
+                   "the policy in force no longer allows)",
+        "operationId": "getGrant",
+        "parameters": _id("grant_id") + [_query("as_of", {"type": "string", "format": "date"})],
+        "responses": {"200": _response({"allOf": [_ref("Grant"), {
+            "type": "object", "required": ["findings"], "properties": {
+                "findings": {"type": "array", "items": _ref("Violation")}}}]}),
+            **_errors(400, 401, 403, 404)}}},
     "/grants/{grant_id}/fulfil": {"post": {
         "summary": "The user administrator records the access created (or, if ended, removed)",
         "operationId": "fulfilGrant", "parameters": _id("grant_id"),

@@ -10,6 +10,7 @@ from ..domain.vocabulary import unstorable
 from ..extensions import db
 from ..models import AccessRequest, Grant
 from ..services import employees as employee_service
+from ..services import evaluation
 from ..services import register
 from ..services import grants as grant_service
 from ..services import requests as request_service
@@ -205,7 +206,13 @@ def list_grants():
 
 @bp.get("/grants/<id:grant_id>")
 def get_grant(grant_id: int):
-    return jsonify(grant_json(grant_service.view_grant(db.session, g.actor, grant_id)))
+    grant = grant_service.view_grant(db.session, g.actor, grant_id)
+    # What the access fails today (a lapsed acknowledgement, an overdue review, a rule
+    # the policy in force no longer allows), as the DPO's re-evaluation finds it.
+    findings = evaluation.findings_for(db.session, grant, parse_as_of(request.args.get("as_of")))
+    return jsonify({**grant_json(grant), "findings": [
+        {k: v for k, v in check.as_dict(str(get_locale())).items() if k != "passed"}
+        for check in findings]})
 
 
 @bp.post("/grants/<id:grant_id>/fulfil")

@@ -97,3 +97,19 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
         if access or person or overdue:
             findings.extend(Finding(grant_id, check) for check in access + person + overdue)
     return active_grants, findings
+
+
+def findings_for(session: Session, grant: Grant, as_of: date | None = None) -> list[Check]:
+    """What an active grant fails now, as the re-evaluation finds it (P1, P3 to P7); nothing
+    for a grant that is not active or under no policy in force."""
+    policy = policies.in_force(session).policies.get(grant.purpose)
+    if grant.status != "active" or policy is None:
+        return []
+    evaluator = GrantEvaluator(policy, as_of or clock.today())
+    acknowledged = session.scalar(select(func.max(Acknowledgement.acknowledged_at)).where(
+        Acknowledgement.employee_id == grant.grantee_id))
+    return [*evaluator.access_failures(grant.system.code, grant.access_level, grant.scope,
+                                       tuple(grant.data_categories or ())),
+            *evaluator.person_failures(grant.grantee.username, grant.grantee.active,
+                                       clock.local_date(acknowledged), grant.grantee.name),
+            *evaluator.due_failures(grant.review_due)]

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..services import clock, listing, register, reports
+from ..services import clock, evaluation, listing, register, reports
 from ..services import grants as grant_service
 from ..services.errors import Forbidden
 from . import PER_PAGE, current_actor, expired_form_message, page_arg
@@ -88,6 +88,7 @@ def detail(grant_id: int, revoke_form: RevokeForm | None = None):
     actor = current_actor()
     grant = grant_service.view_grant(db.session, actor, grant_id)
     return render_template("grants/detail.html", grant=grant,
+                           findings=evaluation.findings_for(db.session, grant),
                            revoke_form=revoke_form or RevokeForm(formdata=None),
                            can_revoke=grant_service.can_revoke(db.session, actor, grant)
                            and grant.status in grant_service.LIVE,

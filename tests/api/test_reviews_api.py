@@ -152,3 +152,17 @@ def test_a_review_comment_too_long_is_said_not_lost_silently(client, login, gran
     assert "Revurderingen blev ikke registreret: Feltet må højst være 4000 tegn langt." in page
     assert db.session.query(Review).count() == 0
     assert 'maxlength="4000"' in page
+
+
+def test_an_active_grant_says_what_it_fails_today(api, grant):
+    """P3 and P5 in the API: a year on, the acknowledgement has lapsed and the review is
+    overdue; the grant says so with the stable codes."""
+    caller = api("dpo")
+    now = caller.get(f"/api/v1/grants/{grant.id}").get_json()
+    assert now["findings"] == []
+    later = (grant.review_due + timedelta(days=10)).isoformat()
+    found = caller.get(f"/api/v1/grants/{grant.id}?as_of={later}",
+                       headers={"Accept-Language": "en"}).get_json()["findings"]
+    assert {(f["code"], f["principle"]) for f in found} == {("NOT_ACKNOWLEDGED", "P3"),
+                                                          ("REVIEW_OVERDUE", "P5")}
+    assert all(f["message"] for f in found)

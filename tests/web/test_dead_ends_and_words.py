@@ -332,3 +332,12 @@ def test_a_user_administrators_overview_says_what_waits_in_their_systems(client,
     assert 'href="/grants/tasks"' in prompt
     login("ahn")
     assert 'id="tasks-waiting"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_grant_page_shows_what_an_active_access_fails_today(client, login):
+    grant = active_grant(clock.today())
+    grant.review_due = clock.today() - timedelta(days=3)
+    db.session.commit()
+    login("dpo")
+    page = client.get(f"/grants/{grant.id}").get_data(as_text=True)
+    assert 'id="findings"' in page and 'data-code="REVIEW_OVERDUE"' in page
