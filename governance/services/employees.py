@@ -12,7 +12,7 @@ from ..domain.vocabulary import (EmployeeStatus, Role, reserved_username, valid_
                                  valid_username)
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
 from ..models.base import max_length
-from . import audit, clock, fields, grants
+from . import audit, clock, fields, grants, register
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 from .permissions import can_administer_people
@@ -125,6 +125,7 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
                     today: date | None = None) -> Employee:
     """Change fields; setting status 'left' ends every access of the person (a leaver)."""
     require_admin(actor)
+    username = register.as_stored(session, username)
     employee = session.scalar(select(Employee).where(Employee.username == username))
     if employee is None:
         raise NotFound(_l("No employee with username '%(username)s'", username=username))

@@ -14,7 +14,7 @@ from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant, System,
                       system_user_admins, utcnow)
 from ..models.base import max_length
-from . import audit, clock, listing, notify, policies
+from . import audit, clock, listing, notify, policies, register
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, within
 
@@ -298,8 +298,10 @@ def _visible_statements(filters: tuple[str, ...], sees_all: bool,
 
 
 def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = None,
-                 status: str | None = None, as_of: date | None = None
-                 ) -> tuple[tuple[str, ...], bool, dict]:
+                 status: str | None = None, as_of: date | None = None,
+                 session: Session | None = None) -> tuple[tuple[str, ...], bool, dict]:
+    if grantee and session is not None:
+        grantee = register.as_stored(session, grantee)
     given = {"system": system and system.upper(), "grantee": grantee, "status": status,
              "as_of": as_of}
     values = {name: value for name, value in given.items() if value}
@@ -315,14 +317,14 @@ def check_filters(session: Session, system: str | None, grantee: str | None) -> 
     if system and session.scalar(select(System.id).where(System.code == system)) is None:
         raise InvalidInput(_l("No system with code '%(code)s'", code=system), field="system")
     if grantee and session.scalar(select(Employee.id).where(
-            Employee.username == grantee)) is None:
+            Employee.username == register.as_stored(session, grantee))) is None:
         raise InvalidInput(_l("No employee with username '%(username)s'", username=grantee),
                            field="grantee")
 
 
 def visible_grants(session: Session, actor: Actor, *, page: int = 1, per_page: int = 50,
                    **filters) -> tuple[list[Grant], int]:
-    names, sees_all, values = _visible_for(actor, **filters)
+    names, sees_all, values = _visible_for(actor, session=session, **filters)
     total = _visible_statements(names, sees_all, listing.GRANT_LIST_COLUMNS).total(session,
                                                                                  values)
     rows = session.scalars(select(Grant).where(_visible(names, sees_all)).order_by(Grant.id).options(*LIST_LOADS)
@@ -336,7 +338,7 @@ def visible_grant_rows(session: Session, actor: Actor, *, page: int = 1,
                        **filters) -> tuple[list, int]:
     """The grants as a list page shows them (`columns`, see `listing`), and how many there
     are."""
-    names, sees_all, values = _visible_for(actor, **filters)
+    names, sees_all, values = _visible_for(actor, session=session, **filters)
     statements = _visible_statements(names, sees_all, columns)
     return statements.rows(session, values, page, per_page), statements.total(session, values)
 

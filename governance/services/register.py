@@ -70,7 +70,17 @@ def list_employees(session: Session, actor: Actor, *, page: int = 1, per_page: i
     return list(rows), total
 
 
+def as_stored(session: Session, username: str) -> str:
+    """The username as the register holds it, whatever its case ("KFI" is kfi): a username
+    is one person whatever its case. Unknown ones are returned as given."""
+    if not username or session.scalar(select(Employee.id).where(Employee.username == username)):
+        return username
+    return session.scalar(select(Employee.username).where(
+        func.lower(Employee.username) == username.lower())) or username
+
+
 def get_employee(session: Session, actor: Actor, username: str) -> Employee:
+    username = as_stored(session, username)
     employee = session.scalar(select(Employee).where(Employee.username == username).options(
         selectinload(Employee.centre), selectinload(Employee.role_rows)))
     if employee is None:

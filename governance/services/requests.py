@@ -17,7 +17,7 @@ from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider,
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
 from ..models import (AccessRequest, AuditEntry, DataCategory, Decision, Employee, Grant,
                       NonGrantableArea, System, utcnow)
-from . import audit, listing, notify, policies
+from . import audit, listing, notify, policies, register
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, within,
                      refusal_audit)
@@ -144,7 +144,8 @@ def evaluate(session: Session, actor: Actor, data: RequestInput,
              exclude_request: int | None = None, requester: str | None = None) -> Evaluation:
     """Run every rule on a proposed request (made by `requester`, the actor by default);
     writes nothing."""
-    grantee = session.scalar(select(Employee).where(Employee.username == data.grantee))
+    grantee = session.scalar(select(Employee).where(
+        Employee.username == register.as_stored(session, data.grantee)))
     if grantee is None:
         raise InvalidInput(_l("No employee with username '%(username)s'",
                               username=data.grantee), field="grantee")

@@ -260,3 +260,16 @@ def test_an_address_belongs_to_one_active_person(api):
     assert admin.post("/api/v1/employees", json={"username": "ahn2", "name": "Anne Holm Nielsen",
                                                  "email": "ahn@htk.dk", "centre": "ØAC"}
                       ).status_code == 201
+
+
+def test_a_username_is_one_person_whatever_its_case(api):
+    admin = api("admin")
+    assert admin.post("/api/v1/employees", json={
+        "username": "NEW2", "name": "Nina Ek", "email": "new2@htk.dk",
+        "centre": "SAC"}).status_code == 201
+    assert admin.get("/api/v1/employees/new2").get_json()["username"] == "NEW2"
+    assert admin.patch("/api/v1/employees/new2", json={"title": "Jurist"}).status_code == 200
+    assert admin.get("/api/v1/grants?grantee=Ahn").status_code == 200
+    from .helpers import request_body
+    checked = api("ahn").post("/api/v1/requests/check", json=request_body(grantee="AHN"))
+    assert checked.status_code == 200 and checked.get_json()["passed"] is True
