@@ -238,6 +238,9 @@ AS_OF = click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
 
 def _as_of(value: str | None):
     from .services.clock import parse_as_of
+    if value is not None and not value.strip():
+        _fail("--as-of is empty: give a date as YYYY-MM-DD, or leave the option out for "
+              "today.")
     try:
         return parse_as_of(value)
     except GovernanceError as error:

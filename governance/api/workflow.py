@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from flask import g, jsonify, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -52,6 +53,10 @@ def body(allowed: tuple[str, ...] | None = None) -> dict:
             raise InvalidInput(_l("Unknown field '%(field)s'; expected: %(allowed)s",
                                   field=unknown[0], allowed=", ".join(allowed)),
                                field=unknown[0])
+    try:
+        data = _nfc(data)   # one spelling of æ, ø and å, whatever the sender's
+    except RecursionError:
+        raise InvalidInput(_l("The JSON body is nested too deeply")) from None
     for key, value in data.items():
         bad = unstorable_in(key) or unstorable_in(value)
         if bad:
@@ -67,6 +72,16 @@ def no_body() -> None:
     as unknown."""
     if request.get_data(cache=True).strip():
         body(())
+
+
+def _nfc(value):
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [_nfc(item) for item in value]
+    if isinstance(value, dict):
+        return {_nfc(key): _nfc(item) for key, item in value.items()}
+    return value
 
 
 def unstorable_in(value) -> str | None:

@@ -6,9 +6,11 @@ from pathlib import Path
 
 from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
-from .vocabulary import (CENTRE_CODE_RULE, SYSTEM_CODE_RULE, USERNAME_RULE, AccessLevel,
-                         CategoryKind, EmployeeStatus, Role, Scope, reserved_username,
-                         valid_centre_code, valid_email, valid_system_code, valid_username)
+from .vocabulary import (CATEGORY_CODE_RULE, CENTRE_CODE_RULE, SYSTEM_CODE_RULE, USERNAME_RULE,
+                         AccessLevel, CategoryKind, EmployeeStatus, Role, Scope,
+                         reserved_username,
+                         valid_category_code, valid_centre_code, valid_email, valid_system_code,
+                         valid_username)
 
 SECTIONS = ("centres", "categories", "employees", "systems", "demo_logins")
 ROLES = {role.value for role in Role}
@@ -167,9 +169,15 @@ def _centre(entry: Entry) -> CentreSeed:
                       (entry.file, entry.entry))
 
 
+# A system's description is read on its page; it is kept whole in the audit trail's details.
+DESCRIPTION_MAX = 2000
+
+
 def _category(entry: Entry) -> CategorySeed:
     code = entry.required("code", max_length=40)
     entry.entry += f" ({code})"
+    if not valid_category_code(code):
+        raise entry.error("code", f"'{code}' is not a category code: {CATEGORY_CODE_RULE}")
     return CategorySeed(code, entry.choice("kind", {k.value for k in CategoryKind},
                                            "category kind"),
                         entry.required("name_da", max_length=200),
@@ -218,7 +226,7 @@ def _system(entry: Entry) -> SystemSeed:
                               area.required("contact")))
         area.done()
     return SystemSeed(code, entry.required("name", max_length=200),
-                      entry.optional("description", str, ""),
+                      entry.optional("description", str, "", max_length=DESCRIPTION_MAX),
                       entry.required("external_owner", max_length=200), entry.required("owner"),
                       tuple(entry.text_list("user_admins", what="employee")), tuple(levels),
                       tuple(scopes), tuple(entry.text_list("data_categories",

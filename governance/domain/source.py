@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -159,7 +160,9 @@ class Entry:
             if bad:
                 raise self.error(field, f"holds a character that cannot be stored ({bad}, a "
                                         "control character): remove it")
-            value = value.strip()
+            # One spelling of æ, ø and å: a file saved on a Mac may decompose them (NFD),
+            # which compares unequal to the register's and would read as a change.
+            value = unicodedata.normalize("NFC", value.strip())
             if max_length is not None and len(value) > max_length:
                 raise self.error(field, f"is {len(value)} characters long; at most "
                                         f"{max_length} fit")

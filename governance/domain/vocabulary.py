@@ -43,6 +43,16 @@ def reserved_username(value: str) -> bool:
     return value.lower() in RESERVED_USERNAMES
 
 
+# A data category code is a word of the API, the seed and the policies: lowercase letters,
+# digits and '_', starting with a letter, at most 40 (as `case_overview`).
+CATEGORY_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+CATEGORY_CODE_RULE = "lowercase letters, digits and '_', starting with a letter, at most 40"
+
+
+def valid_category_code(value: object) -> bool:
+    return isinstance(value, str) and CATEGORY_CODE.fullmatch(value) is not None
+
+
 # A centre code is short and part of URLs (/centres/<centre_code>/edit): capital letters, Æ, Ø and Å
 # included, and digits, at most 20.
 CENTRE_CODE = re.compile(r"[A-ZÆØÅ0-9]{1,20}")

@@ -1,4 +1,6 @@
 """Forms for the pages; limits come from the model and the policy, not from here."""
+import unicodedata
+
 from flask_babel import get_translations, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
@@ -35,6 +37,9 @@ class FlaskForm(_FlaskForm):
             return _CATALOGUE
 
     def validate(self, extra_validators=None) -> bool:
+        for field in self:   # one spelling of æ, ø and å, as the seed and the API keep them
+            if isinstance(field, StringField) and isinstance(field.data, str):
+                field.data = unicodedata.normalize("NFC", field.data)
         valid = super().validate(extra_validators)
         for field in self:
             if (isinstance(field, StringField) and not isinstance(field, PasswordField)

@@ -273,3 +273,11 @@ def test_a_username_is_one_person_whatever_its_case(api):
     from .helpers import request_body
     checked = api("ahn").post("/api/v1/requests/check", json=request_body(grantee="AHN"))
     assert checked.status_code == 200 and checked.get_json()["passed"] is True
+
+
+def test_a_name_sent_decomposed_is_kept_composed(api):
+    import unicodedata
+    made = api("admin").post("/api/v1/employees", json={
+        "username": "nfd", "name": unicodedata.normalize("NFD", "Søren Ærø"),
+        "email": "nfd@htk.dk", "centre": "SAC"})
+    assert made.get_json()["name"] == unicodedata.normalize("NFC", "Søren Ærø")

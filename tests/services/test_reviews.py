@@ -371,3 +371,8 @@ def test_mails_keep_names_and_codes_and_say_days_and_dates_as_the_pages_do(app):
     ended = mails["grant.ended"]
     assert ended.recipient.username == "ahn" and "Din læseadgang til UIS" in ended.body
     assert "Opgaven er slut" in ended.body
+
+
+def test_an_empty_as_of_at_the_command_line_is_refused(app):
+    result = app.test_cli_runner().invoke(args=["reviews", "overdue", "--as-of", ""])
+    assert result.exit_code == 1 and "--as-of is empty" in result.output

@@ -436,3 +436,18 @@ def test_one_seed_file_read_alone_says_to_pass_the_folder():
         read_seed(SEED / "employees.yaml")
     assert "only this file was read" in str(caught.value)
     assert "pass the seed folder" in str(caught.value)
+
+
+def test_a_category_code_must_be_a_code(tmp_path):
+    error, path, text = refused_seed(tmp_path, "categories.yaml", "{code: identity,",
+                                     "{code: iden tity,")
+    assert_located(error, path, entry="categories[0] (iden tity)", field="code",
+                   line=line_of(text, "iden tity"), says="is not a category code")
+
+
+def test_a_name_saved_decomposed_reads_as_the_same_name(tmp_path):
+    import unicodedata
+    folder, path, text = seed_variant(tmp_path, "employees.yaml", "Dorthe Palm",
+                                      unicodedata.normalize("NFD", "Dørthe Pålm"))
+    names = {e.username: e.name for e in read_seed(folder).employees}
+    assert names["dpo"] == unicodedata.normalize("NFC", "Dørthe Pålm")
