@@ -51,11 +51,18 @@ def read(kind: str, path: tuple[str, ...], value: str):
                          ids=[f"{kind}.{'.'.join(path)}" for kind, path, _ in LIMITS])
 def test_seed_limit_is_the_column_length(kind, path, column):
     length = max_length(column) - (len("@htk.dk") if path[-1] == "email" else 0)
-    assert read(kind, path, "X" * length)
+    filler = "x" if (kind, path) == ("category", ("code",)) else "X"  # codes are lowercase
+    assert read(kind, path, filler * length)
     with pytest.raises(SourceError) as refused:
-        read(kind, path, "X" * (length + 1))
+        read(kind, path, filler * (length + 1))
     assert refused.value.field == path[-1]
     assert f"at most {max_length(column)} fit" in str(refused.value)
+
+
+def test_category_code_rule_is_the_column_length():
+    from governance.domain.vocabulary import CATEGORY_CODE
+    limit = max_length(DataCategory.code)
+    assert CATEGORY_CODE.fullmatch("c" * limit) and not CATEGORY_CODE.fullmatch("c" * (limit + 1))
 
 
 def test_username_rule_is_the_column_length():
