@@ -38,7 +38,9 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
     seed_path = _path(path, "SEED_PATH")
     actor = Actor.system()
     try:
-        report = seeding.seed_register(db.session, actor, seed_path, PROJECT_ROOT)
+        report = seeding.seed_register(
+            db.session, actor, seed_path, PROJECT_ROOT,
+            demo_logins=current_app.config["APP_ENV"] != "production")
         versions = policies.load_into_register(db.session, actor,
                                                _path(policy_path, "POLICY_PATH"), PROJECT_ROOT)
         db.session.commit()

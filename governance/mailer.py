@@ -104,7 +104,9 @@ def send_pending(session: Session, backend: Backend, sender: str,
         message = session.get(OutboxMessage, message_id)
         try:
             backend.send(build_email(message, sender))
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, smtplib.SMTPException, ValueError) as error:
+            # ValueError: a header the e-mail library refuses (a line break in a subject);
+            # the message waits with its error, and the rest are still sent.
             message.claimed_at, message.last_error = None, str(error)[:500]
             session.commit()
             report.failed += 1

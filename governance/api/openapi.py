@@ -371,7 +371,10 @@ PATHS = {
         "parameters": PAGING + [_query("actor", STR), _query("action", STR),
                                 _query("object_type", STR), _query("object_id", STR),
                                 _query("from", {"type": "string", "format": "date"}),
-                                _query("to", {"type": "string", "format": "date"})],
+                                _query("to", {"type": "string", "format": "date"}),
+                                _query("principle", {"type": "string", "enum": [
+                                    f"P{n}" for n in range(1, 8)],
+                                    "description": "refusals under this principle"})],
         "responses": {"200": _response(_list_of("AuditEntry")), **_errors(400, 401, 403)}}},
     "/audit/verify": {"get": {
         "summary": "Verify the audit hash chain (DPO and admin)", "operationId": "verifyAudit",

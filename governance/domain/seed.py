@@ -8,7 +8,7 @@ from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
 from .vocabulary import (CATEGORY_CODE_RULE, CENTRE_CODE_RULE, SYSTEM_CODE_RULE, USERNAME_RULE,
                          AccessLevel, CategoryKind, EmployeeStatus, Role, Scope,
-                         reserved_username,
+                         RESERVED_WHY, reserved_username,
                          valid_category_code, valid_centre_code, valid_email, valid_system_code,
                          valid_username)
 
@@ -76,6 +76,7 @@ class SeedData:
     employees: list[EmployeeSeed] = field(default_factory=list)
     systems: list[SystemSeed] = field(default_factory=list)
     demo_logins: dict[str, str] = field(default_factory=dict)
+    demo_login_files: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
     def register_facts(self) -> RegisterFacts:
@@ -138,6 +139,7 @@ def _display(file: Path, root: Path | None) -> str:
 def _read_section(data: SeedData, section: str, document: Entry, items, seen: dict) -> None:
     if section == "demo_logins":
         logins = document.child(section, items, section)
+        data.demo_login_files.append(logins.file)
         for username, password in items.items():
             if not isinstance(password, str) or len(password) < 8:
                 raise logins.error(str(username), "a demo password must be text of at least "
@@ -165,8 +167,8 @@ def _centre(entry: Entry) -> CentreSeed:
     entry.entry += f" ({code})"
     if not valid_centre_code(code):
         raise entry.error("code", f"'{code}' is not a centre code: {CENTRE_CODE_RULE}")
-    return CentreSeed(code, entry.required("name", max_length=200), entry.optional("manager"),
-                      (entry.file, entry.entry))
+    return CentreSeed(code, entry.required("name", max_length=200, one_line=True),
+                      entry.optional("manager"), (entry.file, entry.entry))
 
 
 # A system's description is read on its page; it is kept whole in the audit trail's details.
@@ -180,8 +182,8 @@ def _category(entry: Entry) -> CategorySeed:
         raise entry.error("code", f"'{code}' is not a category code: {CATEGORY_CODE_RULE}")
     return CategorySeed(code, entry.choice("kind", {k.value for k in CategoryKind},
                                            "category kind"),
-                        entry.required("name_da", max_length=200),
-                        entry.required("name_en", max_length=200))
+                        entry.required("name_da", max_length=200, one_line=True),
+                        entry.required("name_en", max_length=200, one_line=True))
 
 
 def _employee(entry: Entry) -> EmployeeSeed:
@@ -190,14 +192,15 @@ def _employee(entry: Entry) -> EmployeeSeed:
     if not valid_username(username):
         raise entry.error("username", f"'{username}' is not a username: {USERNAME_RULE}")
     if reserved_username(username):
-        raise entry.error("username", f"'{username}' cannot be a username: /employees/"
-                                      f"{username.lower()} is the page for adding an employee")
-    email = entry.required("email", max_length=254)
+        raise entry.error("username", f"'{username}' cannot be a username: "
+                                      f"{RESERVED_WHY[username.lower()]}")
+    email = entry.required("email", max_length=254, one_line=True)
     if not valid_email(email):
         raise entry.error("email", f"'{email}' is not an e-mail address")
     return EmployeeSeed(
-        username, entry.required("name", max_length=200), email, entry.required("centre"),
-        entry.optional("title", str, "", max_length=200),
+        username, entry.required("name", max_length=200, one_line=True), email,
+        entry.required("centre"),
+        entry.optional("title", str, "", max_length=200, one_line=True),
         tuple(entry.text_list("roles", allowed=ROLES, what="role")),
         entry.choice("status", {s.value for s in EmployeeStatus}, "status",
                      required=False, default="active"))
@@ -217,17 +220,18 @@ def _system(entry: Entry) -> SystemSeed:
         area.entry += f" ({key})"
         if any(existing.key == key for existing in areas):
             raise area.error("key", f"area '{key}' is defined twice for {code}")
-        areas.append(AreaSeed(key, area.required("name_da", max_length=300),
-                              area.required("name_en", max_length=300),
+        areas.append(AreaSeed(key, area.required("name_da", max_length=300, one_line=True),
+                              area.required("name_en", max_length=300, one_line=True),
                               tuple(area.text_list("scopes", required=False, allowed=set(scopes),
                                                    what=f"scope of {code}")),
                               tuple(area.text_list("categories", required=False,
                                                    what="data category")),
                               area.required("contact")))
         area.done()
-    return SystemSeed(code, entry.required("name", max_length=200),
+    return SystemSeed(code, entry.required("name", max_length=200, one_line=True),
                       entry.optional("description", str, "", max_length=DESCRIPTION_MAX),
-                      entry.required("external_owner", max_length=200), entry.required("owner"),
+                      entry.required("external_owner", max_length=200, one_line=True),
+                      entry.required("owner"),
                       tuple(entry.text_list("user_admins", what="employee")), tuple(levels),
                       tuple(scopes), tuple(entry.text_list("data_categories",
                                                            what="data category")),

@@ -129,7 +129,8 @@ class Entry:
         line = getattr(self.value, "key_lines", {}).get(field, self.line)
         return SourceError(self.file, message, entry=self.entry, field=field, line=line)
 
-    def required(self, field: str, kind: type = str, max_length: int | None = None) -> Any:
+    def required(self, field: str, kind: type = str, max_length: int | None = None,
+                 one_line: bool = False) -> Any:
         value = self.value.get(field)
         if value is None or isinstance(value, str) and not value.strip():
             self.seen.add(field)
@@ -142,10 +143,12 @@ class Entry:
                 raise self.error(str(misspelt[0]), f"unknown key '{misspelt[0]}'; did you mean "
                                                    f"'{field}'? ('{field}' is required)")
             raise self.error(field, "is required")
-        return self.optional(field, kind, max_length=max_length)
+        return self.optional(field, kind, max_length=max_length, one_line=one_line)
 
     def optional(self, field: str, kind: type = str, default: Any = None,
-                 max_length: int | None = None) -> Any:
+                 max_length: int | None = None, one_line: bool = False) -> Any:
+        """The field's value if given; text stripped, and with `one_line` (a name, a title:
+        e-mails carry them in their headers) without line breaks or tabs."""
         self.seen.add(field)
         if field not in self.value or self.value[field] is None:
             return default
@@ -156,10 +159,11 @@ class Entry:
                                     + (" (write it in quotes)" if kind is str and isinstance(
                                         value, (bool, int, float, date)) else ""))
         if kind is str:
-            bad = unstorable(value)
+            bad = unstorable(value.strip(), one_line=one_line)
             if bad:
                 raise self.error(field, f"holds a character that cannot be stored ({bad}, a "
-                                        "control character): remove it")
+                                        f"control character{', line break or tab' if one_line else ''}"
+                                        "): remove it")
             # One spelling of æ, ø and å: a file saved on a Mac may decompose them (NFD),
             # which compares unequal to the register's and would read as a change.
             value = unicodedata.normalize("NFC", value.strip())

@@ -10,7 +10,14 @@ USERNAME_RULE = ("letters, digits, '.', '_' and '-', starting with a letter or d
 
 
 # Words that are pages of their own under /employees/, so no one can be called them.
-RESERVED_USERNAMES = frozenset({"new"})
+# Usernames that mean something else: /employees/new is the page for adding one, and the
+# audit trail names the command line "system" and a visitor not logged in "anonymous".
+RESERVED_USERNAMES = frozenset({"new", "system", "anonymous"})
+RESERVED_WHY = {
+    "new": "/employees/new is the page for adding an employee",
+    "system": "the audit trail names the command line and the scheduler 'system'",
+    "anonymous": "the audit trail names a visitor who is not logged in 'anonymous'",
+}
 
 
 # Characters the register does not keep in text: control characters (PostgreSQL refuses

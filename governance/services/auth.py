@@ -7,18 +7,22 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from ..domain.vocabulary import unstorable
-from ..models import ApiToken, Employee, LoginAttempt, utcnow
+from ..models import ApiToken, AuditEntry, Employee, LoginAttempt, utcnow
 from . import audit, passwords
 from .actor import Actor
 from .errors import GovernanceError, InvalidInput, NotFound
 
 
-# At most this many failed logins per username, and per address, in the window.
-MAX_FAILURES_PER_USER = 5
+# At most this many failed logins in the window: for one username from one address (a
+# person mistyping, or a guesser at one account), for one username from anywhere (guessing
+# spread over many machines), and from one address for usernames that did not then log in
+# (a guesser trying many accounts). A person's own typos stop counting once they log in.
+MAX_FAILURES_PER_USER_AND_ADDRESS = 5
+MAX_FAILURES_PER_USER = 25
 MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
 
@@ -30,13 +34,34 @@ class LoginThrottled(GovernanceError):
     code = "login_throttled"
 
 
-def _recent_failures(session: Session, column, value: str) -> int:
+def _failures(session: Session, **match) -> int:
+    """Failed logins in the window matching username and/or address, each counted unless
+    that username logged in successfully (from anywhere) after it."""
     since = utcnow() - THROTTLE_WINDOW
-    last_success = select(func.max(LoginAttempt.attempted_at)).where(
-        column == value, LoginAttempt.succeeded.is_(True)).scalar_subquery()
+    Later = aliased(LoginAttempt)
+    cleared = exists().where(Later.username == LoginAttempt.username,
+                             Later.succeeded.is_(True),
+                             Later.attempted_at > LoginAttempt.attempted_at)
     return session.scalar(select(func.count(LoginAttempt.id)).where(
-        column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since,
-        or_(last_success.is_(None), LoginAttempt.attempted_at > last_success)))
+        *(getattr(LoginAttempt, key) == value for key, value in match.items()),
+        LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since, ~cleared))
+
+
+def _throttled(session: Session, username: str, client_address: str) -> bool:
+    return (_failures(session, username=username, client_address=client_address)
+            >= MAX_FAILURES_PER_USER_AND_ADDRESS
+            or _failures(session, username=username) >= MAX_FAILURES_PER_USER
+            or _failures(session, client_address=client_address) >= MAX_FAILURES_PER_ADDRESS)
+
+
+def _told_throttled(session: Session, username: str, client_address: str) -> bool:
+    """Whether this username and address were already audited as throttled in the window:
+    the trail records the lock once, not every knock on it."""
+    since = utcnow() - THROTTLE_WINDOW
+    return session.scalar(select(AuditEntry.id).where(
+        AuditEntry.created_at >= since, AuditEntry.action == "auth.login_throttled",
+        AuditEntry.object_id == username, AuditEntry.client_address == client_address)
+        .limit(1)) is not None
 
 
 def authenticate(session: Session, username: str, password: str,
@@ -44,13 +69,14 @@ def authenticate(session: Session, username: str, password: str,
     """The employee if the password is right and they are active; every attempt is audited.
     Unknown users and wrong passwords look alike, and both count towards the limit."""
     username = username[:64]
-    if (_recent_failures(session, LoginAttempt.username, username) >= MAX_FAILURES_PER_USER
-            or _recent_failures(session, LoginAttempt.client_address, client_address)
-            >= MAX_FAILURES_PER_ADDRESS):
-        audit.record(session, actor=username or "-", action="auth.login_throttled",
-                     object_type="employee", object_id=username,
-                     summary=f"Login for '{username}' refused: too many failed attempts",
-                     client_address=client_address)
+    if _throttled(session, username, client_address):
+        if not _told_throttled(session, username, client_address):
+            # Whoever knocks is not known: the trail names the attempt's username as its
+            # object, not as its actor (an actor is someone who acted).
+            audit.record(session, actor="anonymous", action="auth.login_throttled",
+                         object_type="employee", object_id=username,
+                         summary=f"Login for '{username}' refused: too many failed attempts",
+                         client_address=client_address)
         raise LoginThrottled(_l("Too many failed logins. Wait 15 minutes and try again."))
     employee = session.scalar(select(Employee).where(Employee.username == username))
     ok = passwords.verify_password(employee.password_hash if employee else None, password)
@@ -64,7 +90,7 @@ def authenticate(session: Session, username: str, password: str,
         return employee
     reason = ("unknown user" if employee is None else "left" if ok
               else "wrong password")
-    audit.record(session, actor=username or "-", action="auth.login_failed",
+    audit.record(session, actor="anonymous", action="auth.login_failed",
                  object_type="employee", object_id=username,
                  summary=f"Failed login for '{username}'", details={"reason": reason},
                  client_address=client_address)

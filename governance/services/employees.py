@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ..domain.vocabulary import (EmployeeStatus, Role, reserved_username, valid_email,
                                  valid_username)
 from ..models import AccessRequest, Centre, Employee, EmployeeRole, Grant, utcnow
-from ..models.base import max_length
+from ..models.base import max_length, unicode_lower
 from . import audit, clock, fields, grants, register
 from .actor import Actor
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -49,9 +49,13 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
                               "and '-', starting with a letter or digit, at most 64 "
                               "characters", value=values["username"]), field="username")
     if "username" in values and reserved_username(values["username"]):
-        raise InvalidInput(_l("'%(value)s' cannot be a username: /employees/%(page)s is the "
-                              "page for adding an employee", value=values["username"],
-                              page=values["username"].lower()), field="username")
+        why = {"new": _l("/employees/new is the page for adding an employee"),
+               "system": _l("the audit trail names the command line and the scheduler "
+                            "'system'"),
+               "anonymous": _l("the audit trail names a visitor who is not logged in "
+                               "'anonymous'")}[values["username"].lower()]
+        raise InvalidInput(_l("'%(value)s' cannot be a username: %(why)s",
+                              value=values["username"], why=why), field="username")
     if "email" in values and not valid_email(values["email"]):
         raise InvalidInput(_l("'%(value)s' is not an e-mail address", value=values["email"]),
                            field="email")
@@ -81,7 +85,7 @@ def _address_free(session: Session, email: str, username: str | None) -> None:
     """One address, one active person: mail about someone's access goes to them alone. A
     leaver's address may come back with a new account."""
     other = session.scalar(select(Employee.username).where(
-        func.lower(Employee.email) == email.lower(), Employee.status == "active",
+        unicode_lower(Employee.email) == email.lower(), Employee.status == "active",
         Employee.username != (username or "")))
     if other:
         raise Conflict(_l("'%(email)s' is already the e-mail address of %(username)s",

@@ -102,8 +102,10 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
 def findings_for(session: Session, grant: Grant, as_of: date | None = None) -> list[Check]:
     """What an active grant fails now, as the re-evaluation finds it (P1, P3 to P7); nothing
     for a grant that is not active or under no policy in force."""
+    if grant.status != "active":
+        return []
     policy = policies.in_force(session).policies.get(grant.purpose)
-    if grant.status != "active" or policy is None:
+    if policy is None:
         return []
     evaluator = GrantEvaluator(policy, as_of or clock.today())
     acknowledged = session.scalar(select(func.max(Acknowledgement.acknowledged_at)).where(

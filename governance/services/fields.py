@@ -6,6 +6,7 @@ from typing import Any, Iterable
 
 from flask_babel import lazy_gettext as _l
 
+from ..domain.vocabulary import unstorable
 from .errors import InvalidInput, within
 
 
@@ -22,10 +23,15 @@ def known(data: Any, allowed: Iterable[str]) -> dict:
 
 
 def text(data: dict, key: str, limit: int, *, may_be_empty: bool = False) -> str:
-    """data[key] as stripped text that fits `limit` characters."""
+    """data[key] as stripped text of one line that fits `limit` characters (a name, a
+    title: a line break in one would break the e-mails that carry it)."""
     value = data[key]
     if not isinstance(value, str) or (not may_be_empty and not value.strip()):
         raise InvalidInput(_l("'%(field)s' must be non-empty text", field=key), field=key)
+    bad = unstorable(value.strip(), one_line=True)
+    if bad:
+        raise InvalidInput(_l("'%(field)s' holds a character that cannot be stored in one "
+                              "line (%(char)s): remove it", field=key, char=bad), field=key)
     return within(value.strip(), key, limit)
 
 

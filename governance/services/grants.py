@@ -174,8 +174,15 @@ def _claim(session: Session, grant: Grant, column) -> None:
     session.refresh(grant)
 
 
+def holds_access(session: Session, actor: Actor) -> bool:
+    """Whether the actor holds, or has been granted, access that is not ended."""
+    return session.scalar(select(Grant.id).where(
+        Grant.grantee_id == actor.employee_id, Grant.status.in_(LIVE)).limit(1)) is not None
+
+
 def can_acknowledge(actor: Actor) -> bool:
-    """Everyone who may hold access acknowledges (P3); the DPO, who only reads, does not."""
+    """Everyone who may hold access acknowledges (P3); the DPO, who only reads, does not,
+    unless someone has filed access for them (`acknowledge` lets them then)."""
     return actor.employee_id is not None and not (actor.roles and actor.roles <= {"dpo"})
 
 
@@ -184,7 +191,7 @@ def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Ac
     today = today or clock.today()
     if actor.employee_id is None:
         raise Forbidden(_l("Only an employee can acknowledge the lookup principles"))
-    if not can_acknowledge(actor):
+    if not can_acknowledge(actor) and not holds_access(session, actor):
         raise Forbidden(_l("The DPO reads the register and changes nothing in it, and looks "
                            "no citizen up under these principles: there is nothing to "
                            "acknowledge"))
@@ -215,13 +222,19 @@ def can_revoke(session: Session, actor: Actor, grant: Grant) -> bool:
             and actor.username in policy.approver_usernames)
 
 
-def revoke(session: Session, actor: Actor, grant_id: int, reason: str,
-           action: str = "grant.revoke") -> Grant:
-    """End a live grant with a reason; if it exists in the system, it becomes a removal task."""
+def require_revoker(session: Session, actor: Actor, grant_id: int) -> Grant:
+    """The grant, if the actor may revoke it; else a 403."""
     grant = get_grant(session, grant_id)
     if not can_revoke(session, actor, grant):
         raise Forbidden(_l("Only a named approver of the access's policy or an administrator "
                            "can revoke it"))
+    return grant
+
+
+def revoke(session: Session, actor: Actor, grant_id: int, reason: str,
+           action: str = "grant.revoke") -> Grant:
+    """End a live grant with a reason; if it exists in the system, it becomes a removal task."""
+    grant = require_revoker(session, actor, grant_id)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_l("Give a reason for the revocation"), field="reason")
@@ -350,15 +363,28 @@ def approved_by(grant: Grant) -> list[str]:
     return [d.approver.username for d in grant.request.decisions if d.decision == "approve"]
 
 
-def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:
-    """The user administrator's queues: accesses to create, and accesses to remove."""
+TO_CREATE = and_(Grant.status == "approved", Grant.fulfilled_at.is_(None))
+
+
+def _administered(actor: Actor):
     if not actor.has_role("user_admin"):
         raise Forbidden(_l("Only user administrators create and remove access in the systems"))
-    administered = select(system_user_admins.c.system_id).where(
-        system_user_admins.c.employee_id == actor.employee_id)
-    base = select(Grant).where(Grant.system_id.in_(administered)).options(
+    return Grant.system_id.in_(select(system_user_admins.c.system_id).where(
+        system_user_admins.c.employee_id == actor.employee_id))
+
+
+def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:
+    """The user administrator's queues: accesses to create, and accesses to remove."""
+    base = select(Grant).where(_administered(actor)).options(
         selectinload(Grant.grantee), selectinload(Grant.system)).order_by(Grant.id)
-    to_create = session.scalars(base.where(Grant.status == "approved",
-                                           Grant.fulfilled_at.is_(None))).all()
+    to_create = session.scalars(base.where(TO_CREATE)).all()
     to_remove = session.scalars(base.where(AWAITING_REMOVAL)).all()
     return list(to_create), list(to_remove)
+
+
+def task_counts(session: Session, actor: Actor) -> tuple[int, int]:
+    """How many accesses the user administrator has to create, and to remove."""
+    mine = _administered(actor)
+    return tuple(session.execute(select(
+        func.count().filter(TO_CREATE), func.count().filter(AWAITING_REMOVAL)).where(
+        mine)).one())

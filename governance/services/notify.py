@@ -76,7 +76,9 @@ def new_request(session: Session, req: AccessRequest, approvers: Iterable[str]) 
 def decided(session: Session, req: AccessRequest) -> None:
     outcome = {"approved": "godkendt", "rejected": "afvist"}[req.status]
     comment = req.decisions[-1].comment if req.decisions else ""
-    deciders = " og ".join(dict.fromkeys(d.approver.name for d in req.decisions))
+    deciding = "reject" if req.status == "rejected" else "approve"   # who made the outcome
+    deciders = " og ".join(dict.fromkeys(d.approver.name for d in req.decisions
+                                         if d.decision == deciding))
     people = {req.requester.id: req.requester, req.grantee.id: req.grantee}
     for person in people.values():
         whose = ("Din anmodning" if person.id == req.requester.id

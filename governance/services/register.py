@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..models import (Centre, Employee, Grant, NonGrantableArea, System,
@@ -125,36 +125,49 @@ _ACTIVE_ADMINS = (select(func.count()).select_from(system_user_admins)
                   .join(_Admin, _Admin.id == system_user_admins.c.employee_id)
                   .where(system_user_admins.c.system_id == System.id,
                          _Admin.status == "active").scalar_subquery())
-_OWNERS = (select(Employee.username, Employee.name, System.code)
-           .join(System, System.owner_id == Employee.id).where(_LEFT))
-_USER_ADMINS = (select(Employee.username, Employee.name, System.code, _ACTIVE_ADMINS)
-                .join(system_user_admins, system_user_admins.c.employee_id == Employee.id)
-                .join(System, System.id == system_user_admins.c.system_id).where(_LEFT))
-_CONTACTS = (select(Employee.username, Employee.name, System.code, NonGrantableArea.key,
-                    NonGrantableArea.name_da, NonGrantableArea.name_en)
-             .join(NonGrantableArea, NonGrantableArea.contact_id == Employee.id)
-             .join(System, System.id == NonGrantableArea.system_id).where(_LEFT))
+def _none(name: str):
+    return literal("").label(name)
+
+
+_ONE = literal(1)
+# Every duty a leaver still holds, in one statement: (duty, username, name, where, area key,
+# area name in Danish and English, active user administrators of the system). Each blank
+# is a column of its own (one shared literal would be read as one column).
+_HELD_BY_LEAVERS = union_all(
+    select(literal("approver").label("duty"), Employee.username, Employee.name,
+           _none("place"), _none("area_key"), _none("area_da"), _none("area_en"),
+           _ONE.label("admins"))
+    .where(_LEFT, Employee.username.in_(bindparam("approvers", expanding=True))),
+    select(literal("owner"), Employee.username, Employee.name, System.code, _none("k"),
+           _none("d"), _none("e"), _ONE).join(System, System.owner_id == Employee.id)
+    .where(_LEFT),
+    select(literal("user_admin"), Employee.username, Employee.name, System.code, _none("k"),
+           _none("d"), _none("e"), _ACTIVE_ADMINS)
+    .join(system_user_admins, system_user_admins.c.employee_id == Employee.id)
+    .join(System, System.id == system_user_admins.c.system_id).where(_LEFT),
+    select(literal("contact"), Employee.username, Employee.name, System.code,
+           NonGrantableArea.key, NonGrantableArea.name_da, NonGrantableArea.name_en, _ONE)
+    .join(NonGrantableArea, NonGrantableArea.contact_id == Employee.id)
+    .join(System, System.id == NonGrantableArea.system_id).where(_LEFT),
+).subquery()
+_VACANCIES = select(_HELD_BY_LEAVERS)
+_VACANCIES_OF = _VACANCIES.where(_HELD_BY_LEAVERS.c.username == bindparam("username"))
 
 
 def vacancies(session: Session, username: str | None = None) -> list[Vacancy]:
     """Every duty a leaver still holds (only `username`'s when given): named approver in a
     policy in force, system owner, user administrator, or contact person for an area."""
-    def mine(statement):
-        return statement.where(Employee.username == username) if username else statement
-
-    found = []
     named: dict[str, list[str]] = {}
-    for policy_id, policy in policies.in_force(session).policies.items():
+    for policy_id, policy in sorted(policies.in_force(session).policies.items()):
         for approver in policy.approver_usernames:
             named.setdefault(approver, []).append(policy_id)
-    if named:
-        gone = session.execute(mine(select(Employee.username, Employee.name).where(
-            _LEFT, Employee.username.in_(sorted(named))))).all()
-        found += [Vacancy("approver", who, name, policy_id)
-                  for who, name in gone for policy_id in named[who]]
-    found += [Vacancy("owner", *row) for row in session.execute(mine(_OWNERS))]
-    found += [Vacancy("user_admin", who, name, code, uncovered=not active)
-              for who, name, code, active in session.execute(mine(_USER_ADMINS))]
-    found += [Vacancy("contact", who, name, code, key, (da, en))
-              for who, name, code, key, da, en in session.execute(mine(_CONTACTS))]
+    values = {"approvers": sorted(named), **({"username": username} if username else {})}
+    found = []
+    for duty, who, name, where, key, da, en, admins in session.connection().execute(
+            _VACANCIES_OF if username else _VACANCIES, values):
+        if duty == "approver":
+            found += [Vacancy("approver", who, name, policy_id) for policy_id in named[who]]
+        else:
+            found.append(Vacancy(duty, who, name, where, key, (da, en),
+                                 uncovered=duty == "user_admin" and not admins))
     return sorted(found, key=lambda v: (v.username, v.duty, v.where, v.area_key))

@@ -226,7 +226,9 @@ def request_access(session: Session, actor: Actor, data: RequestInput) -> tuple[
     require_requester(actor)
     result = evaluate(session, actor, data)
     if not result.passed:
-        raise RuleViolation(result.checks, audit=refusal_entry(data, result.checks))
+        raise RuleViolation(result.checks, audit=refusal_entry(
+            replace(data, grantee=result.grantee.username, system=result.system.code),
+            result.checks))
     requester = session.get(Employee, actor.employee_id)
     req = AccessRequest(
         requester=requester, grantee=result.grantee, system=result.system,
@@ -239,7 +241,7 @@ def request_access(session: Session, actor: Actor, data: RequestInput) -> tuple[
     audit.record(session, actor=actor.username, action="request.create",
                  object_type="request", object_id=req.id,
                  summary=f"{actor.username} requested {data.access_level}/{data.scope} access "
-                         f"to {data.system} for {data.grantee}",
+                         f"to {result.system.code} for {result.grantee.username}",
                  details={"after": request_snapshot(req),
                           "checks": [c.code for c in result.checks]},
                  client_address=actor.client_address)

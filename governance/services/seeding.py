@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.seed import SeedData, read_seed
+from ..domain.source import SourceError
 from ..models import Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea, System
 from . import audit, employees, passwords
 from .actor import Actor
@@ -31,9 +32,15 @@ class SeedReport:
 
 
 def seed_register(session: Session, actor: Actor, path: Path,
-                  root: Path | None = None) -> SeedReport:
-    """Validate every seed file first; then create or update what differs, auditing each."""
+                  root: Path | None = None, demo_logins: bool = True) -> SeedReport:
+    """Validate every seed file first; then create or update what differs, auditing each.
+    Without `demo_logins` (production), a seed that sets demo passwords is refused."""
     data = read_seed(Path(path), root)
+    if data.demo_logins and not demo_logins:
+        file = next(iter(data.demo_login_files), str(path))
+        raise SourceError(file, "sets the demo accounts' passwords, which a production "
+                                "register must not have: leave this file out of the "
+                                "production seed", field="demo_logins")
     report = SeedReport()
     _Applier(session, actor, report).apply(data)
     return report

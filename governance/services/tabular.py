@@ -56,9 +56,12 @@ def csv_text(value: Cell) -> str:
 
 
 def csv_chunks(table: Table) -> Iterator[bytes]:
-    """The table as UTF-8 CSV (with BOM, comma-separated), a few hundred rows per chunk."""
+    """The table as UTF-8 CSV (with BOM, comma-separated), a few hundred rows per chunk.
+    Every field is quoted: a spreadsheet that splits on ';' or tabs (Danish Excel's list
+    separator) would otherwise make '…;=cmd|…' inside a field a cell of its own, a formula
+    past the leading-quote defence."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     buffer.write(CSV_BOM)
     writer.writerow([neutralise(str(c)) for c in table.columns])
     for count, row in enumerate(table.rows, start=1):

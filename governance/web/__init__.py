@@ -180,6 +180,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        # Pages about people are not kept in a shared PC's browser cache (static files are).
+        if request.endpoint != "static" and (current_user.is_authenticated
+                                             or request.path.startswith("/api/")):
+            response.headers.setdefault("Cache-Control", "no-store")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security",
                                         "max-age=63072000; includeSubDomains")

@@ -21,7 +21,7 @@ def safe_next(target: str | None) -> str:
         return url_for("overview.index")
     parts = urlsplit(target)
     if (parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
-            or "\\" in target):
+            or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target)):
         return url_for("overview.index")
     return target
 
@@ -45,6 +45,7 @@ def login():
             session.clear()  # a fresh session on login: no fixation
             if lang:
                 session["lang"] = lang
+            session.permanent = True   # ends after PERMANENT_SESSION_LIFETIME without use
             login_user(employee)
             return redirect(safe_next(request.args.get("next")))
         flash(_("Wrong username or password."), "error")

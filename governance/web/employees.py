@@ -113,9 +113,10 @@ def leave(username: str):
             flash(_("Nothing was changed: tick the box to confirm that the employee has "
                     "left."), "error")
             return redirect(url_for("employees.detail", username=username) + "#leave")
-        employee_service.update_employee(db.session, current_actor(), username,
-                                         {"status": "left"})
+        leaver = employee_service.update_employee(db.session, current_actor(), username,
+                                                  {"status": "left"})
         db.session.commit()
+        username = leaver.username   # as the register holds it, whatever the address said
         flash(_("%(name)s is marked as having left; all access is revoked.", name=username),
               "info")
         held = register.vacancies(db.session, username)

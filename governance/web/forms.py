@@ -38,7 +38,8 @@ class FlaskForm(_FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         for field in self:   # one spelling of æ, ø and å, as the seed and the API keep them
-            if isinstance(field, StringField) and isinstance(field.data, str):
+            if (isinstance(field, StringField) and not isinstance(field, PasswordField)
+                    and isinstance(field.data, str)):   # a password is checked as typed
                 field.data = unicodedata.normalize("NFC", field.data)
         valid = super().validate(extra_validators)
         for field in self:

@@ -108,13 +108,15 @@ def fulfil(grant_id: int):
 
 @bp.post("/<id:grant_id>/revoke")
 def revoke(grant_id: int):
+    actor = current_actor()
+    grant_service.require_revoker(db.session, actor, grant_id)  # refused (and audited) first
     form = RevokeForm()
     if not form.validate_on_submit():
         # The page again with the reason as typed and what is wrong with it on the field.
         if not form.reason.errors:   # the CSRF token, not the reason
             flash(expired_form_message(), "error")
         return detail(grant_id, revoke_form=form), 400
-    grant_service.revoke(db.session, current_actor(), grant_id, form.reason.data)
+    grant_service.revoke(db.session, actor, grant_id, form.reason.data)
     db.session.commit()
     flash(_("The access has been revoked."), "info")
     return redirect(url_for("grants.detail", grant_id=grant_id))

@@ -38,10 +38,10 @@ def index():
         renewal = ack if ack.acknowledged_on and ack.renewal_due else None
     actor = current_actor()
     to_decide, own_pending = request_service.waiting(db.session, actor)
-    to_create, to_remove = (grant_service.tasks_for(db.session, actor)
-                            if actor.has_role("user_admin") else ([], []))
+    tasks = (grant_service.task_counts(db.session, actor) if actor.has_role("user_admin")
+             else (0, 0))
     return render_template("overview/index.html", grants=grants, waiting=waiting,
                            to_decide=to_decide, own_pending=own_pending,
-                           tasks=(len(to_create), len(to_remove)),
+                           tasks=tasks,
                            renewal=renewal,
                            abilities=abilities(current_actor()), ability_text=ABILITY_TEXT)

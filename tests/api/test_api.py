@@ -261,3 +261,14 @@ def test_what_is_created_says_where_it_is(api):
     made = api("admin").post("/api/v1/employees", json={
         "username": "lmo", "name": "Lise Mølgaard", "email": "lmo@htk.dk", "centre": "SAC"})
     assert made.headers["Location"] == "/api/v1/employees/lmo"
+
+
+
+def test_the_audit_trail_filters_refusals_by_principle(api):
+    from .helpers import request_body
+    api("ahn").post("/api/v1/requests", json=request_body(system="CPR",
+                                                          data_categories=["religion"]))
+    found = api("dpo").get("/api/v1/audit?principle=P7")
+    assert found.status_code == 200, found.get_json()
+    assert found.get_json()["total"] >= 1
+    assert all(e["action"] == "request.refused" for e in found.get_json()["items"])

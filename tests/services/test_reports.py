@@ -227,3 +227,15 @@ def test_status_report_counts_decisions_the_rules_refused(journey, client, login
     page = client.get("/reports/status").get_data(as_text=True)
     section = page.split('id="refused-decisions"')[1].split("</section>")[0]
     assert "<code>SELF_DECISION</code> 1" in section
+
+
+def test_csv_quotes_every_field_so_a_semicolon_cannot_start_a_formula_cell():
+    """Danish Excel splits a .csv on ';': '…;=cmd|…' inside a field must stay inside it."""
+    from governance.services import tabular
+    table = tabular.Table("t", ["tasks", "n"], [["Opslag;=cmd|' /C calc'!A0;x", 3],
+                                                ["tab\t=1+1", None]])
+    text = b"".join(tabular.csv_chunks(table)).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == '"tasks","n"'
+    assert lines[1] == '"Opslag;=cmd|\' /C calc\'!A0;x","3"'
+    assert lines[2] == '"tab\t=1+1",""'

@@ -376,3 +376,21 @@ def test_mails_keep_names_and_codes_and_say_days_and_dates_as_the_pages_do(app):
 def test_an_empty_as_of_at_the_command_line_is_refused(app):
     result = app.test_cli_runner().invoke(args=["reviews", "overdue", "--as-of", ""])
     assert result.exit_code == 1 and "--as-of is empty" in result.output
+
+
+
+def test_a_rejection_mail_names_who_rejected_not_who_approved(app):
+    from governance.services import requests as request_service
+    from .workflow import TASKS
+    data = request_service.parse_request_input(
+        {"grantee": "ahn", "system": "UIS", "scope": "detail", "frequency": "weekly",
+         "tasks": TASKS, "data_categories": ["residence"],
+         "write_justification": "Sagsbehandlingen kræver opholdssagens detaljer i hver sag"},
+        actor("ahn"))
+    req, _ = request_service.request_access(db.session, actor("ahn"), data)
+    request_service.decide(db.session, actor("kfi"), req.id, "approve", "")
+    request_service.decide(db.session, actor("tko"), req.id, "reject", "Ikke nødvendigt")
+    db.session.commit()
+    mail = db.session.scalar(sa.select(OutboxMessage).where(
+        OutboxMessage.kind == "request.decided"))
+    assert "er afvist af Tina Koudal." in mail.body and "Klaus Fisker" not in mail.body

@@ -209,3 +209,11 @@ def test_a_seed_says_who_it_leaves_out_and_ends_no_one_s_access(empty_app, tmp_p
     partial = run(empty_app, "seed", str(folder))
     assert partial.exit_code == 0, partial.output
     assert "not in the seed" not in partial.output      # a seed without employees
+
+
+def test_a_production_register_takes_no_demo_passwords(empty_app):
+    empty_app.config["APP_ENV"] = "production"
+    result = run(empty_app, "seed")
+    assert result.exit_code == 1
+    assert "demo-logins.yaml" in result.output and "production" in result.output
+    assert "Nothing was written." in result.output

@@ -149,3 +149,67 @@ def test_a_success_resets_the_count(client):
         client.post("/login", data={"username": "ahn", "password": f"wrong-{n}"})
     assert client.post("/login", data={"username": "ahn", "password": PASSWORD}
                        ).status_code == 302
+
+
+def test_a_locked_login_is_audited_once_and_names_no_one_as_actor(client):
+    for n in range(5):
+        client.post("/login", data={"username": "kfi", "password": f"wrong-{n}"})
+    for _ in range(30):
+        assert client.post("/login", data={"username": "kfi", "password": "x"}
+                           ).status_code == 429
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.object_id == "kfi", AuditEntry.action.like("auth.login_%"))).all()
+    assert [e.action for e in entries].count("auth.login_throttled") == 1
+    assert [e.action for e in entries].count("auth.login_failed") == 5
+    assert {e.actor for e in entries} == {"anonymous"}
+
+
+def test_a_guesser_at_one_address_does_not_lock_the_person_out_elsewhere(app):
+    """Five wrong passwords for kfi from one machine lock kfi at that machine only."""
+    from governance.services import auth
+    for n in range(5):
+        assert auth.authenticate(db.session, "kfi", f"wrong-{n}", "10.0.0.66") is None
+    db.session.commit()
+    with pytest.raises(auth.LoginThrottled):
+        auth.authenticate(db.session, "kfi", PASSWORD, "10.0.0.66")
+    db.session.rollback()
+    assert auth.authenticate(db.session, "kfi", PASSWORD, "10.0.0.7") is not None
+
+
+def test_one_persons_login_does_not_clear_a_guessers_count_at_that_address(app):
+    from governance.services import auth
+    users = ["ahn", "mbe", "sjo", "lpe", "nra", "rha", "tbr", "ekj", "mlu", "sni"]
+    for n in range(19):
+        auth.authenticate(db.session, users[n % 10], f"wrong-{n}", "10.0.0.9")
+    db.session.commit()
+    assert auth.authenticate(db.session, "kfi", PASSWORD, "10.0.0.9") is not None  # the insider
+    auth.authenticate(db.session, "jpo", "wrong", "10.0.0.9")   # the twentieth
+    db.session.commit()
+    with pytest.raises(auth.LoginThrottled):
+        auth.authenticate(db.session, "tko", "another-guess", "10.0.0.9")
+
+
+@pytest.mark.parametrize("target", ["/%0D%0AX-Injected:%201", "/ok%0A"])
+def test_a_next_address_with_a_line_break_goes_to_the_overview(client, target):
+    response = client.post(f"/login?next={target}",
+                           data={"username": "ahn", "password": PASSWORD})
+    assert response.status_code == 302 and response.location == "/"
+
+
+def test_pages_about_people_are_not_cached_and_a_login_expires(client, app):
+    client.post("/login", data={"username": "ahn", "password": PASSWORD})
+    page = client.get("/employees/ahn")
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/static/style.css").headers.get("Cache-Control", "")
+    cookie = client.get_cookie("session")
+    assert cookie.expires is not None                       # not a cookie for 31 days
+    from datetime import timedelta
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=8)
+
+
+def test_system_and_anonymous_cannot_be_usernames(api):
+    for name in ("system", "Anonymous"):
+        response = api("admin").post("/api/v1/employees", json={
+            "username": name, "name": "X", "email": f"{name}@htk.dk", "centre": "SAC"})
+        assert response.status_code == 400 and response.get_json()["error"]["field"] == \
+            "username"

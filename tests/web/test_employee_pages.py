@@ -211,3 +211,27 @@ def test_a_nul_character_in_a_form_writes_nothing(client, login, content_type):
                            content_type=content_type)
     assert response.status_code == 400
     assert employee("lmo") is None
+
+
+
+def test_a_name_typed_decomposed_is_kept_composed_and_a_password_as_typed(client, login, app):
+    import unicodedata
+    login("admin")
+    client.post("/employees/new", data={**NEW, "name": unicodedata.normalize("NFD", "Søren Ærø")})
+    assert employee("lmo").name == unicodedata.normalize("NFC", "Søren Ærø")
+    password = unicodedata.normalize("NFD", "blåbærgrød-2026")
+    assert app.test_cli_runner().invoke(args=["user", "set-password", "mbe"],
+                                        input=password + "\n").exit_code == 0
+    client.post("/logout")
+    assert client.post("/login", data={"username": "mbe", "password": password}
+                       ).status_code == 302
+
+
+def test_leaving_from_an_address_in_another_case_still_says_what_they_are_named_as(client,
+                                                                                 login):
+    login("admin")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = client.post("/employees/LAN/leave", data={"confirm": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "lan is still named in the register" in page

@@ -574,3 +574,11 @@ def test_a_bad_revocation_reason_is_shown_on_the_field_with_what_was_typed(
     if reason:
         assert reason in page                     # kept, to be shortened
     assert db.session.get(Grant, approved_grant).status == "approved"
+
+
+
+def test_a_revocation_by_someone_who_may_not_is_refused_before_its_reason_is_judged(
+        client, login, approved_grant):
+    login("ahn")
+    assert client.post(f"/grants/{approved_grant}/revoke", data={"reason": ""}
+                       ).status_code == 403
