@@ -132,6 +132,18 @@ def _activate(session: Session, actor: Actor, grant: Grant, today: date) -> None
                  client_address=actor.client_address)
 
 
+def _other_admins(actor: Actor, grant: Grant) -> list[str]:
+    """For a user administrator's own access: the names of the system's other active
+    administrators, who record it instead."""
+    if grant.grantee_id != actor.employee_id:
+        return []
+    return [a.name for a in grant.system.user_admins if a.active and a.id != actor.employee_id]
+
+
+def can_fulfil(actor: Actor, grant: Grant) -> bool:
+    return is_user_admin(actor, grant.system) and not _other_admins(actor, grant)
+
+
 def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = None) -> Grant:
     """The system's user administrator records the access created (or, if revoked, removed)."""
     today = today or clock.today()
@@ -139,6 +151,13 @@ def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = N
     if not is_user_admin(actor, grant.system):
         raise Forbidden(_l("Only the user administrator of %(system)s can record this",
                            system=grant.system.code))
+    others = _other_admins(actor, grant)
+    if others:
+        # Segregation of duties: nobody records their own access as created or removed
+        # while another administrator of the system can (a sole administrator must).
+        raise Forbidden(_l("Your own access is recorded by another user administrator of "
+                           "%(system)s: %(names)s", system=grant.system.code,
+                           names=", ".join(others)))
     before = snapshot(grant)
     if grant.status == "approved" and grant.fulfilled_at is None:
         _claim(session, grant, Grant.fulfilled_at)

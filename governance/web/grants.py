@@ -92,7 +92,7 @@ def detail(grant_id: int, revoke_form: RevokeForm | None = None):
                            revoke_form=revoke_form or RevokeForm(formdata=None),
                            can_revoke=grant_service.can_revoke(db.session, actor, grant)
                            and grant.status in grant_service.LIVE,
-                           can_fulfil=grant_service.is_user_admin(actor, grant.system))
+                           can_fulfil=grant_service.can_fulfil(actor, grant))
 
 
 @bp.post("/<id:grant_id>/fulfil")

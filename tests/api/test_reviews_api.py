@@ -166,3 +166,18 @@ def test_an_active_grant_says_what_it_fails_today(api, grant):
     assert {(f["code"], f["principle"]) for f in found} == {("NOT_ACKNOWLEDGED", "P3"),
                                                           ("REVIEW_OVERDUE", "P5")}
     assert all(f["message"] for f in found)
+
+
+def test_a_user_administrator_does_not_record_their_own_access_while_another_can(api):
+    from governance.models import Employee, System
+    from ..services.workflow import approved_grant
+    own = approved_grant(grantee="rha")              # rha administers UIS, alone
+    uis = db.session.query(System).filter_by(code="UIS").one()
+    uis.user_admins.append(db.session.query(Employee).filter_by(username="tbr").one())
+    db.session.commit()
+    refused = api("rha").post(f"/api/v1/grants/{own.id}/fulfil",
+                              headers={"Accept-Language": "en"})
+    assert refused.status_code == 403
+    assert "recorded by another user administrator of UIS" in refused.get_json()["error"][
+        "message"]
+    assert api("tbr").post(f"/api/v1/grants/{own.id}/fulfil").status_code == 200
