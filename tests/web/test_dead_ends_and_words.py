@@ -341,3 +341,15 @@ def test_the_grant_page_shows_what_an_active_access_fails_today(client, login):
     login("dpo")
     page = client.get(f"/grants/{grant.id}").get_data(as_text=True)
     assert 'id="findings"' in page and 'data-code="REVIEW_OVERDUE"' in page
+
+
+def test_someone_without_roles_is_told_so_on_their_overview(client, login):
+    from governance.services import employees
+    admin = actor("admin")
+    employees.update_employee(db.session, admin, "hvi", {"roles": []})
+    db.session.commit()
+    from governance.services import auth
+    auth.set_password(db.session, Actor.system("test"), "hvi", "long-enough-1")
+    db.session.commit()
+    client.post("/login", data={"username": "hvi", "password": "long-enough-1"})
+    assert "Mine roller: ingen (registret nævner dig" in client.get("/").get_data(as_text=True)
