@@ -6,8 +6,8 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, or_, select, true, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, bindparam, exists, func, or_, select, true, update
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
                             acknowledgement_renewal_due, review_due)
@@ -386,10 +386,18 @@ TO_CREATE = and_(Grant.status == "approved", Grant.fulfilled_at.is_(None))
 
 
 def _administered(actor: Actor):
+    """The grants the user administrator records: on their systems, and their own only
+    where nobody else administers the system (see `fulfil`)."""
     if not actor.has_role("user_admin"):
         raise Forbidden(_l("Only user administrators create and remove access in the systems"))
-    return Grant.system_id.in_(select(system_user_admins.c.system_id).where(
-        system_user_admins.c.employee_id == actor.employee_id))
+    Other = aliased(Employee)
+    someone_else = exists().where(
+        system_user_admins.c.system_id == Grant.system_id,
+        system_user_admins.c.employee_id == Other.id,
+        Other.id != actor.employee_id, Other.status == "active")
+    return and_(Grant.system_id.in_(select(system_user_admins.c.system_id).where(
+        system_user_admins.c.employee_id == actor.employee_id)),
+        or_(Grant.grantee_id != actor.employee_id, ~someone_else))
 
 
 def tasks_for(session: Session, actor: Actor) -> tuple[list[Grant], list[Grant]]:

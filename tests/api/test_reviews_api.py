@@ -180,4 +180,8 @@ def test_a_user_administrator_does_not_record_their_own_access_while_another_can
     assert refused.status_code == 403
     assert "recorded by another user administrator of UIS" in refused.get_json()["error"][
         "message"]
+    from governance.services import grants as grant_service
+    from ..services.workflow import actor
+    assert own.id not in [g.id for g in grant_service.tasks_for(db.session, actor("rha"))[0]]
+    assert own.id in [g.id for g in grant_service.tasks_for(db.session, actor("tbr"))[0]]
     assert api("tbr").post(f"/api/v1/grants/{own.id}/fulfil").status_code == 200
