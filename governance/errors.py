@@ -19,7 +19,7 @@ from .services.errors import GovernanceError
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: _l("The request could not be understood"),
+    400: _l("What you sent could not be processed"),
     401: _l("Please log in"),
     403: _l("You do not have access to this page"),
     404: _l("The page was not found"),

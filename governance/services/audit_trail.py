@@ -6,9 +6,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Mapping
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from ..domain.rules import RULE_PRINCIPLES
 from ..models import AuditEntry
 from . import clock
 from .actor import Actor
@@ -16,6 +17,7 @@ from .clock import MUNICIPAL_TZ
 from .employees import stored_username
 from .errors import Forbidden, InvalidInput
 from .permissions import can_read_audit
+from .reports import DECISION_REFUSAL_ACTIONS
 
 
 PRINCIPLES = tuple(f"P{n}" for n in range(1, 8))
@@ -114,8 +116,15 @@ def conditions(session: Session, filters: AuditFilters) -> list:
     if filters.object_id:
         where.append(AuditEntry.object_id == filters.object_id)
     if filters.principle:
-        # The details are canonical JSON written by the audit service (see dashboard).
-        where.append(AuditEntry.details.contains(f'"principle":"{filters.principle}"'))
+        # The details are canonical JSON written by the audit service (see dashboard). A
+        # refused request names each violation's principle; a refused decision or review
+        # names only the codes, each of which belongs to one principle.
+        codes = [code for code, principle in RULE_PRINCIPLES.items()
+                 if principle == filters.principle]
+        where.append(or_(
+            AuditEntry.details.contains(f'"principle":"{filters.principle}"'),
+            and_(AuditEntry.action.in_(DECISION_REFUSAL_ACTIONS),
+                 or_(false(), *(AuditEntry.details.contains(f'"{code}"') for code in codes)))))
     if filters.since:
         where.append(AuditEntry.created_at >= datetime.combine(
             filters.since, time.min, tzinfo=MUNICIPAL_TZ))

@@ -81,6 +81,8 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
             add("register.csv", csv_chunks(reports.register_table(session)))
             add("requests.csv", csv_chunks(reports.request_log_table(session)))
             add("reviews.csv", csv_chunks(reports.review_log_table(session)))
+            add("employees.csv", csv_chunks(reports.employees_table(session)))
+            add("acknowledgements.csv", csv_chunks(reports.acknowledgements_table(session)))
             add("audit.csv", csv_chunks(reports.audit_table(
                 session, up_to=pack.chain.entries if pack.chain.ok else None)))
             add("audit-verification.json", [_json({**pack.chain.as_dict(),
@@ -89,6 +91,7 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
                 "generated_at": utcnow().isoformat(),
                 "policies_in_force": in_force,
                 "csv": {"encoding": "UTF-8 with byte order mark", "delimiter": ",",
+                        "quoting": "every field in double quotes",
                         "dates": "ISO 8601; times in Europe/Copenhagen with offset, "
                                  "audit times in UTC exactly as hashed",
                         "formula_guard": "text cells starting with "

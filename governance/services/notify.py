@@ -1,7 +1,7 @@
 """Telling people: messages queued in the outbox in the change's own transaction, sent later."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable
 
 from babel.dates import format_date
@@ -123,7 +123,10 @@ def renew_acknowledgement(session: Session, person: Employee, expires: date,
                 f"Indtil du kvitterer igen, har dine adgange ingen gyldig kvittering, og "
                 f"databeskyttelsesrådgiveren ser dem som mangelfulde.")
     else:
-        subject = f"Kvittér igen for principperne for opslag senest {_day(expires)}"
+        # `expires` is the first day it no longer counts: the last day to renew is the one
+        # before.
+        subject = (f"Kvittér igen for principperne for opslag senest "
+                   f"{_day(expires - timedelta(days=1))}")
         when = (f"Din kvittering for principperne for opslag gælder et år og udløber "
                 f"{_day(expires)}.")
     return queue(session, kind="acknowledgement.renew", recipient=person,
@@ -181,13 +184,16 @@ def removal_reminder(session: Session, grant: Grant, admin: Employee, days: int,
 def removal_escalation(session: Session, grant: Grant, dpo: Employee,
                        days: int) -> OutboxMessage | None:
     """Once, to the DPO, when an ended access has waited two weeks for removal."""
-    admins = ", ".join(a.name for a in grant.system.user_admins) or "ingen"
+    active = [a.name for a in grant.system.user_admins if a.active]
+    admins = (f"{'Brugeradministrator' if len(active) == 1 else 'Brugeradministratorer'}: "
+              f"{', '.join(active)}." if active else
+              f"{grant.system.code} har ingen aktiv brugeradministrator: systemadministratoren "
+              "skal navngive en.")
     return queue(session, kind="grant.remove_escalation", recipient=dpo, object_type="grant",
                  object_id=grant.id, dedupe="escalation",
                  subject=f"Ikke fjernet: adgang til {grant.system.code} (adgang nr. "
                          f"{grant.id})",
-                 body=f"Kære {dpo.name}\n\n{_not_removed(grant, days)} "
-                      f"Brugeradministratorer: {admins}.")
+                 body=f"Kære {dpo.name}\n\n{_not_removed(grant, days)} {admins}")
 
 
 def review_reminder(session: Session, grant: Grant, person: Employee, threshold: int,
@@ -199,7 +205,7 @@ def review_reminder(session: Session, grant: Grant, person: Employee, threshold:
                  body=f"Kære {person.name}\n\n{_first_upper(_what(grant))} skal revurderes "
                       f"senest {_day(grant.review_due)} ("
                       f"{'i dag' if days_left == 0 else 'om ' + _days(days_left)}). Vurdér, "
-                      f"om behovet fortsat er der, under Revurdering i dataadgangsregistret "
+                      f"om behovet fortsat er der, under Revurderinger i dataadgangsregistret "
                       f"(princip 5).")
 
 

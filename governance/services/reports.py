@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload
 from ..domain.policy import Principle
 from ..domain.rules import add_months
 from ..domain.vocabulary import RequestStatus, end_reason_label, label
-from ..models import (AccessRequest, AuditEntry, Decision, Employee, Grant, Review, System,
-                      utcnow)
+from ..models import (AccessRequest, Acknowledgement, AuditEntry, Decision, Employee, Grant,
+                      Review, System, utcnow)
 from . import clock, policies
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
@@ -68,20 +68,23 @@ REGISTER_COLUMNS = (
     "id", "request_id", "grantee", "grantee_name", "centre", "system", "access_level",
     "scope", "purpose", "tasks", "frequency", "data_categories", "status", "approved_at",
     "approved_by", "created_in_system_at", "active_from", "review_due", "ended_at",
-    "end_reason", "removed_at")
+    "end_reason", "ended_by", "removed_at")
 
 
 def _register_rows(session: Session) -> Iterator[list]:
     query = select(Grant).options(
         selectinload(Grant.grantee).selectinload(Employee.centre), selectinload(Grant.system),
+        selectinload(Grant.ended_by),
         selectinload(Grant.request).selectinload(AccessRequest.decisions)
         .selectinload(Decision.approver))
     for g in _batched(session, query):
+        # An ended access has no review due: it is not reviewed again.
         yield [g.id, g.request_id, g.grantee.username, g.grantee.name, g.grantee.centre.code,
                g.system.code, g.access_level, g.scope, g.purpose, g.tasks, g.frequency,
                ", ".join(g.data_categories), g.status, g.approved_at,
                ", ".join(approver_usernames(g)), g.fulfilled_at, g.activated_at,
-               g.review_due, g.ended_at, g.end_reason, g.removed_at]
+               None if g.ended_at else g.review_due, g.ended_at, g.end_reason,
+               g.ended_by.username if g.ended_by else None, g.removed_at]
 
 
 HELD_COLUMNS = ("id", "grantee", "grantee_name", "centre", "system", "access_level", "scope",
@@ -100,6 +103,32 @@ def held_table(day: date, rows: list) -> Table:
 def register_table(session: Session) -> Table:
     """One row per grant, live or ended: who, what, why, approved by whom, and how it ended."""
     return Table("register", REGISTER_COLUMNS, _register_rows(session))
+
+
+# The people and their acknowledgements (P3) -----------------------------------------
+
+EMPLOYEE_COLUMNS = ("username", "name", "email", "centre", "title", "roles", "status",
+                    "left_on")
+
+
+def employees_table(session: Session) -> Table:
+    """Everyone in the register, leavers with the day they left."""
+    query = select(Employee).options(selectinload(Employee.centre),
+                                     selectinload(Employee.role_rows))
+    return Table("employees", EMPLOYEE_COLUMNS, (
+        [e.username, e.name, e.email, e.centre.code, e.title, ", ".join(sorted(e.roles)),
+         e.status, e.left_on] for e in _batched(session, query)))
+
+
+ACKNOWLEDGEMENT_COLUMNS = ("employee", "name", "acknowledged_at", "principles_sha256")
+
+
+def acknowledgements_table(session: Session) -> Table:
+    """Every acknowledgement of the lookup principles, with the version acknowledged."""
+    query = select(Acknowledgement).options(selectinload(Acknowledgement.employee))
+    return Table("acknowledgements", ACKNOWLEDGEMENT_COLUMNS, (
+        [a.employee.username, a.employee.name, a.acknowledged_at, a.principles_sha256]
+        for a in _batched(session, query)))
 
 
 # Every request, with its decisions ---------------------------------------------------

@@ -74,11 +74,10 @@ def duty_text(vacancy) -> str:
     if vacancy.duty == "approver":
         return _("Named approver in the policy '%(policy)s'", policy=vacancy.where)
     if vacancy.duty == "owner":
-        return _("Owner of %(system)s", system=vacancy.where)
+        return _("System owner of %(system)s", system=vacancy.where)
     if vacancy.duty == "user_admin":
         if vacancy.uncovered:
-            return _("User administrator of %(system)s, which has no other",
-                     system=vacancy.where)
+            return _("Sole user administrator of %(system)s", system=vacancy.where)
         return _("User administrator of %(system)s", system=vacancy.where)
     return _("Contact person for '%(area)s' in %(system)s",
              area=vacancy.area_name(str(get_locale())), system=vacancy.where)
@@ -87,8 +86,11 @@ def duty_text(vacancy) -> str:
 def duty_remedy(vacancy) -> str:
     """What ends the vacancy: a new version of the policy, or the seed's systems."""
     if vacancy.duty == "approver":
-        return _("Load a new version of the policy that names another approver.")
-    return _("Name someone else in the seed's systems file and load the seed.")
+        return _("The DPO has a new version of the policy drawn up that names another "
+                 "approver, and it is loaded with 'flask policy load'.")
+    return _("The system administrator names someone else in the register's set-up "
+             "(seed/systems.yaml) and loads it again with 'flask seed'; until then this work "
+             "is not done.")
 
 
 def show_on_field(form, error) -> None:

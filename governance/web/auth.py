@@ -59,8 +59,11 @@ def logout():
     if form.validate_on_submit() and current_user.is_authenticated:
         auth_service.logout(db.session, current_user, client_address())
         db.session.commit()
+    lang = session.get("lang")
     logout_user()
     session.clear()
+    if lang:   # the language chosen stays for the login page that follows
+        session["lang"] = lang
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 

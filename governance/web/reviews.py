@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..extensions import db
 from ..services import clock
@@ -71,5 +72,5 @@ def bulk_keep():
             flash(str(error.message), "error")
             return redirect(back)
         db.session.commit()
-        flash(_("%(n)s accesses kept.", n=len(kept)), "info")
+        flash(ngettext("%(num)s access kept.", "%(num)s accesses kept.", len(kept)), "info")
     return redirect(back)

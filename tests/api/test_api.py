@@ -272,3 +272,16 @@ def test_the_audit_trail_filters_refusals_by_principle(api):
     assert found.status_code == 200, found.get_json()
     assert found.get_json()["total"] >= 1
     assert all(e["action"] == "request.refused" for e in found.get_json()["items"])
+
+
+def test_the_principle_filter_finds_refused_decisions_too(api):
+    """A refused decision names only its codes; SELF_DECISION belongs to principle 4."""
+    from .helpers import file_request
+    request_id = file_request(api, requester="kfi", grantee="kfi")
+    assert api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                           json={"decision": "approve"}).status_code == 422
+    found = api("dpo").get("/api/v1/audit?principle=P4&per_page=500").get_json()
+    assert "request.decision_refused" in {e["action"] for e in found["items"]}
+    assert "request.create" not in {e["action"] for e in found["items"]}
+    p7 = api("dpo").get("/api/v1/audit?principle=P7&per_page=500").get_json()
+    assert "request.decision_refused" not in {e["action"] for e in p7["items"]}

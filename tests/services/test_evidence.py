@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from governance.config import PROJECT_ROOT
 from governance.extensions import db
-from governance.models import AuditEntry, AuditHead, Grant, PolicyVersion
+from governance.models import Acknowledgement, AuditEntry, AuditHead, Grant, PolicyVersion
 
 from .report_scenario import FORMULA_TASKS, build_journey
 
@@ -35,7 +35,8 @@ def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
     with zipfile.ZipFile(out) as pack:
         manifest = json.loads(pack.read("manifest.json"))
         listed = [f["path"] for f in manifest["files"]]
-        assert {"register.csv", "requests.csv", "reviews.csv", "audit.csv"} <= set(listed)
+        assert {"register.csv", "requests.csv", "reviews.csv", "employees.csv",
+                "acknowledgements.csv", "audit.csv"} <= set(listed)
         assert sorted(pack.namelist()) == sorted([*listed, "manifest.json"])
         for item in manifest["files"]:
             data = pack.read(item["path"])
@@ -61,6 +62,16 @@ def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
         assert by_id[journey.formula]["tasks"] == "'" + FORMULA_TASKS
         assert (by_id[journey.revoked_open]["status"], by_id[journey.revoked_open]["removed_at"]
                 ) == ("revoked", "")
+        # Who ended it; an ended access has no review due.
+        assert by_id[journey.revoked_open]["ended_by"] == db.session.get(
+            Grant, journey.revoked_open).ended_by.username
+        assert by_id[journey.revoked_open]["review_due"] == ""
+        people = {r["username"]: r for r in csv_rows(pack, "employees.csv")}
+        assert people["kfi"]["status"] == "active" and people["kfi"]["name"] == "Klaus Fisker"
+        acknowledged = csv_rows(pack, "acknowledgements.csv")
+        assert len(acknowledged) == db.session.scalar(
+            sa.select(sa.func.count()).select_from(Acknowledgement))
+        assert all(r["principles_sha256"] for r in acknowledged)
         reviews = csv_rows(pack, "reviews.csv")
         assert [(int(r["grant_id"]), r["decision"]) for r in reviews] == [(journey.kept, "keep")]
         audit = csv_rows(pack, "audit.csv")

@@ -164,7 +164,9 @@ def test_grantees_are_asked_to_acknowledge_again_before_the_year_lapses(grant):
     sent = db.session.scalars(sa.select(OutboxMessage).where(
         OutboxMessage.kind == "acknowledgement.renew").order_by(OutboxMessage.id)).all()
     assert [m.recipient.username for m in sent] == [grant.grantee.username] * 2
-    assert day_text(lapses, "da") in sent[0].subject and "princip 3" in sent[0].body
+    # The last day it counts is the day before it lapses.
+    assert day_text(lapses - timedelta(days=1), "da") in sent[0].subject
+    assert "princip 3" in sent[0].body
     assert "udløbet" in sent[1].subject
     summaries = db.session.scalars(sa.select(AuditEntry.summary).where(
         AuditEntry.action == "reviews.remind").order_by(AuditEntry.id)).all()
@@ -322,7 +324,7 @@ def test_an_ended_access_still_in_the_system_is_chased_weekly_then_told_to_the_d
     assert json.loads(entry.details)["removal_reminders"] == [grant.id]
     body = db.session.scalars(sa.select(OutboxMessage.body).where(
         OutboxMessage.kind == "grant.remove_escalation")).one()
-    assert "ophørte for 14 dage siden" in body and "Rikke Hansen" in body
+    assert "ophørte for 14 dage siden" in body and "Brugeradministrator: Rikke Hansen." in body
     grant_service.fulfil(db.session, actor("rha"), grant.id, today=TODAY + timedelta(days=22))
     db.session.commit()
     assert remind(28).removal_reminders == []
@@ -394,3 +396,17 @@ def test_a_rejection_mail_names_who_rejected_not_who_approved(app):
     mail = db.session.scalar(sa.select(OutboxMessage).where(
         OutboxMessage.kind == "request.decided"))
     assert "er afvist af Tina Koudal." in mail.body and "Klaus Fisker" not in mail.body
+
+
+
+def test_the_dpo_is_told_when_an_ended_access_has_no_administrator_left_to_remove_it(app):
+    from governance.services import employees
+    grant = active_grant(TODAY)
+    grant_service.revoke(db.session, actor("kfi"), grant.id, "Opgaven er slut")
+    employees.update_employee(db.session, actor("admin"), "rha", {"status": "left"})
+    db.session.commit()
+    reviews.remind(db.session, Actor.system("test"), TODAY + timedelta(days=14))
+    db.session.commit()
+    body = db.session.scalars(sa.select(OutboxMessage.body).where(
+        OutboxMessage.kind == "grant.remove_escalation")).one()
+    assert "UIS har ingen aktiv brugeradministrator" in body and "Rikke Hansen" not in body

@@ -213,3 +213,12 @@ def test_system_and_anonymous_cannot_be_usernames(api):
             "username": name, "name": "X", "email": f"{name}@htk.dk", "centre": "SAC"})
         assert response.status_code == 400 and response.get_json()["error"]["field"] == \
             "username"
+
+
+
+def test_logging_out_keeps_the_language_chosen(client):
+    client.post("/login", data={"username": "ahn", "password": PASSWORD})
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    page = client.post("/logout", follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="en">' in page and "You are logged out." in page

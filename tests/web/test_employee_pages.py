@@ -159,17 +159,17 @@ def test_marking_a_leaver_says_what_they_are_still_named_as(client, login):
     page = client.post("/employees/lan/leave", data={"confirm": "yes"},
                        follow_redirects=True).get_data(as_text=True)
     assert "lan is still named in the register: Contact person for" in page
-    assert "User administrator of SAPA, which has no other." in page
+    assert "Sole user administrator of SAPA." in page
     assert "Contact person for" in page and "in SAPA" in page
-    assert "Name someone else in the seed&#39;s systems file" in page
+    assert "names someone else in the register&#39;s set-up (seed/systems.yaml)" in page
     board = client.get("/dashboard/").get_data(as_text=True)
     assert 'id="vacancy-list"' in board
     assert "Line Andersen (lan)" in board
     client.post("/employees/tko/leave", data={"confirm": "yes"})
     board = client.get("/dashboard/").get_data(as_text=True)
     assert "Named approver in the policy &#39;eu-oest&#39;" in board
-    assert "Owner of FASIT" in board and "Owner of SAPA" in board
-    assert "Load a new version of the policy that names another approver." in board
+    assert "System owner of FASIT" in board and "System owner of SAPA" in board
+    assert "a new version of the policy drawn up that names another approver" in board
 
 
 def test_a_leaver_with_no_duties_is_not_warned(client, login):

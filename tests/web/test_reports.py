@@ -110,7 +110,7 @@ def test_review_report_in_danish_for_an_approver(client, login, journey):
     assert set(rows) == {"ahn", "mbe", "lpe", "nra"}
     kept = rows["ahn"]
     request_id = db.session.get(Grant, journey.kept).request_id
-    assert kept["Hvordan bevilget"] == f"anmodning {request_id}, godkendt af kfi"
+    assert kept["Bevilget via"] == f"anmodning {request_id}, godkendt af kfi"
     assert (kept["Niveau"], kept["Omfang"]) == ("læseadgang", "overordnede oplysninger")
     assert (kept["Revurderingsstatus"], kept["Revurderet af"], kept["Bemærkning"]) == (
         "fastholdt", "kfi", "Behovet består")
