@@ -162,6 +162,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if not current_user.is_authenticated:
+            if request.path != "/":   # asked for a page: say why the login page comes first
+                flash(_("Please log in"), "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return None
 

@@ -8,7 +8,7 @@ from ..domain.vocabulary import Role, label
 from ..extensions import db
 from ..services import employees as employee_service
 from ..services import register
-from ..services.errors import Conflict
+from ..services.errors import Conflict, InvalidInput
 from ..services import grants as grant_service
 from ..services.grants import can_view_grant
 from ..services.permissions import can_administer_people
@@ -113,8 +113,13 @@ def leave(username: str):
             flash(_("Nothing was changed: tick the box to confirm that the employee has "
                     "left."), "error")
             return redirect(url_for("employees.detail", username=username) + "#leave")
-        leaver = employee_service.update_employee(db.session, current_actor(), username,
-                                                  {"status": "left"})
+        try:
+            leaver = employee_service.update_employee(db.session, current_actor(), username,
+                                                      {"status": "left"})
+        except InvalidInput as error:   # marking oneself: said on the person's page
+            db.session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("employees.detail", username=username) + "#leave")
         db.session.commit()
         username = leaver.username   # as the register holds it, whatever the address said
         flash(_("%(name)s is marked as having left; all access is revoked.", name=username),

@@ -353,3 +353,29 @@ def test_someone_without_roles_is_told_so_on_their_overview(client, login):
     db.session.commit()
     client.post("/login", data={"username": "hvi", "password": "long-enough-1"})
     assert "Mine roller: ingen (registret nævner dig" in client.get("/").get_data(as_text=True)
+
+
+def test_small_dead_ends_say_what_to_do(client, login):
+    active_grant(clock.today())
+    # Asked for a page while logged out: the login page says why it came first.
+    page = client.get("/grants/", follow_redirects=True).get_data(as_text=True)
+    assert "Log ind for at fortsætte" in page
+    login("admin")
+    past = client.get("/grants/?page=999").get_data(as_text=True)
+    assert "Siden ligger efter den sidste: der er 1 adgange fra side 1." in past
+    assert "Der er ikke bevilget nogen adgang" not in past
+    # Marking oneself as left is said on one's own page, not on an error page.
+    refused = client.post("/employees/admin/leave", data={"confirm": "yes"},
+                          follow_redirects=True)
+    assert refused.status_code == 200
+    assert "Du kan ikke selv markere dig som fratrådt" in refused.get_data(as_text=True)
+
+
+def test_an_access_created_but_not_acknowledged_says_so(client, login):
+    from governance.services import grants as grant_service
+    grant = approved_grant(grantee="mbe")
+    grant_service.fulfil(db.session, actor("rha"), grant.id)
+    db.session.commit()
+    login("rha")
+    heading = client.get(f"/grants/{grant.id}").get_data(as_text=True)
+    assert "oprettet, venter på medarbejderens kvittering" in heading
