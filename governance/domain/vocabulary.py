@@ -157,15 +157,15 @@ LABELS_DA = {
     "pending": "afventer", "approved": "godkendt", "rejected": "afvist",
     "withdrawn": "trukket tilbage", "revoked": "tilbagekaldt", "expired": "udløbet",
     "ordinary": "almindelige", "cpr_number": "CPR-nummer", "financial": "økonomiske",
-    "special": "følsomme (art. 9)", "criminal": "strafbare forhold (art. 10)",
-    "identity": "identitet", "address": "adresser", "family": "familierelationer",
-    "citizenship": "statsborgerskab", "residence": "opholdsgrundlag og tilladelser", "income": "indkomst",
-    "benefits": "ydelser og pension", "employment": "beskæftigelse", "case_overview": "overblik over sager",
-    "case_documents": "sagsakter", "ethnic_origin": "etnisk oprindelse",
+    "special": "følsomme personoplysninger (art. 9)", "criminal": "strafbare forhold (art. 10)",
+    "identity": "navn og identitet", "address": "adresser", "family": "familierelationer",
+    "citizenship": "statsborgerskab", "residence": "opholdsgrundlag og tilladelser", "income": "løn og indkomst",
+    "benefits": "ydelser og pension", "employment": "beskæftigelse og jobcentertilknytning", "case_overview": "overblik over sager",
+    "case_documents": "sagsakter og dokumenter", "ethnic_origin": "race og etnisk oprindelse",
     "political_opinion": "politisk overbevisning", "religion": "religiøs eller filosofisk overbevisning",
     "trade_union": "fagforeningsmæssigt tilhørsforhold", "genetic": "genetiske data",
-    "biometric": "biometriske data", "health": "helbredsoplysninger",
-    "sex_life": "seksuelle forhold",
+    "biometric": "biometriske data til entydig identifikation", "health": "helbredsoplysninger",
+    "sex_life": "seksuelle forhold eller seksuel orientering",
 }
 LABELS_EN = {
     "read": "read", "write": "write", "summary": "summary", "detail": "case detail",
@@ -178,13 +178,13 @@ LABELS_EN = {
     "expired": "expired", "ordinary": "ordinary", "cpr_number": "CPR number",
     "financial": "financial", "special": "special (art. 9)",
     "criminal": "criminal offences (art. 10)",
-    "identity": "identity", "address": "addresses", "family": "family relations",
-    "citizenship": "citizenship", "residence": "residence basis and permits", "income": "income",
-    "benefits": "benefits and pensions", "employment": "employment", "case_overview": "overview of cases",
-    "case_documents": "case documents", "ethnic_origin": "ethnic origin",
+    "identity": "name and identity", "address": "addresses", "family": "family relations",
+    "citizenship": "citizenship", "residence": "residence basis and permits", "income": "pay and income",
+    "benefits": "benefits and pensions", "employment": "employment and jobcentre attachment", "case_overview": "overview of cases",
+    "case_documents": "case files and documents", "ethnic_origin": "racial or ethnic origin",
     "political_opinion": "political opinions", "religion": "religious or philosophical beliefs",
     "trade_union": "trade-union membership", "genetic": "genetic data",
-    "biometric": "biometric data", "health": "health", "sex_life": "sex life",
+    "biometric": "biometric data for unique identification", "health": "health", "sex_life": "sex life or sexual orientation",
 }
 
 
@@ -214,3 +214,32 @@ def end_reason_label(reason: str | None, locale: str = "da") -> str:
         comment = reason[len(REVIEW_REASON_PREFIX):]
         return f"{'at review' if english else 'ved revurdering'}: {comment}"
     return reason
+
+
+# The rules' codes as the interface names them (the code stays beside it: the API and the
+# audit trail use it).
+RULE_NAMES = {
+    "NEED_UNDOCUMENTED": ("arbejdsopgaverne er ikke beskrevet", "work tasks not described"),
+    "NEED_NOT_RECURRING": ("behovet er ikke løbende", "need not recurring"),
+    "SYSTEM_NOT_IN_POLICY": ("systemet er ikke omfattet af politikken",
+                             "system not covered by the policy"),
+    "LEVEL_NOT_ALLOWED": ("adgangsniveauet er ikke tilladt", "access level not allowed"),
+    "SCOPE_NOT_ALLOWED": ("omfanget er ikke tilladt", "scope not allowed"),
+    "WRITE_UNJUSTIFIED": ("skriveadgang eller sagsdetaljer uden begrundelse",
+                          "write access or case detail without a justification"),
+    "AREA_NOT_GRANTABLE": ("området kan der ikke gives adgang til", "area cannot be granted"),
+    "SPECIAL_CATEGORY": ("følsomme personoplysninger", "special categories of personal data"),
+    "GRANTEE_INACTIVE": ("medarbejderen er fratrådt", "the employee has left"),
+    "DUPLICATE_ACCESS": ("adgangen findes eller er anmodet om allerede",
+                         "access already held or requested"),
+    "SELF_DECISION": ("egen anmodning eller adgang", "own request or access"),
+    "NOT_NAMED_APPROVER": ("ikke navngiven godkender", "not a named approver"),
+    "NOT_ACKNOWLEDGED": ("ingen gyldig kvittering for principperne",
+                         "no current acknowledgement of the principles"),
+    "REVIEW_OVERDUE": ("revurderingen er overskredet", "review overdue"),
+}
+
+
+def rule_name(code: str, locale: str = "da") -> str:
+    names = RULE_NAMES.get(code)
+    return (names[1] if locale == "en" else names[0]) if names else code

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..domain.vocabulary import end_reason_label, label
+from ..domain.vocabulary import end_reason_label, label, rule_name
 from ..extensions import db, login_manager
 from ..models import Employee
 from ..services import clock
@@ -220,6 +220,12 @@ def init_app(app: Flask) -> None:
     def label_filter(context, value):
         """The interface word for a vocabulary value: `{{ grant.status | label }}`."""
         return label(value, page_locale(context))
+
+    @app.template_filter("rule_name")
+    @pass_context
+    def rule_name_filter(context, code):
+        """A rule's code as the interface names it: `{{ code | rule_name }}`."""
+        return rule_name(code, page_locale(context))
 
     @app.template_filter("end_reason")
     @pass_context

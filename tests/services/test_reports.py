@@ -226,7 +226,7 @@ def test_status_report_counts_decisions_the_rules_refused(journey, client, login
     login("dpo")
     page = client.get("/reports/status").get_data(as_text=True)
     section = page.split('id="refused-decisions"')[1].split("</section>")[0]
-    assert "<code>SELF_DECISION</code> 1" in section
+    assert "egen anmodning eller adgang (<code>SELF_DECISION</code>) 1" in section
 
 
 def test_csv_quotes_every_field_so_a_semicolon_cannot_start_a_formula_cell():

@@ -877,3 +877,9 @@ def test_criminal_offence_data_is_named_for_what_it_is_not_as_a_special_category
     both = check_special_categories(
         make_request(data_categories=("health", CRIMINAL_CATEGORY)), policy)
     assert "følsomme personoplysninger og oplysninger om strafbare forhold" in both.message_da
+
+
+def test_every_rule_has_a_name_in_both_languages():
+    from governance.domain.vocabulary import RULE_NAMES, rule_name
+    assert set(RULE_NAMES) == set(rules.RULE_PRINCIPLES)
+    assert all(rule_name(code, "da") and rule_name(code, "en") != code for code in RULE_NAMES)

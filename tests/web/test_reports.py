@@ -244,3 +244,13 @@ def test_the_dpo_downloads_the_evidence_pack_from_the_reports_page(app, client, 
     assert sorted(p.name for p in (tmp_path / "instance").iterdir()) == [fresh.name]
     login("kfi")
     assert client.get("/reports/evidence.zip").status_code == 403
+
+
+def test_the_status_report_and_principles_name_the_rules_in_danish(client, login, api):
+    from ..api.helpers import request_body
+    api("ahn").post("/api/v1/requests", json=request_body(frequency="once"))
+    login("dpo")
+    report = client.get("/reports/status").get_data(as_text=True)
+    assert "behovet er ikke løbende (<code>NEED_NOT_RECURRING</code>) 1" in report
+    principles = client.get("/principles/").get_data(as_text=True)
+    assert "følsomme personoplysninger (<code>SPECIAL_CATEGORY</code>)" in principles
