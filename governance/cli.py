@@ -249,6 +249,10 @@ def _as_of(value: str | None):
         _fail(str(error.message))
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 @reviews_cli.command("remind")
 @AS_OF
 def reviews_remind(as_of: str | None) -> None:
@@ -258,7 +262,8 @@ def reviews_remind(as_of: str | None) -> None:
     from .services import reviews
     report = reviews.remind(db.session, Actor.system(), _as_of(as_of))
     db.session.commit()
-    click.echo(f"{report.reminders} reminders and {report.escalations} escalations queued"
+    click.echo(f"{_count(report.reminders, 'reminder')} and "
+               f"{_count(report.escalations, 'escalation')} queued"
                + (f"; {report.acknowledgement_reminders} "
                   f"{'employee' if report.acknowledgement_reminders == 1 else 'employees'} "
                   "asked to acknowledge the lookup principles again"

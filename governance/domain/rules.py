@@ -171,10 +171,10 @@ def check_need_recurring(req: ProposedRequest, policy: "Policy",
     person responsible for the system (`owner`: username, name, email) where it is known."""
     if req.frequency in policy.recurring_frequencies:
         return _ok("NEED_NOT_RECURRING",
-                   f"Behovet opstår {label(req.frequency)}, det er et løbende behov.",
+                   f"Behovet opstår {label(req.frequency)} og er dermed løbende.",
                    f"The need arises {label(req.frequency, 'en')}: a recurring need.")
-    recurring_da = ", ".join(label(f) for f in policy.recurring_frequencies)
-    recurring_en = ", ".join(label(f, "en") for f in policy.recurring_frequencies)
+    recurring_da = _either([label(f) for f in policy.recurring_frequencies], " eller ")
+    recurring_en = _either([label(f, "en") for f in policy.recurring_frequencies], " or ")
     if owner:
         who = f"{owner['name']} ({owner['email']})" if owner.get("email") else owner["name"]
         ask_da = f"Bed i stedet kontaktpersonen {who}, der er ansvarlig for {req.system}, om"
@@ -183,11 +183,16 @@ def check_need_recurring(req: ProposedRequest, policy: "Policy",
         ask_da, ask_en = "Bed i stedet områdets kontaktperson om", "Ask the area's contact person to"
     return _refuse(
         "NEED_NOT_RECURRING",
-        f"Et behov, der opstår {label(req.frequency)}, er ikke løbende (kræver: "
+        f"Et behov, der opstår {label(req.frequency)}, er ikke løbende (det skal opstå "
         f"{recurring_da}). {ask_da} at trække eller dele oplysningerne (princip 6).",
-        f"A need that arises {label(req.frequency, 'en')} is not recurring (needs: "
+        f"A need that arises {label(req.frequency, 'en')} is not recurring (it must arise "
         f"{recurring_en}). {ask_en} retrieve or share the information instead "
         f"(principle 6).", owner)
+
+
+def _either(words: list[str], last: str) -> str:
+    """'dagligt, ugentligt eller månedligt'."""
+    return ", ".join(words[:-1]) + last + words[-1] if len(words) > 1 else "".join(words)
 
 
 def check_justification(req: ProposedRequest, policy: "Policy") -> Check:
@@ -249,8 +254,8 @@ def check_areas(req: ProposedRequest, policy: "Policy") -> list[Check]:
 def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
     """P7: special categories (art. 9) and criminal data are never searched."""
     forbidden = [c for c in req.data_categories if c in policy.forbidden_categories]
-    names_da = ", ".join(label(c) for c in forbidden)
-    names_en = ", ".join(label(c, "en") for c in forbidden)
+    names_da = _either([label(c) for c in forbidden], " og ")
+    names_en = _either([label(c, "en") for c in forbidden], " and ")
     if not forbidden:
         return _ok("SPECIAL_CATEGORY", "Anmodningen omfatter ingen følsomme personoplysninger.",
                    "The request includes no special categories of personal data.")
@@ -267,10 +272,10 @@ def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
                            if present)
     return _refuse(
         "SPECIAL_CATEGORY",
-        f"Anmodningen omfatter {what_da} ({names_da}). Der søges "
+        f"Anmodningen omfatter {what_da}: {names_da}. Der søges "
         f"aldrig efter sådanne oplysninger (princip 7), og anmodningen kan ikke godkendes af "
         f"nogen. Fjern kategorierne.",
-        f"The request includes {what_en} ({names_en}). "
+        f"The request includes {what_en}: {names_en}. "
         f"They are never searched (principle 7), and nobody can approve the request. "
         f"Remove the categories.")
 

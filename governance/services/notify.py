@@ -218,4 +218,8 @@ def review_escalation(session: Session, grant: Grant, person: Employee,
                  body=f"Kære {person.name}\n\nRevurderingen af {_what(grant)} skulle være "
                       f"sket senest {_day(grant.review_due)} og er nu overskredet med "
                       f"{_days(overdue_days)}. Adgangen skal revurderes mindst én gang årligt "
-                      f"(princip 5).")
+                      f"(princip 5). "
+                      + ("Følg op hos de navngivne godkendere, eller se listen over "
+                         "overskredne revurderinger under Tilsyn i dataadgangsregistret."
+                         if "dpo" in person.roles else
+                         "Revurdér adgangen under Revurderinger i dataadgangsregistret."))

@@ -117,6 +117,18 @@ def detail(request_id: int):
     return _detail(request_id)
 
 
+def _awaited_text(req) -> str:
+    """Whose approval a pending request waits for: 'Klaus Fisker or Tina Koudal' when
+    either will do, 'and' when it needs them all."""
+    names = request_service.awaited_from(db.session, req)
+    if len(names) < 2:
+        return "".join(names)
+    still = req.approvals_needed - sum(d.decision == "approve" for d in req.decisions)
+    first, last = ", ".join(names[:-1]), names[-1]
+    return (_("%(first)s or %(last)s", first=first, last=last) if still < len(names)
+            else _("%(first)s and %(last)s", first=first, last=last))
+
+
 def _detail(request_id: int, decision_form: DecisionForm | None = None, status: int = 200):
     actor = current_actor()
     req = request_service.get_request(db.session, actor, request_id)
@@ -133,7 +145,7 @@ def _detail(request_id: int, decision_form: DecisionForm | None = None, status: 
                                req.requester_id, req.grantee_id),
                            withdrawal=request_service.withdrawal(db.session, req)
                            if req.status == "withdrawn" else None,
-                           awaited_from=request_service.awaited_from(db.session, req),
+                           awaited_from=_awaited_text(req),
                            approvals_given=sum(d.decision == "approve" for d in req.decisions),
                            button_form=EmptyForm()), status
 

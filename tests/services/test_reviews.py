@@ -229,7 +229,10 @@ def test_reviews_cli(grant, app):
     runner = app.test_cli_runner()
     day = (grant.review_due + timedelta(days=7)).isoformat()
     result = runner.invoke(args=["reviews", "remind", "--as-of", day])
-    assert result.exit_code == 0 and "2 escalations" in result.output
+    assert result.exit_code == 0 and "0 reminders and 2 escalations" in result.output
+    reminded = runner.invoke(args=["reviews", "remind", "--as-of",
+                                   (grant.review_due - timedelta(days=30)).isoformat()])
+    assert "1 reminder and 0 escalations queued" in reminded.output
     again = runner.invoke(args=["reviews", "remind", "--as-of", day])
     assert "0 reminders and 0 escalations" in again.output
     assert "Send them with 'notify send'" in result.output
@@ -410,3 +413,13 @@ def test_the_dpo_is_told_when_an_ended_access_has_no_administrator_left_to_remov
     body = db.session.scalars(sa.select(OutboxMessage.body).where(
         OutboxMessage.kind == "grant.remove_escalation")).one()
     assert "UIS har ingen aktiv brugeradministrator" in body and "Rikke Hansen" not in body
+
+
+def test_an_escalation_says_where_to_act(app):
+    grant = active_grant(TODAY)
+    reviews.remind(db.session, Actor.system("test"), grant.review_due + timedelta(days=7))
+    db.session.commit()
+    mails = {m.recipient.username: m.body for m in db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.kind == "review.escalation"))}
+    assert "Revurdér adgangen under Revurderinger" in mails["tko"]
+    assert "under Tilsyn i dataadgangsregistret" in mails["dpo"]

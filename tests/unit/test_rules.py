@@ -212,10 +212,10 @@ def test_need_not_recurring_names_the_alternatives_and_points_to_p6(frequency, l
     check = check_need_recurring(make_request(frequency=frequency), make_policy())
     assert_refused(check, "NEED_NOT_RECURRING", "P1")
     assert label_da in check.message_da
-    assert "dagligt, ugentligt, månedligt" in check.message_da
+    assert "det skal opstå dagligt, ugentligt eller månedligt" in check.message_da
     assert "kontaktperson" in check.message_da and "princip 6" in check.message_da
     assert frequency in check.message_en
-    assert "daily, weekly, monthly" in check.message_en
+    assert "it must arise daily, weekly or monthly" in check.message_en
     assert "contact person" in check.message_en and "principle 6" in check.message_en
 
 
@@ -379,8 +379,8 @@ def test_special_category_refused_names_the_category(category, en):
 def test_special_category_danish_message_uses_danish_words():
     check = check_special_categories(make_request(data_categories=("health", "criminal")),
                                      make_policy())
-    assert "(helbredsoplysninger, strafbare forhold (art. 10))" in check.message_da
-    assert "(health, criminal offences (art. 10))" in check.message_en
+    assert ": helbredsoplysninger og strafbare forhold (art. 10)." in check.message_da
+    assert ": health and criminal offences (art. 10)." in check.message_en
 
 
 def test_special_category_follows_the_policy_list():

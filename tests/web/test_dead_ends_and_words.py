@@ -379,3 +379,13 @@ def test_an_access_created_but_not_acknowledged_says_so(client, login):
     login("rha")
     heading = client.get(f"/grants/{grant.id}").get_data(as_text=True)
     assert "oprettet, venter på medarbejderens kvittering" in heading
+
+
+def test_a_request_needing_one_approval_waits_for_either_approver(client, login):
+    data = request_service.parse_request_input({**FORM, "grantee": "ahn"}, actor("ahn"))
+    req, _ = request_service.request_access(db.session, actor("ahn"), data)
+    db.session.commit()
+    login("kfi")
+    approvals = re.search(r'<dd id="approvals">(.*?)</dd>',
+                          client.get(f"/requests/{req.id}").get_data(as_text=True)).group(1)
+    assert approvals == "1: 0 givet; venter på Klaus Fisker eller Tina Koudal"
