@@ -259,8 +259,15 @@ def reviews_remind(as_of: str | None) -> None:
     """Queue review reminders (30, 14, 3 days before) and escalations (7 days after), and
     ask grantees to acknowledge the lookup principles again before the year lapses;
     idempotent."""
-    from .services import reviews
-    report = reviews.remind(db.session, Actor.system(), _as_of(as_of))
+    from .services import clock, reviews
+    day = _as_of(as_of)
+    if day != clock.today() and current_app.config["APP_ENV"] == "production":
+        # The mails are real and go out now, each only once: a day moved on a live register
+        # would send next month's reminders today and none when they are due (and end
+        # access as expired, where the policy says so).
+        _fail(f"--as-of {day.isoformat()} is not today: in production reminders are sent, "
+              "and access expired, for real. Try other days on a copy of the register.")
+    report = reviews.remind(db.session, Actor.system(), day)
     db.session.commit()
     click.echo(f"{_count(report.reminders, 'reminder')} and "
                f"{_count(report.escalations, 'escalation')} queued"

@@ -423,3 +423,16 @@ def test_an_escalation_says_where_to_act(app):
         sa.select(OutboxMessage).where(OutboxMessage.kind == "review.escalation"))}
     assert "Revurdér adgangen under Revurderinger" in mails["tko"]
     assert "under Tilsyn i dataadgangsregistret" in mails["dpo"]
+
+
+def test_a_live_register_is_not_reminded_on_another_day(app):
+    app.config["APP_ENV"] = "production"
+    runner = app.test_cli_runner()
+    later = runner.invoke(args=["reviews", "remind", "--as-of",
+                                (TODAY + timedelta(days=30)).isoformat()])
+    assert later.exit_code == 1 and "is not today" in later.output
+    assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+    assert runner.invoke(args=["reviews", "remind", "--as-of", TODAY.isoformat()]
+                         ).exit_code == 0
+    assert runner.invoke(args=["reviews", "overdue", "--as-of",
+                               (TODAY + timedelta(days=30)).isoformat()]).exit_code == 0
