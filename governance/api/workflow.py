@@ -86,7 +86,7 @@ def _nfc(value):
 
 def unstorable_in(value) -> str | None:
     """The first character that no text in a parsed JSON value may hold (see
-    `vocabulary.unstorable`), as U+XXXX; or None."""
+    `vocabulary.unstorable`), written like "U+0007"; or None."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -272,12 +272,18 @@ def update_employee(username: str):
     result = employee_json(employee)
     if not employee.active:
         # What the leaver is still named as; until someone else is, that work is not done.
-        result["still_named"] = [
-            {"duty": v.duty, "where": v.where, **({"area": v.area_key} if v.duty == "contact"
-                                                  else {}),
-             **({"uncovered": v.uncovered} if v.duty == "user_admin" else {})}
-            for v in register.vacancies(db.session, employee.username)]
+        result["still_named"] = [vacancy_json(v) for v in
+                                 register.vacancies(db.session, employee.username)]
     return jsonify(result)
+
+
+def vacancy_json(vacancy: register.Vacancy) -> dict:
+    result = {"duty": vacancy.duty, "where": vacancy.where}
+    if vacancy.duty == "contact":
+        result["area"] = vacancy.area_key
+    if vacancy.duty == "user_admin":
+        result["uncovered"] = vacancy.uncovered
+    return result
 
 
 def review_json(row) -> dict:

@@ -161,9 +161,9 @@ class Entry:
         if kind is str:
             bad = unstorable(value.strip(), one_line=one_line)
             if bad:
-                raise self.error(field, f"holds a character that cannot be stored ({bad}, a "
-                                        f"control character{', line break or tab' if one_line else ''}"
-                                        "): remove it")
+                what = "a control character" + (", line break or tab" if one_line else "")
+                raise self.error(field, f"holds a character that cannot be stored ({bad}, "
+                                        f"{what}): remove it")
             # One spelling of æ, ø and å: a file saved on a Mac may decompose them (NFD),
             # which compares unequal to the register's and would read as a change.
             value = unicodedata.normalize("NFC", value.strip())

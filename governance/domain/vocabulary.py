@@ -29,7 +29,8 @@ _NOT_IN_ONE_LINE = re.compile("[\t\n\r\u202a-\u202e\u2066-\u2069]")
 
 
 def unstorable(text: str, one_line: bool = False) -> str | None:
-    """The first character that text in the register may not hold, as U+XXXX; or None."""
+    """The first character that text in the register may not hold, written like "U+0007";
+    or None."""
     found = _NEVER.search(text) or (_NOT_IN_ONE_LINE.search(text) if one_line else None)
     return f"U+{ord(found.group()):04X}" if found else None
 
@@ -159,10 +160,13 @@ LABELS_DA = {
     "ordinary": "almindelige", "cpr_number": "CPR-nummer", "financial": "økonomiske",
     "special": "følsomme personoplysninger (art. 9)", "criminal": "strafbare forhold (art. 10)",
     "identity": "navn og identitet", "address": "adresser", "family": "familierelationer",
-    "citizenship": "statsborgerskab", "residence": "opholdsgrundlag og tilladelser", "income": "løn og indkomst",
-    "benefits": "ydelser og pension", "employment": "beskæftigelse og jobcentertilknytning", "case_overview": "overblik over sager",
+    "citizenship": "statsborgerskab", "residence": "opholdsgrundlag og tilladelser",
+    "income": "løn og indkomst", "benefits": "ydelser og pension",
+    "employment": "beskæftigelse og jobcentertilknytning",
+    "case_overview": "overblik over sager",
     "case_documents": "sagsakter og dokumenter", "ethnic_origin": "race og etnisk oprindelse",
-    "political_opinion": "politisk overbevisning", "religion": "religiøs eller filosofisk overbevisning",
+    "political_opinion": "politisk overbevisning",
+    "religion": "religiøs eller filosofisk overbevisning",
     "trade_union": "fagforeningsmæssigt tilhørsforhold", "genetic": "genetiske data",
     "biometric": "biometriske data til entydig identifikation", "health": "helbredsoplysninger",
     "sex_life": "seksuelle forhold eller seksuel orientering",
@@ -179,12 +183,14 @@ LABELS_EN = {
     "financial": "financial", "special": "special (art. 9)",
     "criminal": "criminal offences (art. 10)",
     "identity": "name and identity", "address": "addresses", "family": "family relations",
-    "citizenship": "citizenship", "residence": "residence basis and permits", "income": "pay and income",
-    "benefits": "benefits and pensions", "employment": "employment and jobcentre attachment", "case_overview": "overview of cases",
+    "citizenship": "citizenship", "residence": "residence basis and permits",
+    "income": "pay and income", "benefits": "benefits and pensions",
+    "employment": "employment and jobcentre attachment", "case_overview": "overview of cases",
     "case_documents": "case files and documents", "ethnic_origin": "racial or ethnic origin",
     "political_opinion": "political opinions", "religion": "religious or philosophical beliefs",
     "trade_union": "trade-union membership", "genetic": "genetic data",
-    "biometric": "biometric data for unique identification", "health": "health", "sex_life": "sex life or sexual orientation",
+    "biometric": "biometric data for unique identification", "health": "health",
+    "sex_life": "sex life or sexual orientation",
 }
 
 

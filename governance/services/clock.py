@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask_babel import lazy_gettext as _l
 
 MUNICIPAL_TZ = ZoneInfo("Europe/Copenhagen")
@@ -49,3 +51,9 @@ def parse_date(value: str, field: str) -> date:
                               first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat()),
                            field=field)
     return day
+
+
+@lru_cache(maxsize=8192)
+def day_text(day: date, locale: str) -> str:
+    """A date as the interface and the mails write it ("3. maj 2024", "May 3, 2024")."""
+    return format_date(day, "medium", locale=locale)

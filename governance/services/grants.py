@@ -193,16 +193,15 @@ def _claim(session: Session, grant: Grant, column) -> None:
     session.refresh(grant)
 
 
-def holds_access(session: Session, actor: Actor) -> bool:
-    """Whether the actor holds, or has been granted, access that is not ended."""
+def may_acknowledge(session: Session, actor: Actor) -> bool:
+    """Everyone who may hold access acknowledges (P3). The DPO, who only reads, does not,
+    unless someone has filed access for them that is not ended."""
+    if actor.employee_id is None:
+        return False
+    if not (actor.roles and actor.roles <= {"dpo"}):
+        return True
     return session.scalar(select(Grant.id).where(
         Grant.grantee_id == actor.employee_id, Grant.status.in_(LIVE)).limit(1)) is not None
-
-
-def can_acknowledge(actor: Actor) -> bool:
-    """Everyone who may hold access acknowledges (P3); the DPO, who only reads, does not,
-    unless someone has filed access for them (`acknowledge` lets them then)."""
-    return actor.employee_id is not None and not (actor.roles and actor.roles <= {"dpo"})
 
 
 def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Acknowledgement:
@@ -210,7 +209,7 @@ def acknowledge(session: Session, actor: Actor, today: date | None = None) -> Ac
     today = today or clock.today()
     if actor.employee_id is None:
         raise Forbidden(_l("Only an employee can acknowledge the lookup principles"))
-    if not can_acknowledge(actor) and not holds_access(session, actor):
+    if not may_acknowledge(session, actor):
         raise Forbidden(_l("The DPO reads the register and changes nothing in it, and looks "
                            "no citizen up under these principles: there is nothing to "
                            "acknowledge"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Iterable
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.vocabulary import end_reason_label, label
 from ..models import AccessRequest, Employee, Grant, OutboxMessage
+from .clock import day_text
 
 LEVEL_DA = {"read": "læseadgang", "write": "skriveadgang"}
 SCOPE_DA = {"summary": "overordnede oplysninger", "detail": "sagsdetaljer"}
@@ -36,8 +36,8 @@ def queue(session: Session, *, kind: str, recipient: Employee, subject: str, bod
 
 
 def _day(day: date) -> str:
-    """A date as the interface writes it in Danish: "3. maj 2024"."""
-    return format_date(day, "medium", locale="da")
+    """A date as the pages write it, in Danish: "3. maj 2024"."""
+    return day_text(day, "da")
 
 
 def _days(n: int) -> str:
@@ -68,8 +68,8 @@ def new_request(session: Session, req: AccessRequest, approvers: Iterable[str]) 
               object_id=req.id, dedupe="",
               subject=f"Ny anmodning om adgang til {req.system.code} (nr. {req.id})",
               body=f"Kære {approver.name}\n\n{req.requester.name} har anmodet om "
-                   f"{_what(req)}.\n\nArbejdsopgaver: {req.tasks}\nHyppighed: {label(req.frequency)}"
-                   f"\n\nAnmodningen venter på din afgørelse i dataadgangsregistret under "
+                   f"{_what(req)}.\n\nArbejdsopgaver: {req.tasks}\n"
+                   f"Hyppighed: {label(req.frequency)}\n\nAnmodningen venter på din afgørelse i dataadgangsregistret under "
                    f"Anmodninger.")
 
 

@@ -15,7 +15,7 @@ from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest,
 from ..domain.register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from ..domain.seed import read_seed
 from ..domain.source import SourceError
-from ..models import DataCategory, Employee, PolicyVersion, System
+from ..models import DataCategory, Employee, Grant, PolicyVersion, System
 from . import audit
 from .actor import Actor
 
@@ -127,7 +127,6 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
 def interval_notes(session: Session, versions: list[PolicyVersion]) -> list[str]:
     """For new versions that change how often access is reviewed: how many active accesses
     keep the due date they have (the new interval applies from their next review)."""
-    from ..models import Grant
     notes = []
     for version in versions:
         if version.name == PRINCIPLES_NAME:

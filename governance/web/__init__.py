@@ -1,10 +1,8 @@
 """Web pages: one blueprint per noun, deny-by-default login, security headers."""
 from __future__ import annotations
 
-from datetime import date, datetime
-from functools import lru_cache
+from datetime import datetime
 
-from babel.dates import format_date
 from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +17,7 @@ from ..domain.vocabulary import end_reason_label, label, rule_name
 from ..extensions import db, login_manager
 from ..models import Employee
 from ..services import clock
+from ..services.clock import day_text
 from ..services.listing import MAX_PAGE
 from ..services.actor import Actor
 from ..services.errors import Conflict, InvalidInput
@@ -240,12 +239,6 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def template_helpers():
         return {"locale": str(get_locale()), "id_url": id_url}
-
-
-@lru_cache(maxsize=8192)
-def day_text(day: date, locale: str) -> str:
-    """A date as the interface writes it ("3. maj 2024", "May 3, 2024")."""
-    return format_date(day, "medium", locale=locale)
 
 
 def page_locale(context) -> str:

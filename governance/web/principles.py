@@ -17,8 +17,7 @@ def index():
     return render_template(
         "principles/index.html", principles=in_force.principles, policies=in_force.policies,
         acknowledged=ack.acknowledged_on, current=ack.current,
-        renewal_due=ack.renewal_due and (grants.can_acknowledge(current_actor())
-                                         or grants.holds_access(db.session, current_actor())),
+        renewal_due=ack.renewal_due and grants.may_acknowledge(db.session, current_actor()),
         renew_by=ack.lapses, form=EmptyForm(), policy_names=policy_names(in_force))
 
 

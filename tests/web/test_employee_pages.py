@@ -150,14 +150,19 @@ def test_an_employee_page_lists_their_acknowledgements(client, login):
     assert listed == day_text(clock.today(), "da")
 
 
-def test_marking_a_leaver_says_what_they_are_still_named_as(client, login):
-    """A user administrator, owner or contact person who leaves leaves work undone until the
-    seed names someone else; the administrator is told at once, the dashboard keeps it."""
+def leave_in_english(client, login, username: str) -> str:
+    """The admin marks `username` as left with the pages in English; the page that follows."""
     login("admin")
     with client.session_transaction() as session:
         session["lang"] = "en"
-    page = client.post("/employees/lan/leave", data={"confirm": "yes"},
+    return client.post(f"/employees/{username}/leave", data={"confirm": "yes"},
                        follow_redirects=True).get_data(as_text=True)
+
+
+def test_marking_a_leaver_says_what_they_are_still_named_as(client, login):
+    """A user administrator, owner or contact person who leaves leaves work undone until the
+    seed names someone else; the administrator is told at once, the dashboard keeps it."""
+    page = leave_in_english(client, login, "lan")
     assert "lan is still named in the register: Contact person for" in page
     assert "Sole user administrator of SAPA." in page
     assert "Contact person for" in page and "in SAPA" in page
@@ -229,9 +234,5 @@ def test_a_name_typed_decomposed_is_kept_composed_and_a_password_as_typed(client
 
 def test_leaving_from_an_address_in_another_case_still_says_what_they_are_named_as(client,
                                                                                  login):
-    login("admin")
-    with client.session_transaction() as session:
-        session["lang"] = "en"
-    page = client.post("/employees/LAN/leave", data={"confirm": "yes"},
-                       follow_redirects=True).get_data(as_text=True)
+    page = leave_in_english(client, login, "LAN")
     assert "lan is still named in the register" in page
