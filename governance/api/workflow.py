@@ -130,7 +130,9 @@ def grant_json(grant: Grant) -> dict:
         "purpose": grant.purpose, "tasks": grant.tasks, "frequency": grant.frequency,
         "data_categories": list(grant.data_categories), "status": grant.status,
         "approved_at": iso(grant.approved_at), "fulfilled_at": iso(grant.fulfilled_at),
-        "activated_at": iso(grant.activated_at), "review_due": iso(grant.review_due),
+        "activated_at": iso(grant.activated_at),
+        # An ended access is due for no review (the pages and the register export agree).
+        "review_due": None if grant.ended_at else iso(grant.review_due),
         "ended_at": iso(grant.ended_at), "end_reason": grant.end_reason,
         "removed_at": iso(grant.removed_at), "approved_by": grant_service.approved_by(grant),
         # Created in the system, and active once the grantee acknowledges the lookup

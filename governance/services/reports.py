@@ -228,6 +228,7 @@ def audit_table(session: Session, up_to: int | None = None, where: list = ()) ->
 REVIEW_STATUSES = {
     "kept": _l("kept"), "revoked": _l("revoked"), "overdue": _l("overdue"),
     "not_yet_due": _l("not yet due"), "ended": _l("ended without review"),
+    "not_acknowledged": _l("not active: principles not acknowledged"),
 }
 REVIEW_REPORT_COLUMNS = (
     _l("Name"), _l("User"), _l("Centre"), _l("System"), _l("Level"), _l("Scope"),
@@ -245,7 +246,14 @@ class ReviewReportRow:
     def remark(self, locale: str = "da") -> str:
         if self.review:
             return self.review.comment
-        return end_reason_label(self.grant.end_reason, locale) if self.status == "ended" else ""
+        if self.status == "ended":
+            return end_reason_label(self.grant.end_reason, locale)
+        if self.status == "not_acknowledged":   # in the request's language, as the columns
+            return str(_l("Created in the system on %(date)s; the grantee has not "
+                          "acknowledged the lookup principles (principle 3)",
+                          date=clock.day_text(clock.local_date(self.grant.fulfilled_at),
+                                              locale)))
+        return ""
 
 
 def parse_cycle(value: str | None, as_of: date) -> int:
@@ -273,6 +281,8 @@ def review_status(grant: Grant, review: Review | None, reference: date) -> str:
         return "kept" if review.decision == "keep" else "revoked"
     if grant.ended_at is not None and clock.local_date(grant.ended_at) <= reference:
         return "ended"
+    if grant.activated_at is None:   # created in the system, never active (P3)
+        return "not_acknowledged"
     due = due_on(grant, reference)
     return "overdue" if due is not None and due < reference else "not_yet_due"
 
@@ -283,12 +293,15 @@ def cycle_reference(cycle: int, as_of: date) -> date:
 
 
 def review_report(session: Session, cycle: int, as_of: date) -> list[ReviewReportRow]:
-    """One row per grant active at some point in the year, with its last review that year."""
+    """One row per grant active at some point in the year, with its last review that year.
+    An access created in its system but never active, as its grantee never acknowledged the
+    lookup principles, is held there all the same: it has a row too, saying so."""
     first, last = date(cycle, 1, 1), date(cycle, 12, 31)
     reference = cycle_reference(cycle, as_of)
+    held_from = func.coalesce(Grant.activated_at, Grant.fulfilled_at)
     query = (select(Grant).join(Grant.grantee).join(Grant.system)
-             .where(Grant.activated_at.is_not(None),
-                    Grant.activated_at < _start_of(last + timedelta(days=1)),
+             .where(held_from.is_not(None),
+                    held_from < _start_of(last + timedelta(days=1)),
                     or_(Grant.ended_at.is_(None), Grant.ended_at >= _start_of(first)))
              .order_by(Employee.name, System.code, Grant.id)
              .options(selectinload(Grant.grantee).selectinload(Employee.centre),

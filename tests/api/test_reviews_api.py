@@ -20,9 +20,13 @@ def test_review_keep_and_revoke(api, grant):
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["review"]["decision"] == "keep" and body["review"]["reviewer"] == "tko"
+    assert body["grant"]["review_due"] is not None
     response = api("kfi").post(f"/api/v1/grants/{grant.id}/review",
                                json={"decision": "revoke", "comment": "Opgaven er slut"})
     assert response.get_json()["grant"]["status"] == "revoked"
+    # An ended access is due for no review, in the answer and when read again.
+    assert response.get_json()["grant"]["review_due"] is None
+    assert api("dpo").get(f"/api/v1/grants/{grant.id}").get_json()["review_due"] is None
 
 
 @pytest.mark.parametrize("who, status", [("ahn", 403), ("dpo", 403), ("kfi", 200)])

@@ -114,6 +114,30 @@ def test_review_report_for_the_year(journey):
     assert reports.review_report(db.session, journey.today.year - 1, journey.today) == []
 
 
+def test_review_report_holds_access_created_but_never_acknowledged(journey):
+    """Created in the system while its grantee has not acknowledged the lookup principles:
+    never active, but held in the system all the same, so the year's report lists it."""
+    from .report_scenario import approve, file
+    from governance.services import grants as grant_service
+    waiting = approve(file("sjo", "EINDKOMST", ("income",)))
+    grant_service.fulfil(db.session, actor("mlu"), waiting.id, today=journey.today)
+    db.session.commit()
+    assert waiting.status == "approved" and waiting.activated_at is None
+    rows = {row.grant.id: row for row in
+            reports.review_report(db.session, journey.today.year, journey.today)}
+    assert rows[waiting.id].status == "not_acknowledged"
+    assert "has not acknowledged the lookup principles (principle 3)" in \
+        rows[waiting.id].remark("en")
+    cells = {row[1]: row for row in reports.review_report_table(
+        list(rows.values()), journey.today.year, "en").rows}
+    assert cells["sjo"][7] is None and cells["sjo"][9] == \
+        "not active: principles not acknowledged"
+    # Not held in a year before it was created in the system; the approved grant that was
+    # never created (journey.formula) is in no year.
+    assert journey.formula not in rows
+    assert reports.review_report(db.session, journey.today.year - 1, journey.today) == []
+
+
 def test_review_report_table_in_the_auditors_columns(journey):
     rows = reports.review_report(db.session, journey.today.year, journey.today)
     table = reports.review_report_table(rows, journey.today.year, "en")

@@ -274,7 +274,7 @@ def test_the_point_in_time_page_answers_for_every_system_when_none_is_chosen(cli
     login("dpo")
     page = client.get(f"/grants/at?date={clock.today().isoformat()}").get_data(as_text=True)
     assert "Alle systemer" in page and "2 adgange" in page
-    assert f"<td>UIS</td>" in page and f"<td>CVR</td>" in page
+    assert "<td>UIS</td>" in page and "<td>CVR</td>" in page
     assert uis.grantee.name in page and cvr.grantee.name in page
 
 

@@ -1,5 +1,5 @@
 """The number of SQL statements a page issues does not grow with the rows it shows."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa

@@ -211,7 +211,6 @@ def test_the_dpo_downloads_the_evidence_pack_from_the_reports_page(app, client, 
     is left behind in the instance folder."""
     import json
     import zipfile
-    from pathlib import Path
     (tmp_path / "instance").mkdir()
     app.instance_path = str(tmp_path / "instance")  # its own, to see that nothing is left
     login("dpo")
