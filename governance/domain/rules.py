@@ -5,7 +5,8 @@ import calendar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import date
-from typing import TYPE_CHECKING, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from .vocabulary import CRIMINAL_CATEGORY, label
 
@@ -323,10 +324,17 @@ def evaluate_request(req: ProposedRequest, policy: "Policy",
     ]
 
 
+# Why a named approver cannot act now (the values of `away`): they left, or the register no
+# longer gives them the approver role.
+AWAY_LEFT, AWAY_NO_ROLE = "left", "no_role"
+NOBODY_AWAY: Mapping[str, str] = MappingProxyType({})
+
+
 def deciders(policy: "Policy", requester: str, grantee: str,
-             away: frozenset[str] = frozenset()) -> list:
+             away: Mapping[str, str] = NOBODY_AWAY) -> list:
     """The named approvers who may decide a request: neither its requester nor its
-    grantee (P4), nor someone who has left (`away`)."""
+    grantee (P4), nor someone who cannot act now (`away`: username -> AWAY_LEFT or
+    AWAY_NO_ROLE)."""
     return [a for a in policy.approvers
             if a.username not in (requester, grantee) and a.username not in away]
 
@@ -336,10 +344,10 @@ def _names(approvers, joiner: str) -> str:
 
 
 def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy",
-                           away: frozenset[str] = frozenset()) -> Check:
+                           away: Mapping[str, str] = NOBODY_AWAY) -> Check:
     """P4: the approvals the request needs must be possible without anyone deciding a
-    request they made or that concerns them, and without a named approver who has left
-    (`away`: their usernames)."""
+    request they made or that concerns them, and without a named approver who cannot act
+    now (`away`, as for `deciders`)."""
     needed = policy.approvals_needed(req.access_level, req.scope)
     able = deciders(policy, requester, req.grantee, away)
     if len(able) >= needed:
@@ -366,14 +374,23 @@ def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy
               else "neither of them can decide this one")
     gone = [a for a in policy.approvers if a.username in away]
     if gone:
+        left = [a for a in gone if away[a.username] == AWAY_LEFT]
+        unroled = [a for a in gone if away[a.username] != AWAY_LEFT]
+        why_da = " og ".join(
+            [f"{_names(left, ' og ')} er fratrådt"] * bool(left)
+            + [f"{_names(unroled, ' og ')} har ikke længere rollen som godkender"] * bool(unroled))
+        why_en = " and ".join(
+            [f"{_names(left, ' and ')} {'have' if len(left) > 1 else 'has'} left"] * bool(left)
+            + [f"{_names(unroled, ' and ')} no longer {'have' if len(unroled) > 1 else 'has'} "
+               "the approver role"] * bool(unroled))
         return _refuse(
             "SELF_DECISION",
-            f"Anmodningen skal godkendes af {need_da} ({all_da}), men "
-            f"{_names(gone, ' og ')} er fratrådt, og {who_da}. Politikken skal navngive en "
-            "ny godkender: kontakt databeskyttelsesrådgiveren.",
-            f"The request needs {need_en} ({all_en}), but {_names(gone, ' and ')} "
-            f"{'have' if len(gone) > 1 else 'has'} left, and {who_en}. The policy must name "
-            "a new approver: contact the DPO.")
+            f"Anmodningen skal godkendes af {need_da} ({all_da}), men {why_da}, og {who_da}. "
+            "Politikken skal navngive en ny godkender, eller administratoren give rollen "
+            "tilbage: kontakt databeskyttelsesrådgiveren.",
+            f"The request needs {need_en} ({all_en}), but {why_en}, and {who_en}. The policy "
+            "must name a new approver, or the administrator give the role back: contact the "
+            "DPO.")
     tip_da, tip_en = _enough_approvers_tip(requester, req.grantee, needed, able, policy)
     return _refuse("SELF_DECISION",
                    f"Anmodningen skal godkendes af {need_da} ({all_da}), og ingen afgør en "
@@ -408,9 +425,10 @@ def _enough_approvers_tip(requester: str, grantee: str, needed: int, able: list,
 
 
 def check_decider(actor: str, requester: str, grantee: str, policy: "Policy",
-                  reviewing: bool = False) -> list[Check]:
+                  reviewing: bool = False, approver_role: bool = True) -> list[Check]:
     """P4: only the named approvers decide (or review), and never on their own request or
-    access."""
+    access; a named approver whose approver role the register has taken away decides
+    nothing (`approver_role`)."""
     checks = []
     if actor in (requester, grantee):
         checks.append(_refuse("SELF_DECISION",
@@ -425,7 +443,17 @@ def check_decider(actor: str, requester: str, grantee: str, policy: "Policy",
     else:
         checks.append(_ok("SELF_DECISION", "Afgøres ikke af anmoder eller modtager.",
                           "Not decided by the requester or the grantee."))
-    if actor in policy.approver_usernames:
+    if actor in policy.approver_usernames and not approver_role:
+        what_da = "revurdere adgang" if reviewing else "afgøre anmodninger"
+        what_en = "review access" if reviewing else "decide requests"
+        checks.append(_refuse("NOT_NAMED_APPROVER",
+                              f"Du er navngivet godkender i politikken '{policy.name_da}', men "
+                              f"registret giver dig ikke længere rollen som godkender, så du "
+                              f"kan ikke {what_da}.",
+                              f"You are a named approver in the policy '{policy.name_en}', but "
+                              f"the register no longer gives you the approver role, so you "
+                              f"cannot {what_en}."))
+    elif actor in policy.approver_usernames:
         checks.append(_ok("NOT_NAMED_APPROVER", "Du er navngivet godkender i politikken.",
                           "You are a named approver in the policy."))
     else:

@@ -69,7 +69,10 @@ def can_view_grant(actor: Actor, grant: Grant) -> bool:
 
 
 def is_user_admin(actor: Actor, system: System) -> bool:
-    return any(admin.id == actor.employee_id for admin in system.user_admins)
+    """Listed as the system's user administrator, and given that role in the register:
+    taking the role away ends the power too."""
+    return actor.has_role("user_admin") and any(admin.id == actor.employee_id
+                                                for admin in system.user_admins)
 
 
 def view_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
@@ -134,10 +137,11 @@ def _activate(session: Session, actor: Actor, grant: Grant, today: date) -> None
 
 def _other_admins(actor: Actor, grant: Grant) -> list[str]:
     """For a user administrator's own access: the names of the system's other active
-    administrators, who record it instead."""
+    administrators (with the role), who record it instead."""
     if grant.grantee_id != actor.employee_id:
         return []
-    return [a.name for a in grant.system.user_admins if a.active and a.id != actor.employee_id]
+    return [a.name for a in grant.system.user_admins
+            if a.active and a.has_role("user_admin") and a.id != actor.employee_id]
 
 
 def can_fulfil(actor: Actor, grant: Grant) -> bool:

@@ -12,11 +12,12 @@ from sqlalchemy import and_, bindparam, func, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
-from ..domain.rules import (Check, HeldAccess, ProposedRequest, check_decider,
-                            check_enough_approvers, deciders, evaluate_request, failures)
+from ..domain.rules import (AWAY_LEFT, AWAY_NO_ROLE, Check, HeldAccess, ProposedRequest,
+                            check_decider, check_enough_approvers, deciders, evaluate_request,
+                            failures)
 from ..domain.vocabulary import AccessLevel, Frequency, Scope
-from ..models import (AccessRequest, AuditEntry, DataCategory, Decision, Employee, Grant,
-                      NonGrantableArea, System, utcnow)
+from ..models import (AccessRequest, AuditEntry, DataCategory, Decision, Employee,
+                      EmployeeRole, Grant, NonGrantableArea, System, utcnow)
 from . import audit, listing, notify, policies, register
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, within,
@@ -189,11 +190,16 @@ def known_categories(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(DataCategory.code)))
 
 
-def approvers_away(session: Session, policy: Policy) -> frozenset[str]:
-    """The policy's named approvers who have left: they decide nothing until a new version
-    of the policy names someone else."""
-    return frozenset(session.scalars(select(Employee.username).where(
-        Employee.username.in_(policy.approver_usernames), Employee.status != "active")))
+def approvers_away(session: Session, policy: Policy) -> dict[str, str]:
+    """The policy's named approvers who cannot act now, and why: they have left, or the
+    register no longer gives them the approver role. They decide nothing until a new
+    version of the policy names someone else, or the role is given back."""
+    with_role = select(EmployeeRole.employee_id).where(
+        EmployeeRole.employee_id == Employee.id, EmployeeRole.role == "approver").exists()
+    rows = session.execute(select(Employee.username, Employee.status, with_role).where(
+        Employee.username.in_(policy.approver_usernames)))
+    return {username: AWAY_LEFT if status != "active" else AWAY_NO_ROLE
+            for username, status, has_role in rows if status != "active" or not has_role}
 
 
 def _current_contacts(policy: Policy, system: System) -> Policy:
@@ -436,7 +442,8 @@ def decide(session: Session, actor: Actor, request_id: int, decision: str,
                            field="comment")
     policy = _policy(session, req.purpose)
     refused = failures(check_decider(actor.username, req.requester.username,
-                                     req.grantee.username, policy))
+                                     req.grantee.username, policy,
+                                     approver_role=actor.has_role("approver")))
     if refused:
         raise DecisionRefused(actor, refused, audit=refusal_audit(
             "request.decision_refused", "request", req.id,

@@ -133,7 +133,7 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
     if policy is None:
         raise Conflict(_l("Access %(id)s is under a policy no longer in force", id=grant.id))
     refused = failures(check_decider(actor.username, "", grant.grantee.username, policy,
-                                     reviewing=True))
+                                     reviewing=True, approver_role=actor.has_role("approver")))
     if refused:
         raise DecisionRefused(actor, refused, audit=refusal_audit(
             "grant.review_refused", "grant", grant.id,

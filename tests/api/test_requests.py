@@ -266,3 +266,45 @@ def test_an_unknown_data_category_is_named_as_unknown(api):
     error = response.get_json()["error"]
     assert error["field"] == "data_categories"
     assert "'nope' is not a data category" in error["message"] and "identity" in error["message"]
+
+
+def test_taking_a_role_away_takes_the_power_with_it(api):
+    """Named in the policy or listed as a system's administrator is not enough: without
+    the role the register gives, the service refuses the decision, the review and the
+    record, as the pages hide their buttons."""
+    from governance.services import clock
+    from ..services.workflow import active_grant
+    pending = file_request(api)
+    kept = active_grant(clock.today(), grantee="mbe")
+    to_create = file_request(api, system="CVR", data_categories=["identity"])
+    assert api("tko").post(f"/api/v1/requests/{to_create}/decision",
+                           json={"decision": "approve", "comment": "ok"}).status_code == 200
+    for username, roles in (("kfi", ["requester"]), ("ekj", ["requester"])):
+        changed = api("admin").patch(f"/api/v1/employees/{username}", json={"roles": roles})
+        assert changed.status_code == 200, changed.get_json()
+    before = state_counts()
+    decided = api("kfi").post(f"/api/v1/requests/{pending}/decision",
+                              json={"decision": "approve", "comment": "ok"},
+                              headers={"Accept-Language": "en"})
+    assert decided.status_code == 403, decided.get_json()
+    assert "no longer gives you the approver role" in decided.get_json()["error"]["message"]
+    assert state_counts() == before
+    reviewed = api("kfi").post(f"/api/v1/grants/{kept.id}/review",
+                               json={"decision": "keep", "comment": "Behovet består"})
+    assert reviewed.status_code == 403
+    grant_id = api("tko").get(f"/api/v1/requests/{to_create}").get_json()["grant_id"]
+    assert api("ekj").post(f"/api/v1/grants/{grant_id}/fulfil").status_code == 403
+    # Requesters are told who can decide now, and why the other cannot.
+    check = api("ahn").post("/api/v1/requests/check", json=request_body(grantee="sjo"),
+                            headers={"Accept-Language": "en"}).get_json()
+    assert check["eligible_approvers"] == ["tko"]
+    detail = api("ahn").post("/api/v1/requests/check", json=request_body(
+        grantee="sjo", scope="detail", write_justification="x" * 60),
+        headers={"Accept-Language": "en"})
+    assert detail.get_json()["passed"] is False
+    refusal = next(c for c in detail.get_json()["checks"] if c["code"] == "SELF_DECISION")
+    assert "Klaus Fisker no longer has the approver role" in refusal["message"]
+    # Given back, it works again.
+    api("admin").patch("/api/v1/employees/kfi", json={"roles": ["requester", "approver"]})
+    assert api("kfi").post(f"/api/v1/requests/{pending}/decision",
+                           json={"decision": "approve", "comment": "ok"}).status_code == 200

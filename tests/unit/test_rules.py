@@ -631,18 +631,40 @@ def test_too_few_approvers_with_one_named_approver_points_to_the_policy():
 
 def test_a_named_approver_who_has_left_decides_nothing():
     policy = make_policy()
-    read = rules.check_enough_approvers("sjo", make_request(grantee="sjo"), policy,
-                                        away=frozenset({"tko"}))
+    away = {"tko": rules.AWAY_LEFT}
+    read = rules.check_enough_approvers("sjo", make_request(grantee="sjo"), policy, away=away)
     assert read.passed
     assert "Klaus Fisker" in read.message_en and "Tina Koudal" not in read.message_en
-    assert [a.username for a in rules.deciders(policy, "sjo", "sjo", frozenset({"tko"}))] \
-        == ["kfi"]
+    assert [a.username for a in rules.deciders(policy, "sjo", "sjo", away)] == ["kfi"]
     detail = rules.check_enough_approvers(
-        "sjo", make_request(grantee="sjo", scope="detail"), policy, away=frozenset({"tko"}))
+        "sjo", make_request(grantee="sjo", scope="detail"), policy, away=away)
     assert_refused(detail, "SELF_DECISION", "P4")
     assert "Tina Koudal er fratrådt" in detail.message_da
     assert "Tina Koudal has left" in detail.message_en
     assert "name a new approver" in detail.message_en
+
+
+def test_a_named_approver_without_the_role_decides_nothing():
+    """The register took the approver role away: named in the policy, but not able to act,
+    and the refusal says which of the two reasons holds for whom."""
+    policy = make_policy()
+    detail = rules.check_enough_approvers(
+        "sjo", make_request(grantee="sjo", scope="detail"), policy,
+        away={"tko": rules.AWAY_NO_ROLE})
+    assert_refused(detail, "SELF_DECISION", "P4")
+    assert "Tina Koudal har ikke længere rollen som godkender" in detail.message_da
+    assert "Tina Koudal no longer has the approver role" in detail.message_en
+    both = rules.check_enough_approvers(
+        "sjo", make_request(grantee="sjo"), policy,
+        away={"tko": rules.AWAY_NO_ROLE, "kfi": rules.AWAY_LEFT})
+    assert_refused(both, "SELF_DECISION", "P4")
+    assert ("Klaus Fisker has left and Tina Koudal no longer has the approver role"
+            in both.message_en)
+    refused = rules.failures(rules.check_decider("tko", "sjo", "sjo", policy,
+                                                 approver_role=False))
+    assert [c.code for c in refused] == ["NOT_NAMED_APPROVER"]
+    assert "no longer gives you the approver role" in refused[0].message_en
+    assert not rules.failures(rules.check_decider("tko", "sjo", "sjo", policy))
 
 
 def test_two_approvals_are_spoken_of_as_both():
