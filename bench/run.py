@@ -128,10 +128,10 @@ class Params:
 
 
 def dashboard_sql(p: Params, today: date) -> list[tuple[str, dict]]:
-    from governance.domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
+    from governance.domain.rules import earliest_current_acknowledgement
     from governance.services.clock import MUNICIPAL_TZ
-    since = datetime.combine(add_months(today, -ACKNOWLEDGEMENT_VALID_MONTHS)
-                             + timedelta(days=1), dtime.min, tzinfo=MUNICIPAL_TZ)
+    since = datetime.combine(earliest_current_acknowledgement(today), dtime.min,
+                             tzinfo=MUNICIPAL_TZ)
     first = today.replace(day=1)
     # One statement per figure, each in the shape its index serves (as a DBA would write
     # them), so the bare SQL is a lower bound for the database's share of the page.

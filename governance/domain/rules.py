@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from datetime import date
+from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Mapping
 
@@ -496,6 +496,16 @@ def check_review(due: date, today: date) -> Check:
 def acknowledgement_lapses(acknowledged_on: date) -> date:
     """P3: the first day an acknowledgement no longer counts (a year after it was given)."""
     return add_months(acknowledged_on, ACKNOWLEDGEMENT_VALID_MONTHS)
+
+
+def earliest_current_acknowledgement(today: date) -> date:
+    """P3: the first day whose acknowledgement still counts today, for the queries that
+    count current acknowledgements. Months are clamped (29 February lapses on 28
+    February), so the day is found by the same rule, not by counting back a year."""
+    day = add_months(today, -ACKNOWLEDGEMENT_VALID_MONTHS) + timedelta(days=1)
+    while acknowledgement_lapses(day) <= today:
+        day += timedelta(days=1)
+    return day
 
 
 def acknowledgement_current(acknowledged_on: date | None, today: date) -> bool:

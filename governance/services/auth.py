@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..domain.vocabulary import unstorable
 from ..models import ApiToken, AuditEntry, Employee, LoginAttempt, utcnow
-from . import audit, passwords
+from . import audit, passwords, register
 from .actor import Actor
 from .errors import GovernanceError, InvalidInput, NotFound
 
@@ -67,8 +67,9 @@ def _told_throttled(session: Session, username: str, client_address: str) -> boo
 def authenticate(session: Session, username: str, password: str,
                  client_address: str = "") -> Employee | None:
     """The employee if the password is right and they are active; every attempt is audited.
-    Unknown users and wrong passwords look alike, and both count towards the limit."""
-    username = username[:64]
+    Unknown users and wrong passwords look alike, and both count towards the limit. A
+    username is one person whatever its case: "KFI" logs in, and is counted, as kfi."""
+    username = register.as_stored(session, username[:64])
     if _throttled(session, username, client_address):
         if not _told_throttled(session, username, client_address):
             # Whoever knocks is not known: the trail names the attempt's username as its

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.rules import ACKNOWLEDGEMENT_VALID_MONTHS, add_months
+from ..domain.rules import add_months, earliest_current_acknowledgement
 from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
 from . import clock, listing, register
 from .grants import AWAITING_REMOVAL
@@ -26,8 +26,8 @@ DAY, DAY_30, ACK_SINCE = bindparam("day"), bindparam("day_30"), bindparam("ack_s
 
 def day_values(as_of: date) -> dict:
     """The values of DAY, DAY_30 and ACK_SINCE for a day."""
-    since = datetime.combine(add_months(as_of, -ACKNOWLEDGEMENT_VALID_MONTHS)
-                             + timedelta(days=1), time.min, tzinfo=clock.MUNICIPAL_TZ)
+    since = datetime.combine(earliest_current_acknowledgement(as_of), time.min,
+                             tzinfo=clock.MUNICIPAL_TZ)
     return {"day": as_of, "day_30": as_of + timedelta(days=30), "ack_since": since}
 
 

@@ -744,6 +744,21 @@ def test_acknowledgement_current(acknowledged, today, current):
     assert acknowledgement_current(acknowledged, today) is current
 
 
+def test_the_earliest_current_acknowledgement_agrees_with_the_rule_on_every_day():
+    """The dashboard counts acknowledgements from this day on; over four years, leap days
+    included, that is exactly the days acknowledgement_current accepts."""
+    from datetime import timedelta
+    from governance.domain.rules import earliest_current_acknowledgement
+    today = date(2027, 12, 1)
+    while today < date(2030, 1, 1):
+        since = earliest_current_acknowledgement(today)
+        for day in (since - timedelta(days=2), since - timedelta(days=1), since):
+            assert acknowledgement_current(day, today) is (day >= since), (today, day)
+        today += timedelta(days=1)
+    # 29 February 2028 lapses on 28 February 2029: on that day it no longer counts.
+    assert earliest_current_acknowledgement(date(2029, 2, 28)) == date(2028, 3, 1)
+
+
 def test_acknowledgement_missing():
     check = check_acknowledgement(None, date(2025, 1, 1))
     assert_refused(check, "NOT_ACKNOWLEDGED", "P3")

@@ -24,6 +24,23 @@ def test_login_with_the_demo_password(client):
     assert ("auth.login", "ahn") in audit_actions()
 
 
+def test_a_username_logs_in_whatever_its_case_and_is_counted_as_one_person(client):
+    """The register holds 'ahn'; 'AHN' is the same person, at the login as elsewhere, and
+    failures in either case count towards the same limit."""
+    for n, typed in enumerate(("AHN", "Ahn", "ahn", "aHn", "AHN")):
+        assert client.post("/login", data={"username": typed, "password": f"wrong-{n}"}
+                           ).status_code == 401
+    assert client.post("/login", data={"username": "ahn", "password": PASSWORD}
+                       ).status_code == 429
+    assert {e for a, e in audit_actions() if a == "auth.login_failed"} == {"ahn"}
+
+
+def test_a_username_in_capitals_logs_in(client):
+    response = client.post("/login", data={"username": "AHN", "password": PASSWORD})
+    assert response.status_code == 302
+    assert ("auth.login", "ahn") in audit_actions()
+
+
 @pytest.mark.parametrize("username, password", [("ahn", "wrong-password"),
                                                 ("nobody", PASSWORD)])
 def test_failed_login_same_message_and_audited(client, username, password):
