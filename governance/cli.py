@@ -38,6 +38,7 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
     seed_path = _path(path, "SEED_PATH")
     actor = Actor.system()
     try:
+        audit.lock_chain(db.session)
         report = seeding.seed_register(
             db.session, actor, seed_path, PROJECT_ROOT,
             demo_logins=current_app.config["APP_ENV"] != "production")
@@ -104,6 +105,7 @@ def policy_check(path: str | None, seed_path: str | None) -> None:
 def policy_load(path: str | None) -> None:
     """Record the policy files as the versions in force (audited); unchanged files are skipped."""
     try:
+        audit.lock_chain(db.session)
         versions = policies.load_into_register(db.session, Actor.system(),
                                                _path(path, "POLICY_PATH"), PROJECT_ROOT)
         db.session.commit()
@@ -119,6 +121,7 @@ def _committed(use_case, *args):
     """Run a use case as the operator and commit; a refusal rolls back and exits 1 with
     its message."""
     try:
+        audit.lock_chain(db.session)
         result = use_case(db.session, Actor.system(), *args)
         db.session.commit()
     except GovernanceError as error:
@@ -133,7 +136,8 @@ token_cli = AppGroup("token", help="API tokens.")
 @token_cli.command("list")
 @click.argument("username")
 def token_list(username: str) -> None:
-    """List USERNAME's API tokens: number, made, last used, revoked (not the tokens)."""
+    """List USERNAME's API tokens: number, made, last used (to the minute), revoked (not
+    the tokens)."""
     try:
         rows = auth.tokens_of(db.session, username)
     except GovernanceError as error:
@@ -143,7 +147,7 @@ def token_list(username: str) -> None:
     for row in rows:
         used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
         state = (f"revoked {row.revoked_at.isoformat(timespec='minutes')}" if row.revoked_at
-                 else "live")
+                 else "refused: its owner has left" if not row.employee.active else "live")
         click.echo(f"{row.id}\tmade {row.created_at.isoformat(timespec='minutes')}\t"
                    f"last used {used}\t{state}")
 
@@ -225,11 +229,16 @@ def notify_send() -> None:
     """Send every queued e-mail once (SMTP in production, the console in development)."""
     from .mailer import send_outbox
     report = send_outbox(db.session)
-    if not report.failed:
+    if not (report.failed or report.given_up):
         click.echo(f"{report.sent} sent.")
         return
-    click.echo(f"{report.sent} sent, {report.failed} failed; they are tried again at the next "
-               f"'notify send'. Last error: {report.last_error}")
+    parts = [f"{report.sent} sent"]
+    if report.failed:
+        parts.append(f"{report.failed} failed; they are tried again at the next 'notify send'")
+    if report.given_up:
+        parts.append(f"{report.given_up} refused for good by the mail server and not tried "
+                     "again (they stay in the outbox with the error)")
+    click.echo(f"{', '.join(parts)}. Last error: {report.last_error}")
     sys.exit(1)
 
 
@@ -267,6 +276,7 @@ def reviews_remind(as_of: str | None) -> None:
         # access as expired, where the policy says so).
         _fail(f"--as-of {day.isoformat()} is not today: in production reminders are sent, "
               "and access expired, for real. Try other days on a copy of the register.")
+    audit.lock_chain(db.session)   # one run at a time, after the app's writes in flight
     report = reviews.remind(db.session, Actor.system(), day)
     db.session.commit()
     click.echo(f"{_count(report.reminders, 'reminder')} and "

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .domain.rules import failures
@@ -28,7 +29,15 @@ TITLES = {
     413: _l("What you sent is too large"),
     422: _l("The rules do not allow this"),
     500: _l("Something went wrong on our side"),
+    503: _l("The register is busy"),
 }
+
+
+def _is_contention(error: OperationalError) -> bool:
+    """A lock not granted: SQLite's "database is locked", or PostgreSQL's deadlock (40P01),
+    serialisation failure (40001) or lock timeout (55P03)."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in ("40P01", "40001", "55P03") or "database is locked" in str(error.orig)
 
 
 def wants_json() -> bool:
@@ -38,6 +47,14 @@ def wants_json() -> bool:
 def json_error(status: int, code: str, message: str, **extra):
     body = {"error": {"code": code, "message": message, **extra}}
     return jsonify(body), status
+
+
+def answer(status: int, code: str, message: str):
+    """An error as JSON for the API, or as the error page with the status's title."""
+    if wants_json():
+        return json_error(status, code, message)
+    return render_template("errors/error.html", status=status, title=str(TITLES[status]),
+                           message=message), status
 
 
 def _violation(check, locale: str) -> dict:
@@ -115,12 +132,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         db.session.rollback()
-        message = _("The form has expired or did not come from this site. Reload the page "
-                    "and try again.")
-        if wants_json():
-            return json_error(400, "csrf", message)
-        return render_template("errors/error.html", status=400, title=str(TITLES[400]),
-                               message=message), 400
+        return answer(400, "csrf", _("The form has expired or did not come from this site. "
+                                     "Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -132,6 +145,27 @@ def init_app(app: Flask) -> None:
                               api_http_message(error, title))
         return render_template("errors/error.html", status=status, title=title,
                                message=""), status
+
+    @app.errorhandler(OperationalError)
+    def busy(error: OperationalError):
+        """A lock the database gave up waiting for (SQLite's busy timeout, a PostgreSQL
+        deadlock or serialisation failure): nothing was saved, and trying again works."""
+        db.session.rollback()
+        if not _is_contention(error):
+            return unexpected(error)
+        log.warning("database busy on %s %s: %s", request.method, request.path, error.orig)
+        response, status = answer(503, "busy", _("The register is busy with another change. "
+                                                 "Nothing was saved; try again in a moment."))
+        return response, status, {"Retry-After": "2"}
+
+    @app.errorhandler(IntegrityError)
+    def clash(error: IntegrityError):
+        """Two changes at the same moment that the database keeps from both landing (the
+        same new username, say): the later one is a 409."""
+        db.session.rollback()
+        log.warning("integrity clash on %s %s: %s", request.method, request.path, error.orig)
+        return answer(409, "conflict", _("Someone else made the same change at the same "
+                                         "moment. Nothing was saved; reload and look again."))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

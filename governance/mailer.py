@@ -58,12 +58,20 @@ class SmtpBackend:
             raise smtplib.SMTPException(f"{self.host}:{self.port}: {error}") from error
 
     def _send(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.use_tls:
                 smtp.starttls()
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(message)
+        finally:
+            # Once the server has accepted the message it is sent: an odd answer to QUIT,
+            # or none, must not make it go out again at the next run.
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
@@ -79,16 +87,35 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
 @dataclass
 class SendReport:
     sent: int = 0
-    failed: int = 0
+    failed: int = 0       # tried again at the next run
+    given_up: int = 0     # refused for good by the server
     last_error: str = ""
+
+
+def refused_for_good(error: Exception) -> bool:
+    """The server's permanent refusal (a 5xx answer: no such mailbox, say), or a message
+    the e-mail library cannot write: trying again gives the same answer."""
+    if isinstance(error, ValueError):
+        return True
+    if error.__cause__ is not None:   # SmtpBackend names the server around the answer
+        return refused_for_good(error.__cause__)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    code = getattr(error, "smtp_code", None)
+    return isinstance(error, smtplib.SMTPResponseException) and code is not None \
+        and 500 <= code < 600
 
 
 def send_pending(session: Session, backend: Backend, sender: str,
                  limit: int = 500) -> SendReport:
-    """Send each unsent message once: claim it, send it, mark it sent, one at a time."""
+    """Send each unsent message once: claim it, send it, mark it sent, one at a time. The
+    least tried go first, so messages that keep failing do not hold up new ones; one the
+    server refuses for good is given up at once."""
     report = SendReport()
-    ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
-                          .order_by(OutboxMessage.id).limit(limit)).all()
+    ids = session.scalars(select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None),
+                                                         OutboxMessage.given_up_at.is_(None))
+                          .order_by(OutboxMessage.attempts, OutboxMessage.id)
+                          .limit(limit)).all()
     session.commit()
     for message_id in ids:
         now = utcnow()
@@ -108,8 +135,12 @@ def send_pending(session: Session, backend: Backend, sender: str,
             # ValueError: a header the e-mail library refuses (a line break in a subject);
             # the message waits with its error, and the rest are still sent.
             message.claimed_at, message.last_error = None, str(error)[:500]
+            if refused_for_good(error):
+                message.given_up_at = utcnow()
+                report.given_up += 1
+            else:
+                report.failed += 1
             session.commit()
-            report.failed += 1
             report.last_error = str(error)
             log.warning("sending message %s failed: %s", message_id, error)
             continue

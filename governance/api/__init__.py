@@ -28,8 +28,11 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
-        employee = (auth_service.employee_for_token(db.session, token.strip())
-                    if scheme.lower() == "bearer" and token.strip() else None)
+        employee, touched = (auth_service.employee_for_token(db.session, token.strip())
+                             if scheme.lower() == "bearer" and token.strip() else (None, False))
+        if touched and request.method in SAFE_METHODS:
+            # A read ends its one write at once (a change commits it with the change).
+            db.session.commit()
         if employee is None:
             return json_error(401, "unauthorized", str(_l(
                 "The bearer token is missing, invalid or revoked, or its owner has left.")))

@@ -399,7 +399,12 @@ def _with_common_errors(paths: dict) -> dict:
             **({} if "security" in op else _errors(400)),
             **({"413": _response(ERROR, "The body is too large")} if method in (
                 "post", "patch") else {}),
-            **op["responses"], "500": _response(ERROR, "Server error; nothing was saved")}}
+            **op["responses"],
+            "500": _response(ERROR, "Server error; nothing was saved"),
+            "503": {**_response(ERROR, "The database was busy with another change and gave "
+                                       "up waiting; nothing was saved. Try again after the "
+                                       "seconds in Retry-After."),
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}}}}}
             for method, op in item.items()}
     return result
 

@@ -28,6 +28,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Refused for good by the mail server (a 5xx answer): kept, with its error, not retried.
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient: Mapped[Employee] = relationship()
 

@@ -47,6 +47,15 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+def lock_chain(session: Session) -> None:
+    """Take the lock every appender takes, first, before the change reads or locks
+    anything: writers then queue in one order (no deadlock between a revocation and a
+    leaver, say), and each judges the register as the one before it left it. A row lock on
+    PostgreSQL, the write lock on SQLite; held until the transaction ends."""
+    session.execute(update(AuditHead).where(AuditHead.id == 1)
+                    .values(entries=AuditHead.entries))
+
+
 def record(session: Session, *, actor: str | None, action: str, object_type: str,
            object_id: Any, summary: str, details: Any = None,
            client_address: str | None = None) -> AuditEntry:

@@ -193,10 +193,19 @@ def revoke_tokens(session: Session, actor: Actor, username: str,
     return [row.id for row in live]
 
 
-def employee_for_token(session: Session, token: str) -> Employee | None:
+# "Last used" is kept to the minute: a write on every call would make each read a writer
+# (on SQLite, one holding the database's write lock).
+TOKEN_USE_PRECISION = timedelta(minutes=1)
+
+
+def employee_for_token(session: Session, token: str) -> tuple[Employee | None, bool]:
+    """The live token's owner, and whether its "last used" was moved on (to be committed)."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token),
                                                 ApiToken.revoked_at.is_(None)))
     if row is None or not row.employee.active:
-        return None
-    row.last_used_at = utcnow()
-    return row.employee
+        return None, False
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < TOKEN_USE_PRECISION:
+        return row.employee, False
+    row.last_used_at = now
+    return row.employee, True

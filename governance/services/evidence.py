@@ -74,6 +74,7 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
                 pack.files.append({"path": name, "sha256": digest.hexdigest(), "size": size})
 
             in_force = _add_policies(session, add, Path(policy_path))
+            history = _add_policy_history(session, add)
             # Verified first; audit.csv then stops at the last verified entry, so both
             # describe the same chain even if entries are appended meanwhile.
             pack.chain = verify_chain(session)
@@ -90,6 +91,10 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
             archive.writestr(zipfile.ZipInfo("manifest.json", date_time=stamp), _json({
                 "generated_at": utcnow().isoformat(),
                 "policies_in_force": in_force,
+                "policy_versions": {
+                    "in_force_at_a_moment": "the latest version of each name loaded before "
+                                            "it (loaded_at)",
+                    "versions": history},
                 "csv": {"encoding": "UTF-8 with byte order mark", "delimiter": ",",
                         "quoting": "every field in double quotes",
                         "dates": "ISO 8601; times in Europe/Copenhagen with offset, "
@@ -148,6 +153,19 @@ def _add_policies(session: Session, add, policy_path: Path) -> list[dict]:
     for name, content in in_folder.items():
         add(f"policies/{name}", [content])
     return in_force
+
+
+def _add_policy_history(session: Session, add) -> list[dict]:
+    """Every version ever loaded, superseded ones included: an access approved last year
+    was judged by the version in force then (the latest of its name loaded before)."""
+    history = []
+    for version in session.scalars(select(PolicyVersion).order_by(PolicyVersion.id)):
+        path = f"policies/versions/{version.name}-{version.id}.json"
+        add(path, [version.content.encode("utf-8")])
+        history.append({"name": version.name, "version_id": version.id, "file": path,
+                        "source_file": version.file, "source_sha256": version.sha256,
+                        "loaded_at": version.loaded_at.isoformat()})
+    return history
 
 
 def _json(value: dict) -> bytes:

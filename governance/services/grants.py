@@ -187,8 +187,10 @@ def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = N
 
 
 def _claim(session: Session, grant: Grant, column) -> None:
-    """Set a one-time timestamp only if it is still empty: two clicks record it once."""
-    landed = session.execute(update(Grant).where(Grant.id == grant.id, column.is_(None))
+    """Set a one-time timestamp only if it is still empty and the status is still the one
+    judged: two clicks record it once, and a revocation at the same moment is not undone."""
+    landed = session.execute(update(Grant).where(Grant.id == grant.id, column.is_(None),
+                                                 Grant.status == grant.status)
                              .values({column.key: utcnow()})
                              .execution_options(synchronize_session=False))
     if landed.rowcount != 1:

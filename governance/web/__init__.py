@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from ..domain.vocabulary import end_reason_label, label, rule_name
 from ..extensions import db, login_manager
 from ..models import Employee
-from ..services import clock
+from ..services import audit as audit_chain, clock
 from ..services.clock import day_text
 from ..services.listing import MAX_PAGE
 from ..services.actor import Actor
@@ -154,6 +154,23 @@ def init_app(app: Flask) -> None:
             if b"\x00" in raw or b"%00" in lowered or b"\\u0000" in lowered:
                 from werkzeug.exceptions import BadRequest
                 raise BadRequest("Text with a NUL character cannot be stored.")
+        return None
+
+    @app.before_request
+    def serialise_writes():
+        """A request that may change the register queues for the audit chain's lock before
+        it reads anything (services.audit.lock_chain). Its body is read first, so that a
+        slow client does not hold the lock while it sends."""
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in (
+                "static", "health", "auth.set_language"):
+            return None
+        body = request.get_data(cache=True)
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if request.content_length is None and limit and len(body) >= limit:
+            # A chunked body is cut at the limit as it is read; refused as a long one is.
+            from werkzeug.exceptions import RequestEntityTooLarge
+            raise RequestEntityTooLarge()
+        audit_chain.lock_chain(db.session)
         return None
 
     @app.before_request

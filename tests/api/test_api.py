@@ -64,6 +64,20 @@ def test_a_body_over_the_limit_is_413_in_the_callers_language(api):
     assert "1.048.576 bytes" in response.get_json()["error"]["message"]
 
 
+def test_a_chunked_body_over_the_limit_is_413_not_cut_short(api):
+    """Sent without a length (Transfer-Encoding: chunked), the body is cut at the limit as
+    it is read; that is a 413 too, not a 400 about JSON that ends in the middle."""
+    import io
+    import json as json_module
+    big = json_module.dumps({"tasks": "x" * (3 * 1024 * 1024)}).encode()
+    response = api("ahn").post("/api/v1/requests", input_stream=io.BytesIO(big),
+                               headers={"Transfer-Encoding": "chunked",
+                                        "Content-Type": "application/json"},
+                               # as gunicorn says of a chunked body it has ended
+                               environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413, response.get_json()
+
+
 @pytest.mark.parametrize("path, name, said", [
     ("/api/v1/employees?centre=NOPE", "centre", "'NOPE'"),
     ("/api/v1/systems?foo=bar", "foo", "'foo'"),

@@ -205,6 +205,45 @@ def test_database_error_mid_approval_leaves_everything_untouched(api, monkeypatc
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == entries
 
 
+class _Locked(Exception):
+    sqlstate = None
+
+    def __str__(self):
+        return "database is locked"
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+@pytest.mark.parametrize("cause", [_Locked(), _Deadlock("deadlock detected")])
+def test_a_lock_not_granted_is_503_with_retry_after_and_saves_nothing(api, app, client,
+                                                                      login, monkeypatch,
+                                                                      cause):
+    """SQLite's busy timeout or a PostgreSQL deadlock: the register is busy, try again;
+    not a 500. Both in the API and on the pages."""
+    from sqlalchemy.exc import OperationalError
+    from governance.services import grants
+
+    request_id = file_request(api)
+
+    def busy(*args, **kwargs):
+        raise OperationalError("UPDATE grants", {}, cause)
+    monkeypatch.setattr(grants, "create_from_request", busy)
+    response = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                               json={"decision": "approve"}, headers={"Accept-Language": "en"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert response.get_json()["error"]["code"] == "busy"
+    assert "try again in a moment" in response.get_json()["error"]["message"]
+    login("kfi")
+    page = client.post(f"/requests/{request_id}/decision",
+                       data={"decision": "approve", "comment": "ok"})
+    assert page.status_code == 503 and "Registret er optaget" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AccessRequest, request_id).status == "pending"
+
+
 @pytest.mark.parametrize("path, body, field", [
     ("/api/v1/requests/{id}/decision", {"decision": "approve", "comment": "ok", "extra": 1},
      "extra"),

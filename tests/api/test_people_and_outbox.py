@@ -324,6 +324,114 @@ def test_a_line_break_in_a_name_is_refused_and_a_bad_header_does_not_stop_sendin
     db.session.commit()
     app.config["MAIL_BACKEND"] = "memory"
     report = send_outbox(db.session)
-    assert (report.sent, report.failed) == (1, 1)
+    assert (report.sent, report.failed, report.given_up) == (1, 0, 1)
     db.session.expire_all()
-    assert broken.sent_at is None and broken.last_error
+    assert broken.sent_at is None and broken.last_error and broken.given_up_at
+
+
+class TinySmtpServer:
+    """A real SMTP conversation on a socket, with the answers a test picks: `rcpt` for
+    RCPT TO, `quit` for QUIT. Counts the messages it accepted."""
+
+    def __init__(self, rcpt: str = "250 ok", quit: str = "221 bye"):
+        import socket
+        import threading
+        self.rcpt, self.quit, self.accepted = rcpt, quit, 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rb") as lines:
+                conn.sendall(b"220 tiny ESMTP\r\n")
+                for raw in lines:
+                    verb = raw.decode("ascii", "replace").strip().upper()
+                    if verb.startswith(("EHLO", "HELO")):
+                        conn.sendall(b"250 tiny\r\n")
+                    elif verb.startswith("MAIL"):
+                        conn.sendall(b"250 ok\r\n")
+                    elif verb.startswith("RCPT"):
+                        conn.sendall(self.rcpt.encode() + b"\r\n")
+                    elif verb == "DATA":
+                        conn.sendall(b"354 go on\r\n")
+                        for body in lines:
+                            if body in (b".\r\n", b".\n"):
+                                break
+                        self.accepted += 1
+                        conn.sendall(b"250 queued\r\n")
+                    elif verb == "QUIT":
+                        conn.sendall(self.quit.encode() + b"\r\n")
+                        break
+                    else:
+                        conn.sendall(b"250 ok\r\n")
+
+    def close(self):
+        self.listener.close()
+
+
+def _smtp(app, server):
+    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
+                      MAIL_USE_TLS=False)
+
+
+def test_a_message_the_server_accepted_is_sent_whatever_it_answers_to_quit(api, app):
+    """A relay that queues the message and then answers QUIT with 421 (busy): the message
+    went, and the next run does not send it again."""
+    file_request(api)
+    server = TinySmtpServer(quit="421 closing, too busy")
+    try:
+        _smtp(app, server)
+        first, second = send_outbox(db.session), send_outbox(db.session)
+    finally:
+        server.close()
+    assert (first.sent, first.failed, second.sent) == (2, 0, 0)
+    assert server.accepted == 2
+
+
+def test_a_mailbox_refused_for_good_is_given_up_and_holds_up_nothing(api, app):
+    """550 to every recipient: each message is tried once, kept with its error, and the
+    messages queued after it still go out on the next run."""
+    file_request(api)
+    refusing = TinySmtpServer(rcpt="550 no such mailbox")
+    try:
+        _smtp(app, refusing)
+        report = send_outbox(db.session, )
+        again = send_outbox(db.session)
+        failed = app.test_cli_runner().invoke(args=["notify", "send"])
+    finally:
+        refusing.close()
+    assert (report.sent, report.failed, report.given_up) == (0, 0, 2)
+    assert (again.sent, again.failed, again.given_up) == (0, 0, 0)   # not tried again
+    assert failed.exit_code == 0 and failed.output == "0 sent.\n"
+    given_up = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert all(m.given_up_at and "550" in m.last_error and m.attempts == 1 for m in given_up)
+    # Later messages go out, through a server that takes them.
+    file_request(api, requester="mbe", grantee="mbe")
+    taking = TinySmtpServer()
+    try:
+        _smtp(app, taking)
+        later = send_outbox(db.session)
+    finally:
+        taking.close()
+    assert (later.sent, later.given_up) == (2, 0) and taking.accepted == 2
+
+
+def test_notify_send_says_what_was_given_up(api, app):
+    file_request(api)
+    refusing = TinySmtpServer(rcpt="550 no such mailbox")
+    try:
+        _smtp(app, refusing)
+        result = app.test_cli_runner().invoke(args=["notify", "send"])
+    finally:
+        refusing.close()
+    assert result.exit_code == 1
+    assert "0 sent, 2 refused for good by the mail server and not tried again" in result.output
+    assert "550" in result.output

@@ -93,3 +93,32 @@ def test_evidence_pack_of_a_broken_chain_is_written_and_exits_1(app, runner, tmp
 def test_evidence_pack_into_a_missing_folder_fails_cleanly(app, runner, tmp_path):
     result = runner.invoke(args=["export", "evidence", str(tmp_path / "no" / "pack.zip")])
     assert result.exit_code == 1 and "could not write" in result.output
+
+
+def test_evidence_pack_holds_every_policy_version_ever_in_force(app, runner, tmp_path):
+    """A new version replaces the one in force; the pack still holds the one an earlier
+    approval was judged by, named by id and the moment it was loaded."""
+    from governance.services import policies
+    from governance.services.actor import Actor
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for path in (PROJECT_ROOT / "policies").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "eu-oest.yaml":
+            text = text.replace("review_interval_months: 12", "review_interval_months: 6")
+            assert "review_interval_months: 6" in text
+        (folder / path.name).write_text(text, encoding="utf-8")
+    policies.load_into_register(db.session, Actor.system(), folder)
+    db.session.commit()
+    versions = db.session.scalars(sa.select(PolicyVersion).order_by(PolicyVersion.id)).all()
+    assert [v.name for v in versions].count("eu-oest") == 2
+    out = tmp_path / "evidence.zip"
+    assert runner.invoke(args=["export", "evidence", str(out)]).exit_code == 0
+    with zipfile.ZipFile(out) as pack:
+        history = json.loads(pack.read("manifest.json"))["policy_versions"]
+        assert [v["version_id"] for v in history["versions"]] == [v.id for v in versions]
+        for listed, version in zip(history["versions"], versions):
+            assert pack.read(listed["file"]).decode("utf-8") == version.content
+            assert listed["loaded_at"] == version.loaded_at.isoformat()
+        old, new = [v for v in versions if v.name == "eu-oest"]
+        assert json.loads(old.content) != json.loads(new.content)
