@@ -60,6 +60,8 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
                    "account.")
     for note in policies.interval_notes(db.session, versions):
         click.echo(note)
+    if versions:
+        _say_what_is_no_longer_allowed()
     if report.not_in_seed:
         shown = ", ".join(report.not_in_seed[:20]) + (
             f" and {len(report.not_in_seed) - 20} more" if len(report.not_in_seed) > 20 else "")
@@ -115,6 +117,20 @@ def policy_load(path: str | None) -> None:
     click.echo(f"{len(versions)} new policy versions recorded.")
     for note in policies.interval_notes(db.session, versions):
         click.echo(note)
+    _say_what_is_no_longer_allowed()
+
+
+def _say_what_is_no_longer_allowed() -> None:
+    """After new policy versions: the access they no longer allow, which is not created,
+    not kept at review, and is listed for the DPO."""
+    from .services.evaluation import not_allowed_now
+    counts = not_allowed_now(db.session)
+    if counts:
+        click.echo(f"The policies in force do not allow {counts['active']} active and "
+                   f"{counts['approved']} approved access(es) any more: they cannot be kept "
+                   "at review or created in their system, and an approver revokes them. The "
+                   "DPO finds them under Dashboard → 'Judge every access held by the rules in "
+                   "force now' (/dashboard/findings).")
 
 
 def _committed(use_case, *args):
@@ -287,6 +303,11 @@ def reviews_remind(as_of: str | None) -> None:
                   if report.acknowledgement_reminders else "")
                + (f"; {len(report.expired)} grants expired (not re-assessed)"
                   if report.expired else "")
+               + (f"; {_count(len(report.unacknowledged_reminders), 'grantee')} of access "
+                  "created in a system reminded to acknowledge the lookup principles "
+                  f"({len(report.unacknowledged_escalations)} told to the DPO)"
+                  if report.unacknowledged_reminders or report.unacknowledged_escalations
+                  else "")
                + (f"; removal of {len(report.removal_reminders)} ended "
                   f"{'access' if len(report.removal_reminders) == 1 else 'accesses'} chased "
                   f"({len(report.removal_escalations)} told to the DPO)"

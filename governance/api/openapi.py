@@ -331,8 +331,12 @@ PATHS = {
             **_errors(400, 401, 403, 404)}}},
     "/grants/{grant_id}/fulfil": {"post": {
         "summary": "The user administrator records the access created (or, if ended, removed)",
+        "description": "An access approved under an earlier version of its policy, which the "
+                       "version in force no longer allows (P4, P6, P7), is not created: 422 "
+                       "with the violations; an approver revokes it.",
         "operationId": "fulfilGrant", "parameters": _id("grant_id"),
-        "responses": {"200": _response(_ref("Grant")), **_errors(400, 401, 403, 404, 409)}}},
+        "responses": {"200": _response(_ref("Grant")),
+                      **_errors(400, 401, 403, 404, 409, 422)}}},
     "/grants/{grant_id}/revoke": {"post": {
         "summary": "An approver or admin revokes a grant with a reason",
         "operationId": "revokeGrant", "parameters": _id("grant_id"),
@@ -341,7 +345,9 @@ PATHS = {
         "responses": {"200": _response(_ref("Grant")), **_errors(400, 401, 403, 404, 409)}}},
     "/grants/{grant_id}/review": {"post": {
         "summary": "A named approver re-assesses an active grant: keep (the due date moves) "
-                   "or revoke", "description": DECIDER_REFUSALS,
+                   "or revoke", "description": DECIDER_REFUSALS + " An access the policy in "
+                   "force no longer allows (a new version since it was approved) cannot be "
+                   "kept: 422 with the violations; it is revoked instead.",
         "operationId": "reviewGrant", "parameters": _id("grant_id"),
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["decision", "comment"], "properties": {

@@ -66,6 +66,7 @@ ACTIONS = {
     "grant": _l("Access (all)"),
     "grant.create": _l("Access approved, to be created"),
     "grant.fulfil": _l("Access created in the system"),
+    "grant.fulfil_refused": _l("Creation refused: the policy in force does not allow it"),
     "grant.activate": _l("Access active"),
     "grant.review_keep": _l("Review: kept"),
     "grant.review_revoke": _l("Review: revoked"),

@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.rules import add_months, earliest_current_acknowledgement
+from ..domain.rules import RULE_PRINCIPLES, add_months, earliest_current_acknowledgement
 from ..models import AccessRequest, Acknowledgement, AuditEntry, Employee, Grant, System
-from . import clock, listing, register
+from . import clock, evaluation, listing, register
 from .grants import AWAITING_REMOVAL
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
@@ -95,6 +95,47 @@ def grant_list(session: Session, actor: Actor, name: str, as_of: date | None = N
     values = {**day_values(as_of or clock.today()), "system": system}
     return (statements.rows(session, values, page, per_page),
             statements.total(session, values))
+
+
+# The grants a rule finds, by id: the page's rows in the list's own columns.
+_BY_ID = listing.grant_statements(Grant.id.in_(bindparam("ids", expanding=True)))
+
+
+@dataclass(frozen=True)
+class RuleFindings:
+    """What every held access fails today, by rule: each rule's grants, and one page of
+    the chosen rule's."""
+    as_of: date
+    by_rule: dict[str, list[int]]   # rule code -> grant ids, in principle order
+    rule: str | None
+    rows: list
+    total: int
+
+
+def rule_findings(session: Session, actor: Actor, as_of: date | None = None,
+                  rule: str | None = None, page: int = 1,
+                  per_page: int = 100) -> RuleFindings:
+    """Every active access, and every one created in its system and waiting for the
+    grantee's acknowledgement, judged by the policy in force now (the re-evaluation): so
+    the DPO sees what a new version of a policy no longer allows, and not only the figures
+    the dashboard counts. Read on demand: it judges every grant."""
+    require_dpo(actor)
+    as_of = as_of or clock.today()
+    _, found = evaluation.reevaluate(session, as_of)
+    by_rule: dict[str, list[int]] = {}
+    for finding in found:
+        ids = by_rule.setdefault(finding.check.code, [])
+        if not ids or ids[-1] != finding.grant_id:
+            ids.append(finding.grant_id)
+    ordered = dict(sorted(by_rule.items(), key=lambda item: (RULE_PRINCIPLES[item[0]],
+                                                             item[0])))
+    if rule is not None and rule not in RULE_PRINCIPLES:
+        raise InvalidInput(_l("Unknown rule '%(rule)s'", rule=rule), field="rule")
+    ids = sorted(set(ordered.get(rule, ()))) if rule else []
+    start = (max(page, 1) - 1) * per_page
+    shown = ids[start:start + per_page]
+    rows = _BY_ID.rows(session, {"ids": shown}) if shown else []
+    return RuleFindings(as_of, ordered, rule, rows, len(ids))
 
 
 @dataclass

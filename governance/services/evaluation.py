@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Text, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..domain.rules import Check, GrantEvaluator
 from ..models import Acknowledgement, Employee, Grant, System
@@ -39,7 +40,7 @@ def _plain_rows(session: Session, statement) -> list[tuple]:
 # status index, which SQLite (without statistics) would pick for a WHERE on the status.
 _GRANTS = select(Grant.status, Grant.id, Grant.purpose, Grant.grantee_id, Grant.system_id,
                  Grant.access_level, Grant.scope, cast(Grant.data_categories, Text),
-                 Grant.review_due)
+                 Grant.review_due, Grant.fulfilled_at.is_not(None))
 
 
 # Each employee's latest acknowledgement; columns, so read on the connection without the
@@ -50,7 +51,9 @@ _LAST_ACKNOWLEDGED = (select(Acknowledgement.employee_id,
 
 
 def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[Finding]]:
-    """All active grants and their failed checks, in five queries whatever the size."""
+    """All active grants and their failed checks, in five queries whatever the size; with
+    them the grants created in their system and waiting for the grantee's acknowledgement,
+    which are held there all the same (the count is of the active ones)."""
     as_of = as_of or clock.today()
     in_force = policies.in_force(session).policies
     acknowledged = dict(session.connection().execute(_LAST_ACKNOWLEDGED).all())
@@ -60,7 +63,6 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
     codes = dict(session.connection().execute(select(System.id, System.code)).all())
     # Driver rows, no joins: tens of thousands of plain tuples.
     rows = _plain_rows(session, _GRANTS)
-    active_grants = 0
     evaluators = {purpose: GrantEvaluator(policy, as_of) for purpose, policy in in_force.items()}
     # Any evaluator answers for the grantee and the due date: those checks depend on the
     # day only, not on the policy.
@@ -73,10 +75,11 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
     person_of: dict[int, tuple[Check, ...]] = {}
     due_of: dict = {}
     active_grants = 0
-    for status, grant_id, purpose, grantee_id, system_id, level, scope, categories, due in rows:
-        if status != "active":
+    for (status, grant_id, purpose, grantee_id, system_id, level, scope, categories, due,
+         created) in rows:
+        if status != "active" and not (status == "approved" and created):
             continue
-        active_grants += 1
+        active_grants += status == "active"
         key = (purpose, system_id, level, scope, categories)
         access = access_of.get(key, key)
         if access is key:
@@ -100,18 +103,52 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
 
 
 def findings_for(session: Session, grant: Grant, as_of: date | None = None) -> list[Check]:
-    """What an active grant fails now, as the re-evaluation finds it (P1, P3 to P7); nothing
-    for a grant that is not active or under no policy in force."""
-    if grant.status != "active":
+    """What a live grant fails now, as the re-evaluation finds it (P1, P3 to P7). A held one
+    (active, or created in its system and waiting for the grantee's acknowledgement) is
+    judged whole; one approved and not yet created only as an access, so the user
+    administrator and the approvers see that the policy in force no longer allows it.
+    Nothing for ended grants, or under no policy in force."""
+    held = grant.status == "active" or grant.awaits_acknowledgement
+    if not (held or grant.status == "approved"):
         return []
     policy = policies.in_force(session).policies.get(grant.purpose)
     if policy is None:
         return []
     evaluator = GrantEvaluator(policy, as_of or clock.today())
+    access = list(evaluator.access_failures(grant.system.code, grant.access_level,
+                                            grant.scope, tuple(grant.data_categories or ())))
+    if not held:
+        return access
     acknowledged = session.scalar(select(func.max(Acknowledgement.acknowledged_at)).where(
         Acknowledgement.employee_id == grant.grantee_id))
-    return [*evaluator.access_failures(grant.system.code, grant.access_level, grant.scope,
-                                       tuple(grant.data_categories or ())),
+    return [*access,
             *evaluator.person_failures(grant.grantee.username, grant.grantee.active,
                                        clock.local_date(acknowledged), grant.grantee.name),
             *evaluator.due_failures(grant.review_due)]
+
+
+def access_failures_now(session: Session, grant: Grant) -> list[Check]:
+    """What the access itself fails under the policy in force now (P4, P6, P7), whoever
+    holds it: approved under an earlier version, it may no longer be allowed."""
+    policy = policies.in_force(session).policies.get(grant.purpose)
+    if policy is None:
+        return []
+    return list(GrantEvaluator(policy, clock.today()).access_failures(
+        grant.system.code, grant.access_level, grant.scope, tuple(grant.data_categories or ())))
+
+
+def not_allowed_now(session: Session) -> Counter:
+    """The live grants (approved or active) whose access the policies in force do not allow
+    (P4, P6, P7), counted by status: what a new version of a policy has left behind."""
+    in_force = policies.in_force(session).policies
+    evaluators = {purpose: GrantEvaluator(policy, clock.today())
+                  for purpose, policy in in_force.items()}
+    counts: Counter = Counter()
+    for grant in session.scalars(select(Grant).where(Grant.status.in_(("approved", "active")))
+                                 .options(selectinload(Grant.system))):
+        evaluator = evaluators.get(grant.purpose)
+        if evaluator and evaluator.access_failures(grant.system.code, grant.access_level,
+                                                   grant.scope,
+                                                   tuple(grant.data_categories or ())):
+            counts[grant.status] += 1
+    return counts

@@ -14,9 +14,10 @@ from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant, System,
                       system_user_admins, utcnow)
 from ..models.base import max_length
-from . import audit, clock, listing, notify, policies, register
+from . import audit, clock, evaluation, listing, notify, policies, register
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, within
+from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, refusal_audit,
+                     within)
 
 LIVE = ("approved", "active")
 # What a list of grants shows, loaded in a fixed number of queries whatever its length.
@@ -164,6 +165,13 @@ def fulfil(session: Session, actor: Actor, grant_id: int, today: date | None = N
                            names=", ".join(others)))
     before = snapshot(grant)
     if grant.status == "approved" and grant.fulfilled_at is None:
+        no_longer = evaluation.access_failures_now(session, grant)
+        if no_longer:
+            # Approved under an earlier version of the policy: the one in force does not
+            # allow it, so it is not created; an approver revokes it.
+            raise RuleViolation(no_longer, audit=refusal_audit(
+                "grant.fulfil_refused", "grant", grant.id,
+                f"Record of grant {grant.id} as created in {grant.system.code}", no_longer))
         _claim(session, grant, Grant.fulfilled_at)
         action, summary = "grant.fulfil", (f"Access for grant {grant.id} created in "
                                            f"{grant.system.code}")

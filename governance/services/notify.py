@@ -44,6 +44,11 @@ def _days(n: int) -> str:
     return f"{n} dag" if n == 1 else f"{n} dage"
 
 
+def genitive(name: str) -> str:
+    """A name's Danish genitive: "Tina Koudals", but "Karina Corfitz'" after s, x or z."""
+    return f"{name}'" if name[-1:].lower() in ("s", "x", "z") else f"{name}s"
+
+
 def _first_upper(text: str) -> str:
     """Upper-cases the first letter only (str.capitalize lowercases the rest, names and
     system codes included)."""
@@ -82,7 +87,7 @@ def decided(session: Session, req: AccessRequest) -> None:
     people = {req.requester.id: req.requester, req.grantee.id: req.grantee}
     for person in people.values():
         whose = ("Din anmodning" if person.id == req.requester.id
-                 else f"{req.requester.name}s anmodning for dig")
+                 else f"{genitive(req.requester.name)} anmodning for dig")
         queue(session, kind="request.decided", recipient=person, object_type="request",
               object_id=req.id, dedupe=req.status,
               subject=f"{whose} om adgang til {req.system.code} er {outcome}",
@@ -112,6 +117,35 @@ def acknowledge(session: Session, grant: Grant) -> None:
                f"den bliver først aktiv, når du har kvitteret for principperne for opslag: "
                f"du må kun slå borgere op, når dine arbejdsopgaver kræver det. Kvittér under "
                f"Principper i dataadgangsregistret.")
+
+
+def acknowledge_reminder(session: Session, grant: Grant, days: int) -> OutboxMessage | None:
+    """Once, a week after the access was created in its system, while the grantee has not
+    acknowledged (P3)."""
+    person = grant.grantee
+    return queue(session, kind="grant.acknowledge_reminder", recipient=person,
+                 object_type="grant", object_id=grant.id, dedupe="reminder",
+                 subject="Påmindelse: kvittér for principperne for opslag",
+                 body=f"Kære {person.name}\n\nDin adgang til {grant.system.code} blev oprettet "
+                      f"for {_days(days)} siden, men den er ikke aktiv, før du har kvitteret "
+                      f"for principperne for opslag (princip 3): du må kun slå borgere op, "
+                      f"når dine arbejdsopgaver kræver det. Kvittér under Principper i "
+                      f"dataadgangsregistret.")
+
+
+def acknowledge_escalation(session: Session, grant: Grant, dpo: Employee,
+                           days: int) -> OutboxMessage | None:
+    """Once, to the DPO, when an access has been in its system for a month and its grantee
+    has still not acknowledged (P3): held there, though not active in the register."""
+    return queue(session, kind="grant.acknowledge_escalation", recipient=dpo,
+                 object_type="grant", object_id=grant.id, dedupe="escalation",
+                 subject=f"Ingen kvittering: adgang til {grant.system.code} (adgang nr. "
+                         f"{grant.id})",
+                 body=f"Kære {dpo.name}\n\n{genitive(grant.grantee.name)} adgang til "
+                      f"{grant.system.code} blev oprettet i systemet for {_days(days)} siden, "
+                      f"men {grant.grantee.name} har ikke kvitteret for principperne for "
+                      f"opslag (princip 3). Adgangen findes i systemet, men er ikke aktiv i "
+                      f"registret. Se Tilsyn i dataadgangsregistret.")
 
 
 def renew_acknowledgement(session: Session, person: Employee, expires: date,

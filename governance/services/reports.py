@@ -26,7 +26,7 @@ from .tabular import Table
 BATCH = 500
 REFUSAL_ACTION = "request.refused"
 DECISION_REFUSAL_ACTIONS = ("request.decision_refused", "request.approve_refused",
-                            "grant.review_refused")
+                            "grant.review_refused", "grant.fulfil_refused")
 
 
 def require_reader(actor: Actor) -> None:

@@ -16,9 +16,10 @@ from ..domain.rules import (acknowledgement_lapses, acknowledgement_renewal_due,
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
 from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole, Grant,
                       Review, System)
-from . import audit, clock, grants, listing, notify, policies
+from . import audit, clock, evaluation, grants, listing, notify, policies
 from .actor import Actor
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, refusal_audit, within
+from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, refusal_audit,
+                     within)
 from .requests import DecisionRefused
 
 DUE_WINDOW_DAYS = 30
@@ -148,6 +149,13 @@ def review(session: Session, actor: Actor, grant_id: int, decision: str, comment
     due_before = grant.review_due
     due_after = (review_due(as_of, policy.review_interval_for(grant.system.code))
                  if decision == "keep" else None)
+    no_longer = evaluation.access_failures_now(session, grant) if decision == "keep" else []
+    if no_longer:
+        # The policy in force no longer allows this access (a new version since it was
+        # approved): keeping it would confirm what the rules refuse. It is revoked instead.
+        raise RuleViolation(no_longer, audit=refusal_audit(
+            "grant.review_refused", "grant", grant.id,
+            f"{actor.username}'s keep of grant {grant.id}", no_longer, decision=decision))
     if decision == "keep":
         landed = session.execute(
             update(Grant).where(Grant.id == grant.id, Grant.status == "active",
@@ -202,13 +210,17 @@ class ReminderReport:
     acknowledgement_reminders: int = 0
     removal_reminders: list[int] = field(default_factory=list)    # grant ids
     removal_escalations: list[int] = field(default_factory=list)
+    # Access created in its system whose grantee has not acknowledged (grant ids).
+    unacknowledged_reminders: list[int] = field(default_factory=list)
+    unacknowledged_escalations: list[int] = field(default_factory=list)
 
     @property
     def queued(self) -> bool:
         """Whether any e-mail was queued (expiry alone queues removal tasks too)."""
         return bool(self.reminders or self.escalations or self.expired
                     or self.acknowledgement_reminders or self.removal_reminders
-                    or self.removal_escalations)
+                    or self.removal_escalations or self.unacknowledged_reminders
+                    or self.unacknowledged_escalations)
 
 
 # An access that has ended but is still in the system (its removal not recorded): the
@@ -241,6 +253,30 @@ def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
             told = [notify.removal_escalation(session, grant, dpo, days) for dpo in dpos]
             if any(told):
                 report.removal_escalations.append(grant.id)
+
+
+# An access created in its system while its grantee has not acknowledged the lookup
+# principles is held there, though not active: the grantee is reminded after a week, and
+# the DPO told once after a month.
+ACKNOWLEDGE_REMIND_AFTER_DAYS = 7
+ACKNOWLEDGE_ESCALATE_AFTER_DAYS = 30
+
+
+def _remind_created_unacknowledged(session: Session, as_of: date, dpos: list[Employee],
+                                   report: "ReminderReport") -> None:
+    waiting = session.scalars(
+        select(Grant).join(Grant.grantee)
+        .where(Grant.status == "approved", Grant.fulfilled_at.is_not(None),
+               Employee.status == "active")
+        .options(selectinload(Grant.grantee), selectinload(Grant.system)).order_by(Grant.id))
+    for grant in waiting:
+        days = (as_of - clock.local_date(grant.fulfilled_at)).days
+        if days >= ACKNOWLEDGE_REMIND_AFTER_DAYS and notify.acknowledge_reminder(
+                session, grant, days):
+            report.unacknowledged_reminders.append(grant.id)
+        if days >= ACKNOWLEDGE_ESCALATE_AFTER_DAYS and any(
+                [notify.acknowledge_escalation(session, grant, dpo, days) for dpo in dpos]):
+            report.unacknowledged_escalations.append(grant.id)
 
 
 def _approvers_of(grant: Grant, policy: Policy, people: dict[str, Employee]) -> list[Employee]:
@@ -289,6 +325,7 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
                 if notify.review_escalation(session, grant, person, overdue_days):
                     report.escalations += 1
     report.acknowledgement_reminders = _remind_acknowledgements(session, as_of)
+    _remind_created_unacknowledged(session, as_of, dpos, report)
     _remind_removals(session, as_of, dpos, report)
     if report.queued:
         audit.record(session, actor=actor.username, action="reviews.remind",
@@ -301,7 +338,10 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
                      details={"as_of": as_of, "expired": report.expired,
                               "acknowledgement_reminders": report.acknowledgement_reminders,
                               "removal_reminders": report.removal_reminders,
-                              "removal_escalations": report.removal_escalations},
+                              "removal_escalations": report.removal_escalations,
+                              "unacknowledged_reminders": report.unacknowledged_reminders,
+                              "unacknowledged_escalations":
+                                  report.unacknowledged_escalations},
                      client_address=actor.client_address)
     return report
 

@@ -5,6 +5,7 @@ from functools import partial
 
 from flask import Blueprint, render_template, request
 
+from ..domain.rules import RULE_PRINCIPLES
 from ..extensions import db
 from ..services import clock, dashboard
 from . import PER_PAGE, current_actor, page_arg
@@ -42,3 +43,15 @@ def grant_list(name: str):
                            page=page_arg(), per_page=PER_PAGE,
                            pager_args={"name": name, "as_of": as_of.isoformat(),
                                        **({"system": system} if system else {})})
+
+
+@bp.get("/findings")
+def findings():
+    as_of = clock.parse_as_of(request.args.get("as_of"))
+    rule = request.args.get("rule") or None
+    found = dashboard.rule_findings(db.session, current_actor(), as_of, rule, page_arg(),
+                                    PER_PAGE)
+    return render_template("dashboard/findings.html", found=found, today=clock.today(),
+                           principle_of=RULE_PRINCIPLES,
+                           page=page_arg(), per_page=PER_PAGE,
+                           pager_args={"rule": rule, "as_of": as_of.isoformat()})

@@ -189,3 +189,35 @@ def test_a_user_administrator_does_not_record_their_own_access_while_another_can
     assert own.id not in [g.id for g in grant_service.tasks_for(db.session, actor("rha"))[0]]
     assert own.id in [g.id for g in grant_service.tasks_for(db.session, actor("tbr"))[0]]
     assert api("tbr").post(f"/api/v1/grants/{own.id}/fulfil").status_code == 200
+
+
+def test_access_a_new_policy_version_no_longer_allows_is_not_created_or_kept(api, app,
+                                                                            tmp_path):
+    """Through the API: 422 with the rule, audited, nothing changed; the grant says why."""
+    import shutil
+    from governance.config import PROJECT_ROOT
+    from governance.models import AuditEntry
+    from ..services.workflow import approved_grant
+    held = active_grant(clock.today(), user_admin="ekj", system="CVR", categories=("identity",))
+    waiting = approved_grant(grantee="mbe", system="CVR", categories=("identity",))
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  - code: CVR\n    access_levels: [read]\n    scopes: [summary]\n", ""),
+        encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["policy", "load", str(folder)]).exit_code == 0
+    due = held.review_due
+    created = api("ekj").post(f"/api/v1/grants/{waiting.id}/fulfil")
+    assert created.status_code == 422, created.get_json()
+    assert [v["code"] for v in created.get_json()["violations"]] == ["SYSTEM_NOT_IN_POLICY"]
+    kept = api("kfi").post(f"/api/v1/grants/{held.id}/review",
+                           json={"decision": "keep", "comment": "Behovet består"})
+    assert kept.status_code == 422
+    db.session.expire_all()
+    assert waiting.fulfilled_at is None and held.review_due == due
+    actions = [e.action for e in db.session.query(AuditEntry).filter(
+        AuditEntry.object_type == "grant").order_by(AuditEntry.id)][-2:]
+    assert actions == ["grant.fulfil_refused", "grant.review_refused"]
+    shown = api("kfi").get(f"/api/v1/grants/{waiting.id}").get_json()
+    assert [f["code"] for f in shown["findings"]] == ["SYSTEM_NOT_IN_POLICY"]

@@ -35,6 +35,7 @@ PAGES = {
     "/principles/": ALL,
     "/dashboard/": {"dpo", "admin"},
     "/dashboard/list/<name>": {"dpo", "admin"},
+    "/dashboard/findings": {"dpo", "admin"},
     "/audit/": {"dpo", "admin"},
     "/audit/verify": {"dpo", "admin"},
     "/reports/": {"dpo", "admin"},

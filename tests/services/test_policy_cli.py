@@ -139,3 +139,47 @@ def test_going_back_to_an_earlier_policy_file_puts_it_back_in_force(app, tmp_pat
 def test_a_policy_folder_that_does_not_exist_is_named_as_such(app, tmp_path):
     result = check(app, tmp_path / "nowhere")
     assert result.exit_code == 1 and "no such policy file or folder" in result.output
+
+
+def test_a_new_version_that_drops_a_system_leaves_its_access_neither_created_nor_kept(
+        app, tmp_path):
+    """CVR leaves the policy: the command says what is no longer allowed; the approved CVR
+    access is not created, the active one is not kept at review (422, audited), the DPO's
+    page lists both, and revoking still works."""
+    from governance.extensions import db
+    from governance.services import clock, dashboard, evaluation
+    from governance.services import grants as grant_service
+    from governance.services import reviews as review_service
+    from governance.services.errors import RuleViolation
+    from ..services.workflow import active_grant, actor, approved_grant
+    held = active_grant(clock.today(), user_admin="ekj", system="CVR", categories=("identity",))
+    waiting = approved_grant(grantee="mbe", system="CVR", categories=("identity",))
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    text = path.read_text(encoding="utf-8")
+    cut = "  - code: CVR\n    access_levels: [read]\n    scopes: [summary]\n"
+    assert cut in text
+    path.write_text(text.replace(cut, ""), encoding="utf-8")
+    loaded = app.test_cli_runner().invoke(args=["policy", "load", str(folder)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "do not allow 1 active and 1 approved access(es) any more" in loaded.output
+
+    with pytest.raises(RuleViolation) as refused:
+        grant_service.fulfil(db.session, actor("ekj"), waiting.id)
+    assert [c.code for c in refused.value.checks] == ["SYSTEM_NOT_IN_POLICY"]
+    db.session.rollback()
+    with pytest.raises(RuleViolation):
+        review_service.review(db.session, actor("kfi"), held.id, "keep", "Behovet består")
+    db.session.rollback()
+    assert [c.code for c in evaluation.findings_for(db.session, waiting)] == [
+        "SYSTEM_NOT_IN_POLICY"]
+    found = dashboard.rule_findings(db.session, actor("dpo"), rule="SYSTEM_NOT_IN_POLICY")
+    assert found.by_rule["SYSTEM_NOT_IN_POLICY"] == [held.id] and found.total == 1
+    assert [row.id for row in found.rows] == [held.id]
+    review_service.review(db.session, actor("kfi"), held.id, "revoke", "Ikke i politikken")
+    grant_service.revoke(db.session, actor("kfi"), waiting.id, "Ikke i politikken")
+    db.session.commit()
+    assert (held.status, waiting.status) == ("revoked", "revoked")
+    assert "The policies in force" not in app.test_cli_runner().invoke(
+        args=["policy", "load", str(folder)]).output

@@ -436,3 +436,44 @@ def test_a_live_register_is_not_reminded_on_another_day(app):
                          ).exit_code == 0
     assert runner.invoke(args=["reviews", "overdue", "--as-of",
                                (TODAY + timedelta(days=30)).isoformat()]).exit_code == 0
+
+
+def test_access_created_without_an_acknowledgement_is_chased(app):
+    """Held in its system, not active in the register: the grantee is reminded after a
+    week, the DPO told after a month, each once; acknowledging activates it."""
+    from .workflow import approved_grant
+    grant = approved_grant(grantee="sjo")
+    grant_service.fulfil(db.session, actor("rha"), grant.id)
+    db.session.commit()
+    assert grant.awaits_acknowledgement
+    today = clock.today()
+    system = Actor.system("test")
+    assert not reviews.remind(db.session, system, today + timedelta(days=6)) \
+        .unacknowledged_reminders
+    week = reviews.remind(db.session, system, today + timedelta(days=7))
+    assert (week.unacknowledged_reminders, week.unacknowledged_escalations) == ([grant.id], [])
+    assert messages("grant.acknowledge_reminder") == [("sjo", str(grant.id))]
+    month = reviews.remind(db.session, system, today + timedelta(days=30))
+    assert (month.unacknowledged_reminders, month.unacknowledged_escalations) == (
+        [], [grant.id])
+    assert messages("grant.acknowledge_escalation") == [("dpo", str(grant.id))]
+    body = db.session.scalar(sa.select(OutboxMessage.body).where(
+        OutboxMessage.kind == "grant.acknowledge_escalation"))
+    assert "ikke kvitteret for principperne for opslag (princip 3)" in body
+    again = reviews.remind(db.session, system, today + timedelta(days=31))
+    assert not (again.unacknowledged_reminders or again.unacknowledged_escalations)
+    result = app.test_cli_runner().invoke(args=["reviews", "remind", "--as-of",
+                                                (today + timedelta(days=8)).isoformat()])
+    assert "reminded to acknowledge" not in result.output
+    grant_service.acknowledge(db.session, actor("sjo"))
+    db.session.commit()
+    assert grant.status == "active"
+
+
+@pytest.mark.parametrize("name, genitive", [("Tina Koudal", "Tina Koudals"),
+                                            ("Karina Corfitz", "Karina Corfitz'"),
+                                            ("Hans Mathias", "Hans Mathias'"),
+                                            ("Lars Knox", "Lars Knox'")])
+def test_the_danish_genitive_of_a_name(name, genitive):
+    from governance.services.notify import genitive as of
+    assert of(name) == genitive

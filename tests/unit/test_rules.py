@@ -920,3 +920,4 @@ def test_every_rule_has_a_name_in_both_languages():
     from governance.domain.vocabulary import RULE_NAMES, rule_name
     assert set(RULE_NAMES) == set(rules.RULE_PRINCIPLES)
     assert all(rule_name(code, "da") and rule_name(code, "en") != code for code in RULE_NAMES)
+
