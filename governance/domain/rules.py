@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from .vocabulary import CRIMINAL_CATEGORY, label
+from .vocabulary import CRIMINAL_CATEGORY, SPECIAL_CATEGORIES, label
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -262,14 +262,19 @@ def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
                    "The request includes no special categories of personal data.")
     # Criminal-offence data (art. 10) is not a special category (art. 9); the policy
     # treats it like one, and the message names it for what it is.
+    # A policy may forbid more than the law's categories; those are named as the policy's.
     criminal = CRIMINAL_CATEGORY in forbidden
-    special = len(forbidden) > criminal
+    special = any(c in SPECIAL_CATEGORIES for c in forbidden)
+    other = any(c not in SPECIAL_CATEGORIES and c != CRIMINAL_CATEGORY for c in forbidden)
     what_da = " og ".join(w for w, present in (("følsomme personoplysninger", special),
                                                 ("oplysninger om strafbare forhold",
-                                                 criminal)) if present)
+                                                 criminal),
+                                                ("oplysninger, som politikken udelukker",
+                                                 other)) if present)
     what_en = " and ".join(w for w, present in (("special categories of personal data",
                                                   special),
-                                                 ("criminal-offence data", criminal))
+                                                 ("criminal-offence data", criminal),
+                                                 ("data the policy excludes", other))
                            if present)
     return _refuse(
         "SPECIAL_CATEGORY",

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from .register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from .source import Entry, SourceError, read_yaml, unknown
-from .vocabulary import (CATEGORY_CODE_RULE, CENTRE_CODE_RULE, SYSTEM_CODE_RULE, USERNAME_RULE,
+from .vocabulary import (CATEGORY_CODE_RULE, CENTRE_CODE_RULE, CRIMINAL_CATEGORY,
+                         SPECIAL_CATEGORIES, SYSTEM_CODE_RULE, USERNAME_RULE,
                          AccessLevel, CategoryKind, EmployeeStatus, Role, Scope,
                          RESERVED_WHY, reserved_username,
                          valid_category_code, valid_centre_code, valid_email, valid_system_code,
@@ -180,8 +181,17 @@ def _category(entry: Entry) -> CategorySeed:
     entry.entry += f" ({code})"
     if not valid_category_code(code):
         raise entry.error("code", f"'{code}' is not a category code: {CATEGORY_CODE_RULE}")
-    return CategorySeed(code, entry.choice("kind", {k.value for k in CategoryKind},
-                                           "category kind"),
+    kind = entry.choice("kind", {k.value for k in CategoryKind}, "category kind")
+    # The law fixes these kinds (GDPR art. 9 and 10); principle 7 forbids them by kind, so
+    # a seed that called health data ordinary would open it to requests.
+    legal = ("special" if code in SPECIAL_CATEGORIES
+             else "criminal" if code == CRIMINAL_CATEGORY else None)
+    if legal and kind != legal:
+        what = ("a special category (GDPR art. 9)" if legal == "special"
+                else "criminal-offence data (GDPR art. 10)")
+        raise entry.error("kind", f"'{code}' is {what}; its kind must be '{legal}', not "
+                                  f"'{kind}'")
+    return CategorySeed(code, kind,
                         entry.required("name_da", max_length=200, one_line=True),
                         entry.required("name_en", max_length=200, one_line=True))
 

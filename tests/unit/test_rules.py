@@ -390,6 +390,18 @@ def test_special_category_follows_the_policy_list():
                                          policy).passed
 
 
+def test_a_category_the_policy_forbids_beyond_the_law_is_not_called_sensitive():
+    policy = make_policy(forbidden_categories=(*make_policy().forbidden_categories, "income"))
+    check = check_special_categories(make_request(data_categories=("income",)), policy)
+    assert_refused(check, "SPECIAL_CATEGORY", "P7")
+    assert "oplysninger, som politikken udelukker" in check.message_da
+    assert "følsomme" not in check.message_da
+    assert "data the policy excludes" in check.message_en
+    both = check_special_categories(make_request(data_categories=("income", "health")), policy)
+    assert "følsomme personoplysninger og oplysninger, som politikken udelukker" in \
+        both.message_da
+
+
 # --------------------------------------------------------------------------- grantee (P1)
 
 def test_grantee_active():

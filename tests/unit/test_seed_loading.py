@@ -451,3 +451,24 @@ def test_a_name_saved_decomposed_reads_as_the_same_name(tmp_path):
                                       unicodedata.normalize("NFD", "Dørthe Pålm"))
     names = {e.username: e.name for e in read_seed(folder).employees}
     assert names["dpo"] == unicodedata.normalize("NFC", "Dørthe Pålm")
+
+
+@pytest.mark.parametrize("old, new, says", [
+    ("{code: health, kind: special,", "{code: health, kind: ordinary,",
+     "'health' is a special category (GDPR art. 9); its kind must be 'special', not "
+     "'ordinary'"),
+    ("{code: criminal, kind: criminal,", "{code: criminal, kind: special,",
+     "'criminal' is criminal-offence data (GDPR art. 10); its kind must be 'criminal'")])
+def test_the_law_fixes_the_kind_of_the_special_and_criminal_categories(tmp_path, old, new,
+                                                                       says):
+    """Principle 7 forbids categories by kind: a seed calling health data ordinary would
+    let it be requested under a policy that left it out."""
+    error, path, text = refused_seed(tmp_path, "categories.yaml", old, new)
+    code = new.split(",")[0].split()[-1]
+    assert_located(error, path, entry=f"categories[{_index_of(text, new)}] ({code})",
+                   field="kind", line=line_of(text, new), says=says)
+
+
+def _index_of(text: str, line: str) -> int:
+    entries = [row for row in text.splitlines() if row.strip().startswith("- {code:")]
+    return next(i for i, row in enumerate(entries) if line in row)
