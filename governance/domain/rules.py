@@ -205,18 +205,27 @@ def check_justification(req: ProposedRequest, policy: "Policy") -> Check:
     written = len(req.write_justification.strip())
     if written >= policy.min_justification_chars:
         return _ok("WRITE_UNJUSTIFIED", "Begrundelsen for skriveadgang/sagsdetaljer er "
-                                        "skrevet; begge godkendere skal godkende.",
-                   "The justification for write access/case detail is written; both "
-                   "approvers must approve.")
+                                        f"skrevet; {_two_da(policy)} skal godkende.",
+                   "The justification for write access/case detail is written; "
+                   f"{_two_en(policy)} must approve.")
     return _refuse(
         "WRITE_UNJUSTIFIED",
         f"{label(req.access_level).capitalize()} med {label(req.scope)} kræver en skriftlig "
         f"begrundelse (mindst {policy.min_justification_chars} tegn; der er skrevet "
-        f"{written}) og godkendelse af begge godkendere.",
+        f"{written}) og godkendelse af {_two_da(policy)}.",
         f"{req.access_level.capitalize()} access with {req.scope} scope needs a written "
         f"justification "
         f"(at least {policy.min_justification_chars} characters; {written} written) and "
-        f"the approval of both approvers.")
+        f"the approval of {_two_en(policy)}.")
+
+
+def _two_da(policy: "Policy") -> str:
+    """Who gives a dual approval: both approvers, or two of more."""
+    return "begge godkendere" if len(policy.approvers) <= 2 else "to af godkenderne"
+
+
+def _two_en(policy: "Policy") -> str:
+    return "both approvers" if len(policy.approvers) <= 2 else "two of the approvers"
 
 
 def check_areas(req: ProposedRequest, policy: "Policy") -> list[Check]:
@@ -345,7 +354,9 @@ def deciders(policy: "Policy", requester: str, grantee: str,
 
 
 def _names(approvers, joiner: str) -> str:
-    return joiner.join(a.name for a in approvers)
+    """'Klaus Fisker og Tina Koudal'; with three, 'A, B og C'."""
+    names = [a.name for a in approvers]
+    return ", ".join(names[:-1]) + joiner + names[-1] if len(names) > 1 else "".join(names)
 
 
 def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy",
@@ -371,8 +382,11 @@ def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy
                    "the request nor receives the access.")
     all_da = _names(policy.approvers, " og ")
     all_en = _names(policy.approvers, " and ")
-    need_da = "begge navngivne godkendere" if needed > 1 else "en navngiven godkender"
-    need_en = "both named approvers" if needed > 1 else "one named approver"
+    two = len(policy.approvers) <= 2
+    need_da = (("begge navngivne godkendere" if two else "to navngivne godkendere")
+               if needed > 1 else "en navngiven godkender")
+    need_en = (("both named approvers" if two else "two named approvers")
+               if needed > 1 else "one named approver")
     who_da = (f"her kan kun {_names(able, ' og ')} afgøre den" if able
               else "her kan ingen af dem afgøre den")
     who_en = (f"only {_names(able, ' and ')} can decide this one" if able

@@ -933,3 +933,25 @@ def test_every_rule_has_a_name_in_both_languages():
     assert set(RULE_NAMES) == set(rules.RULE_PRINCIPLES)
     assert all(rule_name(code, "da") and rule_name(code, "en") != code for code in RULE_NAMES)
 
+
+
+def test_three_approvers_are_spoken_of_as_two_of_three():
+    """Another municipality names three: a dual approval is two of them, not 'both', and the
+    names read 'A, B og C'."""
+    policy = make_policy(approvers=(Approver("hbj", "Hanne Bjerre"),
+                                    Approver("lka", "Lone Kallesøe"),
+                                    Approver("pkr", "Pernille Krogh")))
+    detail = make_request(scope="detail", write_justification="x" * 40)
+    justified = rules.check_justification(detail, policy)
+    assert "to af godkenderne skal godkende" in justified.message_da
+    assert "two of the approvers must approve" in justified.message_en
+    assert "begge" not in justified.message_da
+    enough = rules.check_enough_approvers("sjo", detail, policy)
+    assert "Hanne Bjerre, Lone Kallesøe og Pernille Krogh" in enough.message_da
+    assert "two of Hanne Bjerre, Lone Kallesøe and Pernille Krogh" in enough.message_en
+    away = rules.check_enough_approvers("sjo", detail, policy,
+                                        away={"hbj": rules.AWAY_LEFT, "lka": rules.AWAY_LEFT})
+    assert "to navngivne godkendere (Hanne Bjerre, Lone Kallesøe og Pernille Krogh)" in \
+        away.message_da
+    unjustified = rules.check_justification(make_request(scope="detail"), policy)
+    assert "godkendelse af to af godkenderne" in unjustified.message_da
