@@ -31,7 +31,8 @@ def index():
     reports.require_reader(current_actor())
     today = clock.parse_as_of(request.args.get("as_of"))
     return render_template("reports/index.html", today=today,
-                           period=reports.parse_period({}, today))
+                           period=reports.parse_period({}, today),
+                           policy_names=policy_names(policies.in_force(db.session)))
 
 
 def formats(path: str):

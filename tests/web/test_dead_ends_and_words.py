@@ -242,6 +242,9 @@ def test_the_municipality_is_the_one_configured(app, client, login):
     principles = client.get("/principles/").get_data(as_text=True)
     assert "EU-øst indsatsen (kontrol af lovligt ophold) (Direktionen 19-11-2024" in principles
     assert "Direktionen 19-11-2024" in client.get("/reports/status").get_data(as_text=True)
+    # The reports page names the decision from the policy in force, not a fixed date.
+    assert "Status for datadeling efter EU-øst indsatsen" in client.get("/reports/").get_data(
+        as_text=True)
     approved_grant()
     bodies = db.session.scalars(sa.select(OutboxMessage.body)).all()
     assert bodies and all(body.endswith("Dataadgangsregistret, Roskilde Kommune\n")
