@@ -118,6 +118,20 @@ def policy_load(path: str | None) -> None:
     for note in policies.interval_notes(db.session, versions):
         click.echo(note)
     _say_what_is_no_longer_allowed()
+    folder = _path(path, "POLICY_PATH")
+    for name in policies.not_in_folder(db.session, folder):
+        click.echo(f"Policy '{name}' is in force but no file in {folder} holds it; it stays "
+                   "in force. To take it out of force: flask --app wsgi policy retire "
+                   f"{name}")
+
+
+@policy_cli.command("retire")
+@click.argument("name")
+def policy_retire(name: str) -> None:
+    """Take the purpose policy NAME out of force (audited); refused while requests or
+    access live under it. Loading a file with its id brings it back as a new version."""
+    _committed(policies.retire, name)
+    click.echo(f"Policy '{name}' is no longer in force; its versions stay in the history.")
 
 
 def _say_what_is_no_longer_allowed() -> None:
@@ -339,16 +353,36 @@ def reviews_overdue(as_of: str | None) -> None:
 @click.argument("out", type=click.Path(dir_okay=False))
 def backup_command(out: str) -> None:
     """Write a backup of the database to OUT (SQLite online backup, or pg_dump -Fc)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
     from .backup import BackupError, backup
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    sqlite = url.startswith("sqlite")
+    # A PostgreSQL dump cannot be read without restoring it: the chain is walked just
+    # before the dump, which holds those entries and any written since.
+    before = None if sqlite else audit.verify_chain(db.session)
     db.session.remove()
     try:
-        path = backup(current_app.config["SQLALCHEMY_DATABASE_URI"], Path(out))
+        path = backup(url, Path(out))
     except BackupError as error:
         _fail(str(error))
-    audit_summary = audit.verify_chain(db.session)
-    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes; audit chain "
-               f"{'intact' if audit_summary.ok else 'BROKEN'}, {audit_summary.entries} "
-               f"entries).")
+    if sqlite:   # the backup file itself, as it would be restored
+        engine = create_engine(f"sqlite:///{path.resolve()}")
+        try:
+            with Session(engine) as copy:
+                report = audit.verify_chain(copy)
+        finally:
+            engine.dispose()
+        what = f"audit chain in the backup {'intact' if report.ok else 'BROKEN'}"
+    else:
+        report = before
+        what = (f"audit chain {'intact' if report.ok else 'BROKEN'} just before the dump, "
+                "which holds those entries and any written since")
+    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes; {what}, "
+               f"{report.entries} entries).")
+    if not report.ok:
+        _fail(f"The audit chain is broken at entry {report.broken_id}: the backup keeps it "
+              "as it is; run 'audit verify' and tell the DPO.")
 
 
 @click.command("restore")

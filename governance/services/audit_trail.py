@@ -84,6 +84,7 @@ ACTIONS = {
     "employee.left": _l("Employee left"),
     "reviews.remind": _l("Reminders queued: reviews and acknowledgements"),
     "policy.load": _l("Policy version recorded"),
+    "policy.retire": _l("Policy taken out of force"),
     "seed": _l("Seed (all)"),
     "seed.create": _l("Created from the seed"),
     "seed.update": _l("Changed by the seed"),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, scoped_session
 
 from ..models import PolicyVersion, utcnow
 from . import reports
+from .policies import RETIRED
 from .tabular import local
 from .audit import ChainReport, verify_chain
 from .tabular import FORMULA_STARTS, csv_chunks
@@ -44,9 +45,11 @@ def policy_files(policy_path: Path) -> list[Path]:
 
 
 def latest_policy_versions(session: Session) -> list[PolicyVersion]:
+    """The versions in force: the latest of each name, unless it took the policy out."""
     latest = select(func.max(PolicyVersion.id)).group_by(PolicyVersion.name)
-    return list(session.scalars(select(PolicyVersion).where(PolicyVersion.id.in_(latest))
-                                .order_by(PolicyVersion.name)))
+    return list(session.scalars(select(PolicyVersion).where(
+        PolicyVersion.id.in_(latest), PolicyVersion.sha256 != RETIRED)
+        .order_by(PolicyVersion.name)))
 
 
 def _sha256(data: bytes) -> str:

@@ -15,9 +15,12 @@ from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest,
 from ..domain.register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from ..domain.seed import read_seed
 from ..domain.source import SourceError
-from ..models import DataCategory, Employee, Grant, PolicyVersion, System
+from flask_babel import lazy_gettext as _l
+
+from ..models import AccessRequest, DataCategory, Employee, Grant, PolicyVersion, System
 from . import audit
 from .actor import Actor
+from .errors import Conflict, NotFound
 
 PRINCIPLES_FILE = "principles.yaml"
 
@@ -124,6 +127,45 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
     return new_versions
 
 
+# A policy taken out of force is a version of its own, so the history says when: its
+# content says so, and `in_force` leaves it out. Loading a file with its id brings it back.
+RETIRED = "retired"
+RETIRED_CONTENT = json.dumps({"retired": True})
+
+
+def not_in_folder(session: Session, policy_dir: Path) -> list[str]:
+    """The purpose policies in force that no file in the folder holds: they stay in force
+    until retired (a renamed id leaves the old one in force beside the new)."""
+    loaded = {policy.id for policy in check_files(policy_dir, register_facts(session))[1]}
+    return sorted(set(in_force(session).policies) - loaded)
+
+
+def retire(session: Session, actor: Actor, name: str) -> PolicyVersion:
+    """Take a purpose policy out of force, audited; refused while anything lives under it
+    (pending requests, approved or active access), which would then have no rules."""
+    if name not in in_force(session).policies:
+        raise NotFound(_l("No purpose policy '%(name)s' is in force; in force: %(names)s",
+                          name=name, names=", ".join(sorted(in_force(session).policies))
+                          or "-"), field="name")
+    live = session.scalar(select(func.count(Grant.id)).where(
+        Grant.purpose == name, Grant.status.in_(("approved", "active"))))
+    pending = session.scalar(select(func.count(AccessRequest.id)).where(
+        AccessRequest.purpose == name, AccessRequest.status == "pending"))
+    if live or pending:
+        raise Conflict(_l("The policy '%(name)s' still has %(live)s approved or active "
+                          "access(es) and %(pending)s pending request(s); revoke, reject or "
+                          "withdraw them first, or load a new version instead", name=name,
+                          live=live, pending=pending))
+    version = PolicyVersion(name=name, file="(retired)", sha256=RETIRED,
+                            content=RETIRED_CONTENT)
+    session.add(version)
+    session.flush()
+    audit.record(session, actor=actor.username, action="policy.retire", object_type="policy",
+                 object_id=name, summary=f"Policy '{name}' taken out of force",
+                 details={"version_id": version.id}, client_address=actor.client_address)
+    return version
+
+
 def interval_notes(session: Session, versions: list[PolicyVersion]) -> list[str]:
     """For new versions that change how often access is reviewed: how many active accesses
     keep the due date they have (the new interval applies from their next review)."""
@@ -168,7 +210,8 @@ def in_force(session: Session) -> PolicySet:
     key = tuple(session.connection().execute(_IN_FORCE_KEY).all())
     if key not in _CACHE:
         versions = {v.name: v for v in session.scalars(
-            select(PolicyVersion).where(PolicyVersion.id.in_(_LATEST)))}
+            select(PolicyVersion).where(PolicyVersion.id.in_(_LATEST)))
+            if v.sha256 != RETIRED}
         principles = versions.pop(PRINCIPLES_NAME, None)
         _CACHE.clear()
         _CACHE[key] = PolicySet(

@@ -32,6 +32,12 @@ def test_round_trip(app, tmp_path, templates):
     result = app.test_cli_runner().invoke(args=["backup", str(out)])
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 0
+    # What the backup holds, not what the live database holds after it.
+    said = (f"audit chain in the backup intact, {before['audit_entries']} entries"
+            if db.engine.dialect.name == "sqlite" else
+            f"audit chain intact just before the dump, which holds those entries and any "
+            f"written since, {before['audit_entries']} entries")
+    assert said in result.output
 
     # A fresh, empty database to restore into.
     if db.engine.dialect.name == "sqlite":
@@ -86,3 +92,20 @@ def test_restore_does_not_overwrite_a_register_unless_told(app, tmp_path):
     assert replaced.exit_code == 0, replaced.output
     db.session.remove()
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) < held
+
+
+def test_a_backup_of_a_broken_chain_says_so_and_exits_1(app, tmp_path):
+    """The backup is kept as it is (evidence), but the command does not pass as if all were
+    well."""
+    from governance.models import AuditEntry
+    from governance.services import clock
+    active_grant(clock.today())
+    from ..services.test_audit import tamper
+    entry_id = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)))
+    db.session.commit()
+    tamper(f"UPDATE audit_entries SET summary = 'changed afterwards' WHERE id = {entry_id}")
+    out = tmp_path / "backup.dump"
+    result = app.test_cli_runner().invoke(args=["backup", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "BROKEN" in result.output and f"broken at entry {entry_id}" in result.output
+    assert out.stat().st_size > 0

@@ -183,3 +183,51 @@ def test_a_new_version_that_drops_a_system_leaves_its_access_neither_created_nor
     assert (held.status, waiting.status) == ("revoked", "revoked")
     assert "The policies in force" not in app.test_cli_runner().invoke(
         args=["policy", "load", str(folder)]).output
+
+
+def test_a_renamed_policy_leaves_the_old_one_in_force_until_it_is_retired(app, tmp_path):
+    """The folder holds the policy under a new id: load says the old one is still in force
+    and how to retire it; retiring is refused while access lives under it, then recorded
+    as a version of its own, and the evidence pack no longer counts it in force."""
+    from governance.extensions import db
+    from governance.models import AuditEntry, PolicyVersion
+    from governance.services import clock, policies
+    from ..services.workflow import active_grant
+    import sqlalchemy as sa
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("id: eu-oest", "id: eu-oest-2027"),
+                    encoding="utf-8")
+    runner = app.test_cli_runner()
+    loaded = runner.invoke(args=["policy", "load", str(folder)])
+    assert loaded.exit_code == 0, loaded.output
+    assert (f"Policy 'eu-oest' is in force but no file in {folder} holds it; it stays in "
+            "force. To take it out of force: flask --app wsgi policy retire eu-oest"
+            ) in loaded.output
+    assert set(policies.in_force(db.session).policies) == {"eu-oest", "eu-oest-2027"}
+    grant = active_grant(clock.today(), purpose="eu-oest")
+    refused = runner.invoke(args=["policy", "retire", "eu-oest"])
+    assert refused.exit_code == 1
+    assert "still has 1 approved or active access(es) and 0 pending request(s)" in \
+        refused.output
+    from governance.services import grants as grant_service
+    from ..services.workflow import actor
+    grant_service.revoke(db.session, actor("kfi"), grant.id, "Flyttet til ny politik")
+    db.session.commit()
+    retired = runner.invoke(args=["policy", "retire", "eu-oest"])
+    assert retired.exit_code == 0, retired.output
+    db.session.expire_all()
+    assert set(policies.in_force(db.session).policies) == {"eu-oest-2027"}
+    from governance.services.evidence import latest_policy_versions
+    assert [v.name for v in latest_policy_versions(db.session)] == ["eu-oest-2027",
+                                                                    "principles"]
+    assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
+                             .limit(1)) == "policy.retire"
+    assert "not in force" not in runner.invoke(args=["policy", "load", str(folder)]).output
+    assert runner.invoke(args=["policy", "retire", "eu-oest"]).exit_code == 1
+    # The shipped file brings it back as a new version.
+    assert "1 new policy versions" in runner.invoke(args=["policy", "load"]).output
+    assert "eu-oest" in policies.in_force(db.session).policies
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion).where(
+        PolicyVersion.name == "eu-oest")) == 3
