@@ -55,6 +55,12 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
         click.echo(f"{username} is marked as left: {ended} "
                    f"{'access' if ended == 1 else 'accesses'} ended (what was created in a "
                    "system is now a removal task for its user administrator).")
+    if report.kept_from_register:
+        kept = "; ".join(f"{what} ({', '.join(fields)})"
+                         for what, fields in report.kept_from_register.items())
+        click.echo(f"Kept as the register has them, changed since the seed last wrote them "
+                   f"(the seed files do not change these values): {kept}. Change a value in "
+                   "the seed file to have the seed write it.")
     for username in report.kept_leavers:
         click.echo(f"{username} has left and stays so; a returning employee gets a new "
                    "account.")

@@ -1,6 +1,7 @@
 """Loading seed files into the register: all or nothing, idempotent, audited."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from ..domain.seed import SeedData, read_seed
 from ..domain.source import SourceError
-from ..models import Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea, System
+from ..models import (AuditEntry, Centre, DataCategory, Employee, EmployeeRole, NonGrantableArea,
+                      System)
 from . import audit, employees, passwords
 from .actor import Actor
 
@@ -25,6 +27,9 @@ class SeedReport:
     # Active employees of the register that a seed listing employees does not name: the
     # seed never ends anyone's access by leaving them out; it says so instead.
     not_in_seed: list[str] = field(default_factory=list)
+    # What the register changed since the seed last wrote it (the HR feed, the admin's
+    # pages), kept because the seed file did not change it: "employee mbe" -> fields.
+    kept_from_register: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -47,8 +52,50 @@ def seed_register(session: Session, actor: Actor, path: Path,
 
 
 class _Applier:
+    """Writes the seed into the register. A value the seed file has not changed since it
+    was last seeded is not written again over what the register holds now: a centre or an
+    e-mail address changed by the HR feed or the admin's pages stays, and a field changed
+    in the file is applied (a three-way merge, against the seed's own audit entries)."""
+
     def __init__(self, session: Session, actor: Actor, report: SeedReport):
         self.session, self.actor, self.report = session, actor, report
+        self._seeded: dict[str, dict[str, dict]] = {}
+
+    def seeded(self, kind: str, key: str) -> dict | None:
+        """The values the seed last wrote for one row, field by field (None: never)."""
+        if kind not in self._seeded:
+            found: dict[str, dict] = {}
+            for object_id, details in self.session.execute(
+                    select(AuditEntry.object_id, AuditEntry.details).where(
+                        AuditEntry.action.in_(("seed.create", "seed.update")),
+                        AuditEntry.object_type == kind).order_by(AuditEntry.id)):
+                written = json.loads(details or "{}")
+                found.setdefault(object_id, {}).update(
+                    written.get("seed") or written.get("after") or {})
+            self._seeded[kind] = found
+        return self._seeded[kind].get(key)
+
+    def merged(self, kind: str, key: str, current: dict, wanted: dict) -> dict:
+        """What to write: the seed's value where the file changed it since it was last
+        seeded (or never seeded it), else the register's own."""
+        last = self.seeded(kind, key)
+        target = dict(current)
+        kept = []
+        for name, value in wanted.items():
+            if last is None or name not in last or last[name] != value:
+                target[name] = value
+            elif current.get(name) != value:
+                kept.append(name)
+        if kept:
+            self.report.kept_from_register[f"{kind} {key}"] = kept
+        return target
+
+    def note_seed(self, kind: str, key: str, current: dict, wanted: dict) -> None:
+        """The file changed a value to what the register already holds: recorded, so the
+        next seed knows what the file says."""
+        last = self.seeded(kind, key)
+        if last is not None and any(last.get(k) != v for k, v in wanted.items()):
+            self._audit("update", kind, key, current, current, seed=wanted)
 
     def apply(self, data: SeedData) -> None:
         categories = {c.code: self._upsert(DataCategory, "category", c.code, {
@@ -67,12 +114,14 @@ class _Applier:
             self.report.not_in_seed = [p.username for p in others if p.active]
         people.update({p.username: p for p in others})
         for c in data.centres:
-            manager = people[c.manager] if c.manager else None
             centre = centres[c.code]
-            if centre.manager_id != (manager.id if manager else None):
-                self._audit("update", "centre", c.code, {"manager": _name(centre.manager)},
-                            {"manager": _name(manager)})
-                centre.manager = manager
+            current = {"manager": _name(centre.manager)}
+            target = self.merged("centre", c.code, current, {"manager": c.manager})
+            if target != current:
+                self._audit("update", "centre", c.code, current, target)
+                centre.manager = people[target["manager"]] if target["manager"] else None
+            else:
+                self.note_seed("centre", c.code, current, {"manager": c.manager})
         for s in data.systems:
             self._system(s, people, categories)
         for username, password in data.demo_logins.items():
@@ -96,10 +145,13 @@ class _Applier:
             self._audit("create", kind, code, None, values)
             return row
         before = {k: getattr(row, k) for k in values}
-        if before != values:
-            for k, v in values.items():
+        target = self.merged(kind, code, before, values)
+        if before != target:
+            for k, v in target.items():
                 setattr(row, k, v)
-            self._audit("update", kind, code, before, values)
+            self._audit("update", kind, code, before, target, seed=values)
+        else:
+            self.note_seed(kind, code, before, values)
         return row
 
     def _employee(self, e, centres) -> Employee:
@@ -120,16 +172,21 @@ class _Applier:
         if row.status == "left" and e.status != "left":
             self.report.kept_leavers.append(e.username)
         leaving = e.status == "left" and row.status != "left"
-        values["status"] = row.status
+        values["status"] = row.status   # leaving is the HR feed's step, below
         before = {"name": row.name, "email": row.email, "centre": row.centre.code,
                   "title": row.title, "roles": sorted(row.roles), "status": row.status}
-        if before != values:
-            row.name, row.email, row.title = e.name, e.email, e.title
-            row.centre = centres[e.centre]
-            if sorted(row.roles) != sorted(e.roles):
-                row.role_rows = [EmployeeRole(role=r) for r in e.roles]
+        merged_fields = {k: v for k, v in values.items() if k != "status"}
+        target = {**self.merged("employee", e.username, before, merged_fields),
+                  "status": row.status}
+        if before != target:
+            row.name, row.email, row.title = target["name"], target["email"], target["title"]
+            row.centre = centres[target["centre"]]
+            if sorted(row.roles) != target["roles"]:
+                row.role_rows = [EmployeeRole(role=r) for r in target["roles"]]
             self.session.flush()
-            self._audit("update", "employee", e.username, before, values)
+            self._audit("update", "employee", e.username, before, target, seed=values)
+        else:
+            self.note_seed("employee", e.username, before, merged_fields)
         if leaving:
             ended = employees.record_leaver(self.session, self.actor, row)
             self.report.marked_left[e.username] = len(ended)
@@ -180,7 +237,7 @@ class _Applier:
         self.session.expire(row, ["areas"])
         self._audit("update" if before else "create", "system", s.code, before, values)
 
-    def _audit(self, verb: str, kind: str, key: str, before, after) -> None:
+    def _audit(self, verb: str, kind: str, key: str, before, after, seed=None) -> None:
         # A centre made in this run and then given its manager (once the employees exist)
         # is counted once, as created; the audit trail keeps both steps.
         name = f"{kind} {key}"
@@ -190,7 +247,8 @@ class _Applier:
                      object_type=kind, object_id=key,
                      summary=f"Seed {'updated' if verb == 'update' else 'created'} "
                              f"{kind} {key}",
-                     details={"before": before, "after": after},
+                     details={"before": before, "after": after,
+                              **({"seed": seed} if seed is not None and seed != after else {})},
                      client_address=self.actor.client_address)
 
 

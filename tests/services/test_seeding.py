@@ -217,3 +217,43 @@ def test_a_production_register_takes_no_demo_passwords(empty_app):
     assert result.exit_code == 1
     assert "demo-logins.yaml" in result.output and "production" in result.output
     assert "Nothing was written." in result.output
+
+
+def test_seeding_again_keeps_what_the_hr_feed_and_the_admin_changed(empty_app, tmp_path):
+    """The system administrator runs the seed to change systems.yaml: the HR feed's new
+    centre and e-mail for mbe, and a centre's new manager, are not written back over; a
+    value changed in the seed file itself is applied."""
+    from governance.models import Centre
+    from governance.services import employees
+    from governance.services.actor import Actor
+    assert run(empty_app, "seed").exit_code == 0
+    admin = Actor.of(db.session.scalar(sa.select(Employee).filter_by(username="admin")))
+    employees.update_employee(db.session, admin, "mbe", {"centre": "SAC",
+                                                         "email": "mads.bech@htk.dk"})
+    sac = db.session.scalar(sa.select(Centre).filter_by(code="SAC"))
+    seeded_manager = sac.manager.username
+    sac.manager = db.session.scalar(sa.select(Employee).filter_by(username="hvi"))
+    db.session.commit()
+    again = run(empty_app, "seed")
+    assert again.exit_code == 0, again.output
+    assert "0 created, 0 updated" in again.output
+    assert "employee mbe (email, centre)" in again.output
+    assert "centre SAC (manager)" in again.output
+    mbe = db.session.scalar(sa.select(Employee).filter_by(username="mbe"))
+    assert (mbe.centre.code, mbe.email) == ("SAC", "mads.bech@htk.dk")
+    assert db.session.scalar(sa.select(Centre).filter_by(code="SAC")).manager.username == "hvi"
+    # The file changes mbe's title: that is written, the HR feed's centre still stands.
+    folder = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", folder)
+    text = (folder / "employees.yaml").read_text(encoding="utf-8")
+    assert "title: Dataanalytiker, roles: [requester]}" in text
+    (folder / "employees.yaml").write_text(text.replace(
+        "title: Dataanalytiker, roles: [requester]}",
+        "title: Seniordataanalytiker, roles: [requester]}"), encoding="utf-8")
+    changed = run(empty_app, "seed", str(folder))
+    assert "1 updated" in changed.output, changed.output
+    db.session.expire_all()
+    mbe = db.session.scalar(sa.select(Employee).filter_by(username="mbe"))
+    assert (mbe.title, mbe.centre.code) == ("Seniordataanalytiker", "SAC")
+    assert run(empty_app, "seed", str(folder)).output.count("0 updated") == 1
+    assert seeded_manager != "hvi"
