@@ -250,16 +250,19 @@ def _approvers(doc: Entry, register: RegisterFacts) -> tuple[Approver, ...]:
     return tuple(result)
 
 
-def leaving_approvers(policy: Policy, register: RegisterFacts) -> SourceError | None:
+def leaving_approvers(policy: Policy, register: RegisterFacts,
+                      line_of=lambda username: None) -> SourceError | None:
     """A named approver who has left cannot decide (P4); with one of two gone, write and
     detail access could never be approved. Asked of a policy being checked or loaded anew,
-    not of one already in force (the register goes on while the policy is changed)."""
+    not of one already in force (the register goes on while the policy is changed).
+    `line_of(username)` gives the line that names them, where the file can be read."""
     for index, approver in enumerate(policy.approvers):
         person = register.people.get(approver.username)
         if person is not None and not person.active:
             return SourceError(policy.source_file, f"employee '{approver.username}' has left "
                                "and cannot be a named approver (principle 4)",
-                               entry=f"approvers[{index}]", field="username")
+                               entry=f"approvers[{index}]", field="username",
+                               line=line_of(approver.username))
     return None
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,14 +66,36 @@ def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = N
             principles = (name, load_principles(file, name), file_digest(file))
         else:
             policies.append(load_policy(file, register, name))
-    ids = [p.id for p in policies]
     for policy in policies:
-        if ids.count(policy.id) > 1:
-            raise SourceError(policy.source_file, f"policy id '{policy.id}' is used by more "
-                                                  "than one file", field="id")
-        if active_approvers and (left := leaving_approvers(policy, register)):
+        others = [p.source_file for p in policies if p.id == policy.id and p is not policy]
+        if others:
+            raise SourceError(policy.source_file, f"policy id '{policy.id}' is also the id in "
+                                                  f"{', '.join(others)}; each policy has its "
+                                                  "own id", field="id",
+                              line=_line_of(policy, root, r"id\s*:"))
+        if active_approvers and (left := _leaving(policy, register, root)):
             raise left
     return principles, policies
+
+
+def _leaving(policy: Policy, register: RegisterFacts, root: Path | None):
+    """A named approver who has left, located at the line that names them."""
+    return leaving_approvers(policy, register, lambda username: _line_of(
+        policy, root, rf"(-\s*)?username\s*:\s*['\"]?{re.escape(username)}\b"))
+
+
+def _line_of(policy: Policy, root: Path | None, pattern: str) -> int | None:
+    """The first line of the policy's file that matches (after indentation): where a check
+    made on the loaded values points a person."""
+    path = Path(policy.source_file)
+    if root is not None and not path.is_absolute():
+        path = root / path
+    wanted = re.compile(rf"^\s*{pattern}")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    return next((n for n, line in enumerate(lines, 1) if wanted.match(line)), None)
 
 
 def register_for_check(session: Session, seed_path: Path,
@@ -112,7 +135,7 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
             .where(PolicyVersion.name == name).scalar_subquery()))
         if in_force_now == sha:
             continue  # an earlier content comes back as a new version (a change undone)
-        if policy is not None and (left := leaving_approvers(policy, register)):
+        if policy is not None and (left := _leaving(policy, register, root)):
             raise left  # a new version may not name someone who has left
         version = PolicyVersion(name=name, file=file, sha256=sha,
                                 content=json.dumps(snapshot, ensure_ascii=False, default=str))

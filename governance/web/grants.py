@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..services import clock, evaluation, listing, register, reports
 from ..services import grants as grant_service
-from ..services.errors import Forbidden
+from ..services.errors import Forbidden, InvalidInput
 from . import PER_PAGE, current_actor, expired_form_message, page_arg
 from .forms import EmptyForm, RevokeForm
 from .reports import download
@@ -24,7 +24,9 @@ def index():
                           "register of grants"))
     status = request.args.get("status") or None
     if status not in (None, "approved", "active", "revoked", "expired"):
-        status = None
+        # A list said to be filtered must be: an unknown status is a 400, as in the API.
+        raise InvalidInput(_l("'status' must be approved, active, revoked or expired"),
+                           field="status")
     system = (request.args.get("system") or "").strip() or None
     rows, total = grant_service.visible_grant_rows(db.session, actor, status=status,
                                                    system=system, page=page_arg(),

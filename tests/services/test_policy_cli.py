@@ -97,6 +97,7 @@ def test_an_approver_who_leaves_stops_a_new_policy_version_not_the_register(app,
     checked = check(app)
     assert checked.exit_code == 1
     assert "approvers[1]" in checked.output and "'tko' has left" in checked.output
+    assert "eu-oest.yaml:13, entry approvers[1]" in checked.output   # the line naming tko
     folder = tmp_path / "policies"
     shutil.copytree(PROJECT_ROOT / "policies", folder)
     path = folder / "eu-oest.yaml"
@@ -105,6 +106,7 @@ def test_an_approver_who_leaves_stops_a_new_policy_version_not_the_register(app,
     versions = db.session.scalar(sa.select(sa.func.count(PolicyVersion.id)))
     loaded = runner.invoke(args=["policy", "load", str(folder)])
     assert loaded.exit_code == 1 and "'tko' has left" in loaded.output
+    assert "eu-oest.yaml:13" in loaded.output
     assert db.session.scalar(sa.select(sa.func.count(PolicyVersion.id))) == versions
 
 
@@ -231,3 +233,14 @@ def test_a_renamed_policy_leaves_the_old_one_in_force_until_it_is_retired(app, t
     assert "eu-oest" in policies.in_force(db.session).policies
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion).where(
         PolicyVersion.name == "eu-oest")) == 3
+
+
+def test_two_files_with_one_policy_id_name_each_other(app, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    shutil.copy(folder / "eu-oest.yaml", folder / "eu-oest-copy.yaml")
+    result = check(app, folder)
+    assert result.exit_code == 1
+    assert "eu-oest-copy.yaml:" in result.output
+    assert "policy id 'eu-oest' is also the id in" in result.output
+    assert "eu-oest.yaml; each policy has its own id" in result.output

@@ -446,6 +446,11 @@ def test_a_filtered_register_says_nothing_matches_rather_than_nothing_granted(
     filtered = client.get("/grants/?status=revoked").get_data(as_text=True)
     assert "Ingen adgange passer til filteret." in filtered
     assert "Der er ikke bevilget nogen adgang." not in filtered
+    # A status the register does not know is said, not quietly shown as every access.
+    unknown = client.get("/grants/?status=aktiv")
+    assert unknown.status_code == 400
+    assert "&#39;status&#39; skal være approved, active, revoked eller expired" in \
+        unknown.get_data(as_text=True)
 
 
 def test_the_register_shows_no_next_review_on_ended_access(client, login, approved_grant):
