@@ -65,11 +65,13 @@ SCHEMAS = {
         "type": "object", "properties": {"still_named": {
             "type": "array", "description": "for a leaver: the duties the register still "
             "names them for (named approver in a policy, system owner, user administrator, "
-            "an area's contact person); until someone else is named, that work is not done",
+            "an area's contact person, a centre's manager); until someone else is named, "
+            "that work is not done",
             "items": {"type": "object", "required": ["duty", "where"], "properties": {
                 "duty": {"type": "string", "enum": ["approver", "owner", "user_admin",
-                                                    "contact"]},
-                "where": {"type": "string", "description": "policy id or system code"},
+                                                    "contact", "manager"]},
+                "where": {"type": "string",
+                          "description": "policy id, system code, or centre code (manager)"},
                 "area": {"type": "string", "description": "the area's key (contact)"},
                 "uncovered": {"type": "boolean",
                               "description": "the system has no other active user "

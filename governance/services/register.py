@@ -107,10 +107,10 @@ class Vacancy:
     named, its work is not done (a policy's named approver decides nothing, an area's
     contact person answers no one)."""
 
-    duty: str        # "approver", "owner", "user_admin" or "contact"
+    duty: str        # "approver", "owner", "user_admin", "contact" or "manager"
     username: str
     name: str
-    where: str       # the policy id or the system code
+    where: str       # the policy id, the system code, or the centre code (manager)
     area_key: str = ""                # a contact person's area,
     area: tuple[str, str] = ("", "")  # and its Danish and English name
     uncovered: bool = False  # a user administrator: the system has no active one left
@@ -149,6 +149,9 @@ _HELD_BY_LEAVERS = union_all(
            NonGrantableArea.key, NonGrantableArea.name_da, NonGrantableArea.name_en, _ONE)
     .join(NonGrantableArea, NonGrantableArea.contact_id == Employee.id)
     .join(System, System.id == NonGrantableArea.system_id).where(_LEFT),
+    select(literal("manager"), Employee.username, Employee.name, Centre.code, _none("k"),
+           _none("d"), _none("e"), _ONE).join(Centre, Centre.manager_id == Employee.id)
+    .where(_LEFT),
 ).subquery()
 _VACANCIES = select(_HELD_BY_LEAVERS)
 _VACANCIES_OF = _VACANCIES.where(_HELD_BY_LEAVERS.c.username == bindparam("username"))
@@ -156,7 +159,8 @@ _VACANCIES_OF = _VACANCIES.where(_HELD_BY_LEAVERS.c.username == bindparam("usern
 
 def vacancies(session: Session, username: str | None = None) -> list[Vacancy]:
     """Every duty a leaver still holds (only `username`'s when given): named approver in a
-    policy in force, system owner, user administrator, or contact person for an area."""
+    policy in force, system owner, user administrator, contact person for an area, or a
+    centre's manager."""
     named: dict[str, list[str]] = {}
     for policy_id, policy in sorted(policies.in_force(session).policies.items()):
         for approver in policy.approver_usernames:

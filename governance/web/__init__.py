@@ -74,6 +74,8 @@ def duty_text(vacancy) -> str:
         return _("Named approver in the policy '%(policy)s'", policy=vacancy.where)
     if vacancy.duty == "owner":
         return _("System owner of %(system)s", system=vacancy.where)
+    if vacancy.duty == "manager":
+        return _("Manager of the centre %(centre)s", centre=vacancy.where)
     if vacancy.duty == "user_admin":
         if vacancy.uncovered:
             return _("Sole user administrator of %(system)s", system=vacancy.where)
@@ -87,6 +89,8 @@ def duty_remedy(vacancy) -> str:
     if vacancy.duty == "approver":
         return _("The DPO has a new version of the policy drawn up that names another "
                  "approver, and it is loaded with 'flask policy load'.")
+    if vacancy.duty == "manager":
+        return _("The administrator names the centre's new manager under Centre.")
     return _("The system administrator names someone else in the register's set-up "
              "(seed/systems.yaml) and loads it again with 'flask seed'; until then this work "
              "is not done.")

@@ -240,6 +240,8 @@ def test_a_leaver_answer_names_the_duties_still_held(api):
         {"duty": "user_admin", "where": "SAPA", "uncovered": True}]
     plain = api("admin").patch("/api/v1/employees/mbe", json={"status": "left"})
     assert plain.get_json()["still_named"] == []
+    manager = api("admin").patch("/api/v1/employees/oso", json={"status": "left"})
+    assert manager.get_json()["still_named"] == [{"duty": "manager", "where": "BAC"}]
     assert "still_named" not in api("admin").patch("/api/v1/employees/ahn",
                                                    json={"title": "Jurist"}).get_json()
 

@@ -175,6 +175,9 @@ def test_marking_a_leaver_says_what_they_are_still_named_as(client, login):
     assert "Named approver in the policy &#39;eu-oest&#39;" in board
     assert "System owner of FASIT" in board and "System owner of SAPA" in board
     assert "a new version of the policy drawn up that names another approver" in board
+    # tko managed CBA: the centre's manager is a duty too, resolved on the centre's page.
+    assert "Manager of the centre CBA" in board
+    assert "names the centre&#39;s new manager under Centre" in board
 
 
 def test_a_leaver_with_no_duties_is_not_warned(client, login):
