@@ -211,8 +211,10 @@ class Entry:
 
 
 def unknown(what: str, value: Any, allowed: set[str] | list[str]) -> str:
-    """The message for a value outside its vocabulary, with the nearest match."""
-    hint = difflib.get_close_matches(str(value), sorted(allowed), n=1)
+    """The message for a value outside its vocabulary, with the nearest match (the same
+    letters in another case first: usernames and codes are written in one case)."""
+    same_letters = [a for a in sorted(allowed) if str(a).lower() == str(value).lower()]
+    hint = same_letters or difflib.get_close_matches(str(value), sorted(allowed), n=1)
     if hint:
         return f"unknown {what} '{value}'; did you mean '{hint[0]}'?"
     if not allowed:

@@ -321,6 +321,8 @@ def test_seed_invalid_yaml(tmp_path):
                  id="area-category-not-held"),
     pytest.param("centres.yaml", "manager: hla", "manager: hlx", "centres[2] (SAC)", "manager",
                  "unknown employee 'hlx'; did you mean 'hla'?", id="unknown-manager"),
+    pytest.param("centres.yaml", "manager: hla", "manager: HLA", "centres[2] (SAC)", "manager",
+                 "unknown employee 'HLA'; did you mean 'hla'?", id="manager-in-capitals"),
     pytest.param("demo-logins.yaml", "  lan: htk-demo-2024", "  lan: htk-demo-2024\n"
                  "  xyz: htk-demo-2024", "demo_logins > xyz", "xyz", "unknown employee 'xyz'",
                  id="demo-login-for-nobody"),
