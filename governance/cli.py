@@ -76,6 +76,11 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
                    f"the register but not in the seed, and keep their access: {shown}. "
                    "Someone who has left is marked so with 'status: left' in the seed or "
                    "through the HR feed.")
+    if report.systems_not_in_seed:
+        click.echo(f"{_count(len(report.systems_not_in_seed), 'system')} in the register but "
+                   f"not in the seed, kept as they are: {', '.join(report.systems_not_in_seed)}"
+                   ". A system is never deleted (its access is evidence); a policy that no "
+                   "longer names it grants nothing in it.")
     demo = read_seed(seed_path).demo_logins
     if demo:
         click.echo("Demo logins (username / password):")

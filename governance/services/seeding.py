@@ -27,6 +27,9 @@ class SeedReport:
     # Active employees of the register that a seed listing employees does not name: the
     # seed never ends anyone's access by leaving them out; it says so instead.
     not_in_seed: list[str] = field(default_factory=list)
+    # Systems of the register the seed's systems.yaml does not name: kept as they are (a
+    # system holds evidence; nothing is deleted).
+    systems_not_in_seed: list[str] = field(default_factory=list)
     # What the register changed since the seed last wrote it (the HR feed, the admin's
     # pages), kept because the seed file did not change it: "employee mbe" -> fields.
     kept_from_register: dict[str, list[str]] = field(default_factory=dict)
@@ -124,6 +127,11 @@ class _Applier:
                 self.note_seed("centre", c.code, current, {"manager": c.manager})
         for s in data.systems:
             self._system(s, people, categories)
+        if data.systems:
+            seeded = {s.code for s in data.systems}
+            self.report.systems_not_in_seed = sorted(
+                code for code in self.session.scalars(select(System.code))
+                if code not in seeded)
         for username, password in data.demo_logins.items():
             employee = people[username]
             if employee.password_hash is None:

@@ -257,3 +257,19 @@ def test_seeding_again_keeps_what_the_hr_feed_and_the_admin_changed(empty_app, t
     assert (mbe.title, mbe.centre.code) == ("Seniordataanalytiker", "SAC")
     assert run(empty_app, "seed", str(folder)).output.count("0 updated") == 1
     assert seeded_manager != "hvi"
+
+
+def test_a_system_dropped_from_the_seed_is_named_and_kept(empty_app, tmp_path):
+    from governance.models import System
+    assert run(empty_app, "seed").exit_code == 0
+    folder = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", folder)
+    text = (folder / "systems.yaml").read_text(encoding="utf-8")
+    start = text.index("  - code: CVR")
+    end = text.index("  - code: ", start + 5)
+    (folder / "systems.yaml").write_text(text[:start] + text[end:], encoding="utf-8")
+    result = run(empty_app, "seed", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "1 system in the register but not in the seed, kept as they are: CVR" in \
+        result.output, result.output
+    assert db.session.scalar(sa.select(System.id).where(System.code == "CVR")) is not None
