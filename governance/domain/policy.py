@@ -235,7 +235,7 @@ def _approvers(doc: Entry, register: RegisterFacts) -> tuple[Approver, ...]:
             raise entry.error("username", unknown("employee", username, register.people))
         if "approver" not in person.roles:
             raise entry.error("username", f"employee '{username}' does not have the "
-                                          "approver role in the register")
+                                          f"approver role in {register.source}")
         written = entry.optional("name")
         if written and written != person.name:
             raise entry.error("name", f"'{written}' is not {username}: the register calls "

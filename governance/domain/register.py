@@ -50,3 +50,5 @@ class RegisterFacts:
     systems: dict[str, SystemFacts] = field(default_factory=dict)
     people: dict[str, PersonFacts] = field(default_factory=dict)
     categories: dict[str, str] = field(default_factory=dict)
+    # Where the facts come from, as messages name it: "the register" or "the seed".
+    source: str = "the register"

@@ -91,7 +91,8 @@ class SeedData:
                                       a.scopes, a.categories) for a in s.areas}
             systems[s.code] = SystemFacts(s.code, s.name, s.access_levels, s.scopes,
                                           s.data_categories, areas)
-        return RegisterFacts(systems, people, {c.code: c.kind for c in self.categories})
+        return RegisterFacts(systems, people, {c.code: c.kind for c in self.categories},
+                             source="the seed")
 
 
 def seed_files(path: Path) -> list[Path]:

@@ -244,3 +244,17 @@ def test_two_files_with_one_policy_id_name_each_other(app, tmp_path):
     assert "eu-oest-copy.yaml:" in result.output
     assert "policy id 'eu-oest' is also the id in" in result.output
     assert "eu-oest.yaml; each policy has its own id" in result.output
+
+
+def test_checked_against_the_seed_a_missing_role_is_said_to_be_missing_there(app, tmp_path):
+    seed = tmp_path / "seed"
+    shutil.copytree(PROJECT_ROOT / "seed", seed)
+    path = seed / "employees.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if "username: tko" in row)
+    path.write_text(text.replace(line, line.replace("approver", "requester")
+                                 .replace("[requester, requester]", "[requester]")),
+                    encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["policy", "check", "--seed", str(seed)])
+    assert result.exit_code == 1
+    assert "employee 'tko' does not have the approver role in the seed" in result.output
