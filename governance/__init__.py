@@ -75,7 +75,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except dbapi_connection.OperationalError:
+            pass   # opened read-only (a backup being checked): its journal stays as it is
         cursor.close()
         dbapi_connection.create_function("unicode_lower", 1, sqlite_unicode_lower,
                                          deterministic=True)

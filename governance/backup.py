@@ -35,6 +35,9 @@ def backup(database_url: str, out: Path) -> Path:
         target = sqlite3.connect(out)
         try:
             source.backup(target)  # SQLite's online backup API: a consistent snapshot
+            # One self-contained file: the copy would keep the live database's WAL mode,
+            # and grow -wal and -shm files beside it wherever it is opened.
+            target.execute("PRAGMA journal_mode=DELETE")
         finally:
             target.close()
             source.close()

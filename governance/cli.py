@@ -126,6 +126,8 @@ def policy_load(path: str | None) -> None:
         db.session.rollback()
         _fail(f"{error}\nNothing was written.")
     click.echo(f"{len(versions)} new policy versions recorded.")
+    for name in policies.came_back(db.session, versions):
+        click.echo(f"Policy '{name}' had been retired; its file puts it back in force.")
     for note in policies.interval_notes(db.session, versions):
         click.echo(note)
     _say_what_is_no_longer_allowed()
@@ -141,7 +143,7 @@ def policy_load(path: str | None) -> None:
 def policy_retire(name: str) -> None:
     """Take the purpose policy NAME out of force (audited); refused while requests or
     access live under it. Loading a file with its id brings it back as a new version."""
-    _committed(policies.retire, name)
+    _committed(policies.retire, name, _path(None, "POLICY_PATH"))
     click.echo(f"Policy '{name}' is no longer in force; its versions stay in the history.")
 
 
@@ -377,8 +379,11 @@ def backup_command(out: str) -> None:
         path = backup(url, Path(out))
     except BackupError as error:
         _fail(str(error))
-    if sqlite:   # the backup file itself, as it would be restored
-        engine = create_engine(f"sqlite:///{path.resolve()}")
+    if sqlite:   # the backup file itself, as it would be restored, opened read-only
+        import sqlite3
+        location = f"file:{path.resolve()}?mode=ro"
+        engine = create_engine("sqlite://",
+                               creator=lambda: sqlite3.connect(location, uri=True))
         try:
             with Session(engine) as copy:
                 report = audit.verify_chain(copy)
@@ -489,7 +494,8 @@ def _needs_register(command: click.Command) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (seed_command, backup_command, policy_load, *reviews_cli.commands.values(),
+    for command in (seed_command, backup_command, policy_load, policy_retire,
+                    *reviews_cli.commands.values(),
                     *token_cli.commands.values(), *user_cli.commands.values(),
                     *audit_cli.commands.values(), *notify_cli.commands.values(),
                     *export_cli.commands.values()):

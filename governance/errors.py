@@ -33,6 +33,12 @@ TITLES = {
 }
 
 
+def _is_duplicate(error: IntegrityError) -> bool:
+    """A unique constraint: PostgreSQL's 23505, SQLite's "UNIQUE constraint failed"."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code == "23505" or "UNIQUE constraint failed" in str(error.orig)
+
+
 def _is_contention(error: OperationalError) -> bool:
     """A lock not granted: SQLite's "database is locked", or PostgreSQL's deadlock (40P01),
     serialisation failure (40001) or lock timeout (55P03)."""
@@ -163,6 +169,8 @@ def init_app(app: Flask) -> None:
         """Two changes at the same moment that the database keeps from both landing (the
         same new username, say): the later one is a 409."""
         db.session.rollback()
+        if not _is_duplicate(error):
+            return unexpected(error)   # a foreign key or NOT NULL broken: a bug, said so
         log.warning("integrity clash on %s %s: %s", request.method, request.path, error.orig)
         return answer(409, "conflict", _("Someone else made the same change at the same "
                                          "moment. Nothing was saved; reload and look again."))

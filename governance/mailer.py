@@ -93,17 +93,27 @@ class SendReport:
 
 
 def refused_for_good(error: Exception) -> bool:
-    """The server's permanent refusal (a 5xx answer: no such mailbox, say), or a message
-    the e-mail library cannot write: trying again gives the same answer."""
+    """This message is refused for good: the server's permanent answer to its recipient or
+    its content (a 5xx to RCPT TO or DATA: no such mailbox, say), or a message the e-mail
+    library cannot write. Trying it again gives the same answer."""
     if isinstance(error, ValueError):
         return True
     if error.__cause__ is not None:   # SmtpBackend names the server around the answer
         return refused_for_good(error.__cause__)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
-    code = getattr(error, "smtp_code", None)
-    return isinstance(error, smtplib.SMTPResponseException) and code is not None \
-        and 500 <= code < 600
+    return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600
+
+
+def server_unusable(error: Exception) -> bool:
+    """An answer about the server or our account, not this message (a wrong password, a
+    refused sender, a refused connection or greeting): every message would get it, so the
+    run stops and they all wait."""
+    if error.__cause__ is not None:
+        return server_unusable(error.__cause__)
+    return isinstance(error, (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused,
+                              smtplib.SMTPConnectError, smtplib.SMTPHeloError,
+                              smtplib.SMTPNotSupportedError, ConnectionError))
 
 
 def send_pending(session: Session, backend: Backend, sender: str,
@@ -117,7 +127,7 @@ def send_pending(session: Session, backend: Backend, sender: str,
                           .order_by(OutboxMessage.attempts, OutboxMessage.id)
                           .limit(limit)).all()
     session.commit()
-    for message_id in ids:
+    for position, message_id in enumerate(ids):
         now = utcnow()
         claimed = session.execute(
             update(OutboxMessage).where(
@@ -143,6 +153,9 @@ def send_pending(session: Session, backend: Backend, sender: str,
             session.commit()
             report.last_error = str(error)
             log.warning("sending message %s failed: %s", message_id, error)
+            if server_unusable(error):
+                report.failed += len(ids) - position - 1
+                break   # the rest would get the same answer; they wait for the next run
             continue
         message.sent_at = utcnow()
         session.commit()

@@ -8,12 +8,14 @@ from flask import Blueprint, Flask, g, jsonify, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from ..errors import json_error
 from ..extensions import csrf, db
 from ..services import auth as auth_service
 from ..services.actor import Actor
 from ..services.listing import MAX_PAGE
+from ..web import lock_for_writing
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi"}
@@ -31,8 +33,12 @@ def authenticate():
         employee, touched = (auth_service.employee_for_token(db.session, token.strip())
                              if scheme.lower() == "bearer" and token.strip() else (None, False))
         if touched and request.method in SAFE_METHODS:
-            # A read ends its one write at once (a change commits it with the change).
-            db.session.commit()
+            # A read ends its one write at once (a change commits it with the change). It is
+            # only "last used": if the database is busy, the read goes on without it.
+            try:
+                db.session.commit()
+            except OperationalError:
+                db.session.rollback()
         if employee is None:
             return json_error(401, "unauthorized", str(_l(
                 "The bearer token is missing, invalid or revoked, or its owner has left.")))
@@ -53,6 +59,8 @@ def authenticate():
         raise InvalidInput(_l("as_of applies to reading only: a change is recorded at the "
                               "moment it is made"), field="as_of")
     check_query()
+    if request.method not in SAFE_METHODS:
+        lock_for_writing()   # once the caller is known: no lock for a 401
     return None
 
 

@@ -11,7 +11,7 @@ from itertools import chain
 from typing import Any, Iterator
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..models import AuditEntry, AuditHead, utcnow
@@ -47,11 +47,20 @@ def utc_stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
+# How long a writer waits for the chain's lock before it gives up (a 503 that says to try
+# again): SQLite's busy timeout is the same (governance/__init__.py).
+LOCK_WAIT_SECONDS = 10
+
+
 def lock_chain(session: Session) -> None:
     """Take the lock every appender takes, first, before the change reads or locks
     anything: writers then queue in one order (no deadlock between a revocation and a
     leaver, say), and each judges the register as the one before it left it. A row lock on
     PostgreSQL, the write lock on SQLite; held until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL would wait for ever (and gunicorn kill the worker): as SQLite does,
+        # give up after a while, for this transaction only.
+        session.execute(text(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_SECONDS * 1000)}ms'"))
     session.execute(update(AuditHead).where(AuditHead.id == 1)
                     .values(entries=AuditHead.entries))
 

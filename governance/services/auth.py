@@ -81,6 +81,9 @@ def authenticate(session: Session, username: str, password: str,
         raise LoginThrottled(_l("Too many failed logins. Wait 15 minutes and try again."))
     employee = session.scalar(select(Employee).where(Employee.username == username))
     ok = passwords.verify_password(employee.password_hash if employee else None, password)
+    # The slow password check is done before queueing for the chain's lock: a stream of
+    # guesses does not hold up the register's writers.
+    audit.lock_chain(session)
     succeeded = bool(ok and employee.active)
     session.add(LoginAttempt(username=username, client_address=client_address,
                              succeeded=succeeded))

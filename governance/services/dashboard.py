@@ -120,6 +120,8 @@ def rule_findings(session: Session, actor: Actor, as_of: date | None = None,
     the DPO sees what a new version of a policy no longer allows, and not only the figures
     the dashboard counts. Read on demand: it judges every grant."""
     require_dpo(actor)
+    if rule is not None and rule not in RULE_PRINCIPLES:   # before judging every grant
+        raise InvalidInput(_l("Unknown rule '%(rule)s'", rule=rule), field="rule")
     as_of = as_of or clock.today()
     _, found = evaluation.reevaluate(session, as_of)
     by_rule: dict[str, list[int]] = {}
@@ -129,8 +131,6 @@ def rule_findings(session: Session, actor: Actor, as_of: date | None = None,
             ids.append(finding.grant_id)
     ordered = dict(sorted(by_rule.items(), key=lambda item: (RULE_PRINCIPLES[item[0]],
                                                              item[0])))
-    if rule is not None and rule not in RULE_PRINCIPLES:
-        raise InvalidInput(_l("Unknown rule '%(rule)s'", rule=rule), field="rule")
     ids = sorted(set(ordered.get(rule, ()))) if rule else []
     start = (max(page, 1) - 1) * per_page
     shown = ids[start:start + per_page]

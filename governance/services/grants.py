@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
                             acknowledgement_renewal_due, review_due)
-from ..models import (AccessRequest, Acknowledgement, Decision, Employee, Grant, System,
-                      system_user_admins, utcnow)
+from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole, Grant,
+                      System, system_user_admins, utcnow)
 from ..models.base import max_length
 from . import audit, clock, evaluation, listing, notify, policies, register
 from .actor import Actor
@@ -404,10 +404,14 @@ def _administered(actor: Actor):
     if not actor.has_role("user_admin"):
         raise Forbidden(_l("Only user administrators create and remove access in the systems"))
     Other = aliased(Employee)
+    # Another administrator who can record it: listed, active, and with the role (as
+    # `_other_admins` asks).
     someone_else = exists().where(
         system_user_admins.c.system_id == Grant.system_id,
         system_user_admins.c.employee_id == Other.id,
-        Other.id != actor.employee_id, Other.status == "active")
+        Other.id != actor.employee_id, Other.status == "active",
+        exists().where(EmployeeRole.employee_id == Other.id,
+                       EmployeeRole.role == "user_admin"))
     return and_(Grant.system_id.in_(select(system_user_admins.c.system_id).where(
         system_user_admins.c.employee_id == actor.employee_id)),
         or_(Grant.grantee_id != actor.employee_id, ~someone_else))

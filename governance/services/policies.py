@@ -78,6 +78,16 @@ def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = N
     return principles, policies
 
 
+def _declares_id(file: Path, name: str) -> bool:
+    """Whether a policy file says `id: name` (read as text: the file need not be valid)."""
+    pattern = re.compile(rf"^id\s*:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$")
+    try:
+        return any(pattern.match(line) for line in file.read_text(encoding="utf-8")
+                   .splitlines())
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _leaving(policy: Policy, register: RegisterFacts, root: Path | None):
     """A named approver who has left, located at the line that names them."""
     return leaving_approvers(policy, register, lambda username: _line_of(
@@ -163,9 +173,29 @@ def not_in_folder(session: Session, policy_dir: Path) -> list[str]:
     return sorted(set(in_force(session).policies) - loaded)
 
 
-def retire(session: Session, actor: Actor, name: str) -> PolicyVersion:
+def came_back(session: Session, versions: list[PolicyVersion]) -> list[str]:
+    """Of the new versions, the policies that had been retired: back in force."""
+    back = []
+    for version in versions:
+        before = session.scalar(select(PolicyVersion.sha256).where(
+            PolicyVersion.name == version.name, PolicyVersion.id < version.id)
+            .order_by(PolicyVersion.id.desc()).limit(1))
+        if before == RETIRED:
+            back.append(version.name)
+    return back
+
+
+def retire(session: Session, actor: Actor, name: str,
+           policy_dir: Path | None = None) -> PolicyVersion:
     """Take a purpose policy out of force, audited; refused while anything lives under it
-    (pending requests, approved or active access), which would then have no rules."""
+    (pending requests, approved or active access), which would then have no rules, and
+    while the policy folder still holds its file (the next load would bring it back)."""
+    if policy_dir is not None and Path(policy_dir).is_dir():
+        for file in sorted(Path(policy_dir).glob("*.yaml")):
+            if file.name != PRINCIPLES_FILE and _declares_id(file, name):
+                raise Conflict(_l("%(file)s still holds the policy '%(name)s': remove the "
+                                  "file (a reviewed change) first, or the next load brings "
+                                  "it back", file=str(file), name=name), field="name")
     if name not in in_force(session).policies:
         raise NotFound(_l("No purpose policy '%(name)s' is in force; in force: %(names)s",
                           name=name, names=", ".join(sorted(in_force(session).policies))
@@ -199,8 +229,8 @@ def interval_notes(session: Session, versions: list[PolicyVersion]) -> list[str]
         before = session.scalar(select(PolicyVersion).where(
             PolicyVersion.name == version.name, PolicyVersion.id < version.id)
             .order_by(PolicyVersion.id.desc()).limit(1))
-        if before is None:
-            continue
+        if before is None or before.sha256 == RETIRED:
+            continue   # new, or back after it was retired: no interval of its own before
         old, new = (policy_from_dict(json.loads(v.content)) for v in (before, version))
         changed = sorted(code for code in new.systems
                          if code in old.systems and new.review_interval_for(code)

@@ -281,8 +281,10 @@ def review_status(grant: Grant, review: Review | None, reference: date) -> str:
         return "kept" if review.decision == "keep" else "revoked"
     if grant.ended_at is not None and clock.local_date(grant.ended_at) <= reference:
         return "ended"
-    if grant.activated_at is None:   # created in the system, never active (P3)
-        return "not_acknowledged"
+    created = grant.fulfilled_at is not None and clock.local_date(grant.fulfilled_at) <= reference
+    if grant.activated_at is None or (created and clock.local_date(grant.activated_at)
+                                      > reference):
+        return "not_acknowledged"   # created in the system, not (yet) active then (P3)
     due = due_on(grant, reference)
     return "overdue" if due is not None and due < reference else "not_yet_due"
 
@@ -298,7 +300,9 @@ def review_report(session: Session, cycle: int, as_of: date) -> list[ReviewRepor
     lookup principles, is held there all the same: it has a row too, saying so."""
     first, last = date(cycle, 1, 1), date(cycle, 12, 31)
     reference = cycle_reference(cycle, as_of)
-    held_from = func.coalesce(Grant.activated_at, Grant.fulfilled_at)
+    # Held in its system from its creation there (activation may come later, with the
+    # acknowledgement; a grant from before that was recorded has only its activation).
+    held_from = func.coalesce(Grant.fulfilled_at, Grant.activated_at)
     query = (select(Grant).join(Grant.grantee).join(Grant.system)
              .where(held_from.is_not(None),
                     held_from < _start_of(last + timedelta(days=1)),

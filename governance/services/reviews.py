@@ -29,11 +29,6 @@ def _policy_for(session: Session, grant: Grant) -> Policy | None:
     return policies.in_force(session).policies.get(grant.purpose)
 
 
-def can_review(actor: Actor, grant: Grant, policy: Policy | None) -> bool:
-    return (policy is not None and actor.username in policy.approver_usernames
-            and actor.employee_id != grant.grantee_id)
-
-
 def _live_grants(session: Session):
     return (select(Grant).where(Grant.status == "active")
             .options(selectinload(Grant.grantee).selectinload(Employee.centre),
@@ -281,7 +276,8 @@ def _remind_created_unacknowledged(session: Session, as_of: date, dpos: list[Emp
 
 def _approvers_of(grant: Grant, policy: Policy, people: dict[str, Employee]) -> list[Employee]:
     named = [people[u] for u in policy.approver_usernames if u in people]
-    named = [p for p in named if p.active and p.id != grant.grantee_id]
+    named = [p for p in named if p.active and p.has_role("approver")
+             and p.id != grant.grantee_id]
     approved_by = {d.approver_id for d in (grant.request.decisions if grant.request else [])
                    if d.decision == "approve"}
     responsible = [p for p in named if p.id in approved_by]
@@ -293,7 +289,8 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
     Where the policy says so, end access overdue by too long as expired."""
     as_of = as_of or clock.today()
     report = ReminderReport()
-    people = {e.username: e for e in session.scalars(select(Employee))}
+    people = {e.username: e for e in session.scalars(
+        select(Employee).options(selectinload(Employee.role_rows)))}
     dpos = session.scalars(select(Employee).join(EmployeeRole).where(
         EmployeeRole.role == "dpo", Employee.status == "active")).all()
     horizon = as_of + timedelta(days=90)
@@ -320,7 +317,8 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
             continue
         if overdue_days >= policy.escalate_after_days:
             others = [p for p in people.values() if p.username in policy.approver_usernames
-                      and p.active and p.id != grant.grantee_id and p not in responsible]
+                      and p.active and p.has_role("approver") and p.id != grant.grantee_id
+                      and p not in responsible]
             for person in [*others, *dpos]:
                 if notify.review_escalation(session, grant, person, overdue_days):
                     report.escalations += 1

@@ -98,7 +98,7 @@ class _Applier:
         next seed knows what the file says."""
         last = self.seeded(kind, key)
         if last is not None and any(last.get(k) != v for k, v in wanted.items()):
-            self._audit("update", kind, key, current, current, seed=wanted)
+            self._audit("update", kind, key, current, current, seed=wanted, counted=False)
 
     def apply(self, data: SeedData) -> None:
         categories = {c.code: self._upsert(DataCategory, "category", c.code, {
@@ -245,16 +245,18 @@ class _Applier:
         self.session.expire(row, ["areas"])
         self._audit("update" if before else "create", "system", s.code, before, values)
 
-    def _audit(self, verb: str, kind: str, key: str, before, after, seed=None) -> None:
+    def _audit(self, verb: str, kind: str, key: str, before, after, seed=None,
+               counted: bool = True) -> None:
         # A centre made in this run and then given its manager (once the employees exist)
         # is counted once, as created; the audit trail keeps both steps.
         name = f"{kind} {key}"
-        if not (verb == "update" and name in self.report.created):
+        if counted and not (verb == "update" and name in self.report.created):
             (self.report.updated if verb == "update" else self.report.created).append(name)
         audit.record(self.session, actor=self.actor.username, action=f"seed.{verb}",
                      object_type=kind, object_id=key,
-                     summary=f"Seed {'updated' if verb == 'update' else 'created'} "
-                             f"{kind} {key}",
+                     summary=(f"Seed {'updated' if verb == 'update' else 'created'} "
+                              f"{kind} {key}" if counted else
+                              f"Seed file now gives {kind} {key} what the register holds"),
                      details={"before": before, "after": after,
                               **({"seed": seed} if seed is not None and seed != after else {})},
                      client_address=self.actor.client_address)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -161,23 +161,6 @@ def init_app(app: Flask) -> None:
         return None
 
     @app.before_request
-    def serialise_writes():
-        """A request that may change the register queues for the audit chain's lock before
-        it reads anything (services.audit.lock_chain). Its body is read first, so that a
-        slow client does not hold the lock while it sends."""
-        if request.method in ("GET", "HEAD", "OPTIONS") or request.endpoint in (
-                "static", "health", "auth.set_language"):
-            return None
-        body = request.get_data(cache=True)
-        limit = app.config.get("MAX_CONTENT_LENGTH")
-        if request.content_length is None and limit and len(body) >= limit:
-            # A chunked body is cut at the limit as it is read; refused as a long one is.
-            from werkzeug.exceptions import RequestEntityTooLarge
-            raise RequestEntityTooLarge()
-        audit_chain.lock_chain(db.session)
-        return None
-
-    @app.before_request
     def require_login():
         if request.path.startswith("/api/") or request.endpoint in PUBLIC_ENDPOINTS:
             return None
@@ -185,6 +168,17 @@ def init_app(app: Flask) -> None:
             if request.path != "/":   # asked for a page: say why the login page comes first
                 flash(_("Please log in"), "info")
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return None
+
+    @app.before_request
+    def serialise_writes():
+        """A page request that may change the register queues for the audit chain's lock
+        once it is known who asks (the API's after its token: api.authenticate), before the
+        view reads anything. The login takes it itself, after the password check."""
+        if request.method in SAFE_METHODS or request.path.startswith("/api/") \
+                or request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        lock_for_writing()
         return None
 
     @app.get("/favicon.ico")
@@ -260,6 +254,22 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def template_helpers():
         return {"locale": str(get_locale()), "id_url": id_url}
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def lock_for_writing() -> None:
+    """Read the body, then take the audit chain's lock (services.audit.lock_chain) for the
+    rest of the request: writers queue in one order and each judges the register as the
+    one before left it. The body first, so that a slow client does not hold the lock while
+    it sends; a chunked body cut at the limit is a 413, as a long one is."""
+    body = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is None and limit and len(body) >= limit:
+        from werkzeug.exceptions import RequestEntityTooLarge
+        raise RequestEntityTooLarge()
+    audit_chain.lock_chain(db.session)
 
 
 def page_locale(context) -> str:

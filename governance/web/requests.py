@@ -107,6 +107,7 @@ def new():
             status = 400
     elif request.method == "POST" and form.errors:
         status = 400
+    db.session.rollback()   # nothing written: the chain's lock is not held while rendering
     return render_template("requests/new.html", form=form, system=system, result=result,
                            not_sent=status == 422 and request.form.get("action") == "submit"
                            ), status

@@ -299,3 +299,22 @@ def test_the_principle_filter_finds_refused_decisions_too(api):
     assert "request.create" not in {e["action"] for e in found["items"]}
     p7 = api("dpo").get("/api/v1/audit?principle=P7&per_page=500").get_json()
     assert "request.decision_refused" not in {e["action"] for e in p7["items"]}
+
+
+def test_a_read_goes_on_when_its_last_use_cannot_be_written(api, monkeypatch):
+    """The token's "last used" is written at once by a read, best effort: a busy database
+    does not turn the read into a 503."""
+    from sqlalchemy.exc import OperationalError
+    caller = api("ahn")          # the token exists, never used
+
+    real, calls = db.session.commit, []
+
+    def busy_once():   # the token's write finds the database busy; later commits work
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE api_tokens", {}, Exception("database is locked"))
+        return real()
+    monkeypatch.setattr(db.session, "commit", busy_once)
+    response = caller.get("/api/v1/me")
+    assert response.status_code == 200 and response.get_json()["username"] == "ahn"
+    assert calls   # the write was tried

@@ -289,3 +289,22 @@ def test_deciding_a_withdrawn_request_says_it_was_withdrawn(api):
     assert response.status_code == 409
     assert "has been withdrawn; there is nothing to decide" in response.get_json()["error"][
         "message"]
+
+
+@pytest.mark.parametrize("message, status", [
+    ("UNIQUE constraint failed: grants.request_id", 409),
+    ("FOREIGN KEY constraint failed", 500)])
+def test_only_a_duplicate_is_a_clash_other_integrity_errors_are_bugs(api, monkeypatch,
+                                                                    message, status):
+    from sqlalchemy.exc import IntegrityError
+    from governance.services import grants
+    request_id = file_request(api)
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("INSERT INTO grants", {}, Exception(message))
+    monkeypatch.setattr(grants, "create_from_request", broken)
+    response = api("kfi").post(f"/api/v1/requests/{request_id}/decision",
+                               json={"decision": "approve"})
+    assert response.status_code == status
+    db.session.expire_all()
+    assert db.session.get(AccessRequest, request_id).status == "pending"

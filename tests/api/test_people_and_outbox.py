@@ -168,7 +168,8 @@ def test_failed_send_is_retried_later(api, app, monkeypatch):
     app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", 9  # nothing listens
     report = send_outbox(db.session)
     assert (report.sent, report.failed) == (0, 2)
-    message = db.session.scalars(sa.select(OutboxMessage)).first()
+    # Nothing listens: the run stops at the first message; the other waits untried.
+    message = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).first()
     assert message.sent_at is None and message.attempts == 1 and message.last_error
     assert message.last_error.startswith("127.0.0.1:9: ")      # which server refused
     failed = app.test_cli_runner().invoke(args=["notify", "send"])
@@ -335,10 +336,10 @@ class TinySmtpServer:
     """A real SMTP conversation on a socket, with the answers a test picks: `rcpt` for
     RCPT TO, `quit` for QUIT. Counts the messages it accepted."""
 
-    def __init__(self, rcpt: str = "250 ok", quit: str = "221 bye"):
+    def __init__(self, rcpt: str = "250 ok", quit: str = "221 bye", mail: str = "250 ok"):
         import socket
         import threading
-        self.rcpt, self.quit, self.accepted = rcpt, quit, 0
+        self.rcpt, self.quit, self.mail, self.accepted = rcpt, quit, mail, 0
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
@@ -359,7 +360,7 @@ class TinySmtpServer:
                     if verb.startswith(("EHLO", "HELO")):
                         conn.sendall(b"250 tiny\r\n")
                     elif verb.startswith("MAIL"):
-                        conn.sendall(b"250 ok\r\n")
+                        conn.sendall(self.mail.encode() + b"\r\n")
                     elif verb.startswith("RCPT"):
                         conn.sendall(self.rcpt.encode() + b"\r\n")
                     elif verb == "DATA":
@@ -437,3 +438,19 @@ def test_notify_send_says_what_was_given_up(api, app):
     assert result.exit_code == 1
     assert "0 sent, 2 refused for good by the mail server and not tried again" in result.output
     assert "550" in result.output
+
+
+def test_a_server_that_refuses_our_sender_gives_up_nothing(api, app):
+    """550 to MAIL FROM is about our account, not the message: every message waits for the
+    next run (the setting fixed), none is given up, and the run stops at the first."""
+    file_request(api)
+    server = TinySmtpServer(mail="550 sender not allowed")
+    try:
+        _smtp(app, server)
+        report = send_outbox(db.session)
+    finally:
+        server.close()
+    assert (report.sent, report.failed, report.given_up) == (0, 2, 0)
+    messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [m.given_up_at for m in messages] == [None, None]
+    assert sorted(m.attempts for m in messages) == [0, 1]     # the run stopped at the first

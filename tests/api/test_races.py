@@ -131,3 +131,36 @@ def test_a_keep_and_a_revoke_of_one_review_at_once(app, tokens):
                        ("admin", "PATCH", f"/api/v1/employees/{username}", {"status": "left"}))
         assert 500 not in statuses(answers), answers
         assert db.session.get(Grant, grant.id).status == "revoked"
+
+
+def test_a_writer_that_waits_too_long_for_the_chain_is_told_to_try_again(app, tokens, api,
+                                                                         monkeypatch):
+    """Another change holds the chain's lock (a long seed, say): a write waits a while and
+    then answers 503 with Retry-After, nothing saved; a caller without a valid token is
+    refused at once, without queueing."""
+    import time
+    from governance.services import audit
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's wait is its busy timeout, set per connection")
+    monkeypatch.setattr(audit, "LOCK_WAIT_SECONDS", 0.3)
+    request_id = api("ahn").post("/api/v1/requests", json=write_body(grantee="ahn")
+                                 ).get_json()["id"]
+    token = tokens("kfi")
+    with db.engine.connect() as holder:
+        holder.execute(sa.text("UPDATE audit_head SET entries = entries WHERE id = 1"))
+        client = app.test_client()
+        started = time.perf_counter()
+        busy = client.post(f"/api/v1/requests/{request_id}/decision",
+                           json={"decision": "approve", "comment": "ok"},
+                           headers={"Authorization": f"Bearer {token}"})
+        assert busy.status_code == 503, busy.get_json()
+        assert busy.headers["Retry-After"] == "2"
+        assert 0.25 < time.perf_counter() - started < 5
+        started = time.perf_counter()
+        anonymous = client.post(f"/api/v1/requests/{request_id}/decision",
+                                json={"decision": "approve"},
+                                headers={"Authorization": "Bearer nonsense"})
+        assert anonymous.status_code == 401 and time.perf_counter() - started < 0.25
+        holder.rollback()
+    db.session.expire_all()
+    assert db.session.get(AccessRequest, request_id).status == "pending"

@@ -38,6 +38,9 @@ def test_round_trip(app, tmp_path, templates):
             f"audit chain intact just before the dump, which holds those entries and any "
             f"written since, {before['audit_entries']} entries")
     assert said in result.output
+    # Checked read-only: the backup is left exactly as written (no -wal or -shm beside it).
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("backup")) == [
+        "backup.dump"]
 
     # A fresh, empty database to restore into.
     if db.engine.dialect.name == "sqlite":

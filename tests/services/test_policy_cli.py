@@ -209,6 +209,10 @@ def test_a_renamed_policy_leaves_the_old_one_in_force_until_it_is_retired(app, t
             ) in loaded.output
     assert set(policies.in_force(db.session).policies) == {"eu-oest", "eu-oest-2027"}
     grant = active_grant(clock.today(), purpose="eu-oest")
+    # The policy folder in use still holds eu-oest.yaml: the next load would bring it back.
+    held = runner.invoke(args=["policy", "retire", "eu-oest"])
+    assert held.exit_code == 1 and "still holds the policy 'eu-oest'" in held.output
+    app.config["POLICY_PATH"] = str(folder)
     refused = runner.invoke(args=["policy", "retire", "eu-oest"])
     assert refused.exit_code == 1
     assert "still has 1 approved or active access(es) and 0 pending request(s)" in \
@@ -226,10 +230,14 @@ def test_a_renamed_policy_leaves_the_old_one_in_force_until_it_is_retired(app, t
                                                                     "principles"]
     assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())
                              .limit(1)) == "policy.retire"
-    assert "not in force" not in runner.invoke(args=["policy", "load", str(folder)]).output
+    again = runner.invoke(args=["policy", "load", str(folder)])
+    assert again.exit_code == 0 and "not in force" not in again.output
     assert runner.invoke(args=["policy", "retire", "eu-oest"]).exit_code == 1
-    # The shipped file brings it back as a new version.
-    assert "1 new policy versions" in runner.invoke(args=["policy", "load"]).output
+    # The shipped file brings it back as a new version, and says so.
+    back = runner.invoke(args=["policy", "load", str(PROJECT_ROOT / "policies")])
+    assert back.exit_code == 0, back.output
+    assert "1 new policy versions" in back.output
+    assert "Policy 'eu-oest' had been retired; its file puts it back in force." in back.output
     assert "eu-oest" in policies.in_force(db.session).policies
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PolicyVersion).where(
         PolicyVersion.name == "eu-oest")) == 3

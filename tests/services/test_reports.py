@@ -136,6 +136,17 @@ def test_review_report_holds_access_created_but_never_acknowledged(journey):
     # never created (journey.formula) is in no year.
     assert journey.formula not in rows
     assert reports.review_report(db.session, journey.today.year - 1, journey.today) == []
+    # Acknowledged later (the next year, say): the earlier year's report still lists it,
+    # as not active then; the report of a past year does not change afterwards.
+    from datetime import timezone
+    grant_service.acknowledge(db.session, actor("sjo"), today=journey.today)
+    db.session.commit()
+    assert waiting.status == "active"
+    waiting.fulfilled_at = datetime(journey.today.year - 1, 12, 20, 12, tzinfo=timezone.utc)
+    db.session.commit()
+    last_year = {row.grant.id: row for row in reports.review_report(
+        db.session, journey.today.year - 1, journey.today)}
+    assert last_year[waiting.id].status == "not_acknowledged"
 
 
 def test_review_report_table_in_the_auditors_columns(journey):

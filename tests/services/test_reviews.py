@@ -477,3 +477,17 @@ def test_access_created_without_an_acknowledgement_is_chased(app):
 def test_the_danish_genitive_of_a_name(name, genitive):
     from governance.services.notify import genitive as of
     assert of(name) == genitive
+
+
+def test_an_approver_without_the_role_is_neither_reminded_nor_escalated_to(grant):
+    """kfi approved the access and then lost the approver role: tko, who can review, is
+    reminded instead, and the escalation goes to the DPO only."""
+    from governance.models import EmployeeRole
+    kfi = db.session.scalar(sa.select(Employee).filter_by(username="kfi"))
+    kfi.role_rows = [EmployeeRole(role="requester")]
+    db.session.commit()
+    system = Actor.system("test")
+    reviews.remind(db.session, system, grant.review_due - timedelta(days=30))
+    assert [who for who, _ in messages("review.reminder")] == ["tko"]
+    reviews.remind(db.session, system, grant.review_due + timedelta(days=7))
+    assert "kfi" not in [who for who, _ in messages("review.escalation")]
