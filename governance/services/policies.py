@@ -130,6 +130,12 @@ def load_into_register(session: Session, actor: Actor, policy_dir: Path,
     """Record each policy file whose content is new as the version in force; audit it."""
     register = register_facts(session)
     principles, policies = check_files(policy_dir, register, root)
+    if principles is None and not in_force(session).principles:
+        # Principle 3 is acknowledged against these texts, and the principles page shows
+        # them: a register without them would record acknowledgements of nothing.
+        raise SourceError(str(policy_dir), f"holds no {PRINCIPLES_FILE}, and no principles "
+                                           "are in force yet: add the municipality's "
+                                           f"{PRINCIPLES_FILE} (P1-P7) to the folder")
     new_versions = []
     # (name, file, sha256, snapshot, the purpose policy or None for the principles)
     entries: list[tuple[str, str, str, object, Policy | None]] = []

@@ -266,3 +266,21 @@ def test_checked_against_the_seed_a_missing_role_is_said_to_be_missing_there(app
     result = app.test_cli_runner().invoke(args=["policy", "check", "--seed", str(seed)])
     assert result.exit_code == 1
     assert "employee 'tko' does not have the approver role in the seed" in result.output
+
+
+def test_a_first_load_without_principles_is_refused(empty_app, tmp_path):
+    """Acknowledgements (P3) are of the principles in force: a register cannot start
+    without them. Once they are in force, one policy file may be loaded on its own."""
+    from governance.extensions import db
+    from governance.models import PolicyVersion
+    import sqlalchemy as sa
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    shutil.copy(PROJECT_ROOT / "policies" / "eu-oest.yaml", folder / "eu-oest.yaml")
+    runner = empty_app.test_cli_runner()
+    result = runner.invoke(args=["seed", "--policies", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert "holds no principles.yaml, and no principles are in force yet" in result.output
+    assert db.session.scalar(sa.select(sa.func.count(PolicyVersion.id))) == 0
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    assert runner.invoke(args=["policy", "load", str(folder)]).exit_code == 0
