@@ -365,7 +365,11 @@ def reviews_overdue(as_of: str | None) -> None:
 @click.command("backup")
 @click.argument("out", type=click.Path(dir_okay=False))
 def backup_command(out: str) -> None:
-    """Write a backup of the database to OUT (SQLite online backup, or pg_dump -Fc)."""
+    """Write a backup of the database to OUT (SQLite online backup, or pg_dump -Fc); an
+    existing OUT is not overwritten (an earlier backup is evidence too)."""
+    if Path(out).exists():
+        _fail(f"{out} exists: a backup does not overwrite an earlier one. Name a new file "
+              "(the date in its name, say), or move the old one first.")
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
     from .backup import BackupError, backup

@@ -14,7 +14,7 @@ from ..models import AuditEntry
 from . import clock
 from .actor import Actor
 from .clock import MUNICIPAL_TZ
-from .employees import stored_username
+from .register import stored_username
 from .errors import Forbidden, InvalidInput
 from .permissions import can_read_audit
 from .reports import DECISION_REFUSAL_ACTIONS

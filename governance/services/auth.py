@@ -111,8 +111,9 @@ def logout(session: Session, employee: Employee, client_address: str = "") -> No
 
 def _person(session: Session, username: str) -> Employee:
     """The employee with this username, whatever its case ("KFI" is kfi)."""
-    employee = session.scalar(select(Employee).where(
-        func.lower(Employee.username) == username.lower()))
+    stored = register.stored_username(session, username)
+    employee = session.scalar(select(Employee).where(Employee.username == stored)) \
+        if stored else None
     if employee is None:
         raise NotFound(_l("No employee with username '%(username)s'", username=username),
                        field="username")

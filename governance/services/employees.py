@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..domain.vocabulary import (EmployeeStatus, Role, reserved_username, valid_email,
@@ -30,12 +30,6 @@ def can_mark_left(actor: Actor, employee: Employee) -> bool:
     """An administrator marks a leaver, but never themselves: the register keeps an
     administrator."""
     return can_administer_people(actor) and employee.active and employee.id != actor.employee_id
-
-
-def stored_username(session: Session, username: str) -> str | None:
-    """The username as the register holds it, found whatever its case ("AHN" is ahn)."""
-    return session.scalar(select(Employee.username).where(
-        func.lower(Employee.username) == username.lower()))
 
 
 def _values(session: Session, data: Any, *, creating: bool) -> dict:
@@ -103,7 +97,7 @@ def create_employee(session: Session, actor: Actor, data: Any) -> Employee:
     values = _values(session, data, creating=True)
     # Initials are one person whatever their case: "XYZ" beside "xyz" would be two accounts
     # no reader of the audit trail could tell apart.
-    taken = stored_username(session, values["username"])
+    taken = register.stored_username(session, values["username"])
     if taken:
         raise Conflict(_l("An employee with username '%(username)s' already exists",
                           username=taken), field="username")

@@ -70,13 +70,19 @@ def list_employees(session: Session, actor: Actor, *, page: int = 1, per_page: i
     return list(rows), total
 
 
+def stored_username(session: Session, username: str) -> str | None:
+    """The username as the register holds it, found whatever its case ("KFI" is kfi): a
+    username is one person whatever its case. None when nobody has it."""
+    if not username:
+        return None
+    return session.scalar(select(Employee.username).where(Employee.username == username)) \
+        or session.scalar(select(Employee.username).where(
+            func.lower(Employee.username) == username.lower()))
+
+
 def as_stored(session: Session, username: str) -> str:
-    """The username as the register holds it, whatever its case ("KFI" is kfi): a username
-    is one person whatever its case. Unknown ones are returned as given."""
-    if not username or session.scalar(select(Employee.id).where(Employee.username == username)):
-        return username
-    return session.scalar(select(Employee.username).where(
-        func.lower(Employee.username) == username.lower())) or username
+    """The username as the register holds it (`stored_username`); unknown ones as given."""
+    return stored_username(session, username) or username
 
 
 def get_employee(session: Session, actor: Actor, username: str) -> Employee:

@@ -112,3 +112,13 @@ def test_a_backup_of_a_broken_chain_says_so_and_exits_1(app, tmp_path):
     assert result.exit_code == 1, result.output
     assert "BROKEN" in result.output and f"broken at entry {entry_id}" in result.output
     assert out.stat().st_size > 0
+
+
+def test_a_backup_does_not_overwrite_an_earlier_one(app, tmp_path):
+    out = tmp_path / "backup.dump"
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["backup", str(out)]).exit_code == 0
+    first = out.read_bytes()
+    again = runner.invoke(args=["backup", str(out)])
+    assert again.exit_code == 1 and "does not overwrite an earlier one" in again.output
+    assert out.read_bytes() == first
