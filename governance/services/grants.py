@@ -98,6 +98,9 @@ class AcknowledgementStatus:
     current: bool
     renewal_due: bool          # never given, lapsed, or lapsing within the reminder's month
     lapses: date | None        # the first day the last acknowledgement no longer counts
+    # The principles in force are not the version last acknowledged (a new principles.yaml
+    # since): the acknowledgement still counts for its year, and may be given again now.
+    principles_changed: bool = False
 
     @property
     def lapsed(self) -> bool:
@@ -115,9 +118,14 @@ def acknowledgement_status(session: Session, employee_id: int,
                            today: date | None = None) -> AcknowledgementStatus:
     today = today or clock.today()
     given = acknowledged_on(session, employee_id)
+    last = session.scalar(select(Acknowledgement.principles_sha256)
+                          .where(Acknowledgement.employee_id == employee_id)
+                          .order_by(Acknowledgement.acknowledged_at.desc()).limit(1))
+    in_force = policies.in_force(session).principles_sha256
     return AcknowledgementStatus(given, acknowledgement_current(given, today),
                                  acknowledgement_renewal_due(given, today),
-                                 acknowledgement_lapses(given) if given else None)
+                                 acknowledgement_lapses(given) if given else None,
+                                 principles_changed=bool(last and in_force and last != in_force))
 
 
 def _activate(session: Session, actor: Actor, grant: Grant, today: date) -> None:

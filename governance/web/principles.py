@@ -17,7 +17,9 @@ def index():
     return render_template(
         "principles/index.html", principles=in_force.principles, policies=in_force.policies,
         acknowledged=ack.acknowledged_on, current=ack.current,
-        renewal_due=ack.renewal_due and grants.may_acknowledge(db.session, current_actor()),
+        principles_changed=ack.current and ack.principles_changed,
+        renewal_due=(ack.renewal_due or ack.principles_changed)
+        and grants.may_acknowledge(db.session, current_actor()),
         renew_by=ack.lapses, form=EmptyForm(), policy_names=policy_names(in_force))
 
 

@@ -464,6 +464,33 @@ def test_the_register_shows_no_next_review_on_ended_access(client, login, approv
     assert clock.today().isoformat() not in page.split("<tbody>")[1]
 
 
+def test_new_principles_are_said_and_may_be_acknowledged_at_once(client, login, app,
+                                                                 tmp_path):
+    """A new version of principles.yaml: the acknowledgement still counts for its year,
+    the principles page says they changed and offers the acknowledgement of the new ones;
+    given, the note goes."""
+    import shutil
+    from governance.config import PROJECT_ROOT
+    grant = active_grant(clock.today())
+    login(grant.grantee.username)
+    page = client.get("/principles/").get_data(as_text=True)
+    assert 'id="principles-changed"' not in page
+    assert 'action="/principles/acknowledge"' not in page
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "principles.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# revised\n", encoding="utf-8")
+    assert app.test_cli_runner().invoke(args=["policy", "load", str(folder)]).exit_code == 0
+    page = client.get("/principles/").get_data(as_text=True)
+    assert 'id="principles-changed"' in page
+    assert 'action="/principles/acknowledge"' in page
+    client.post("/principles/acknowledge", data={})
+    page = client.get("/principles/").get_data(as_text=True)
+    assert 'id="principles-changed"' not in page
+    db.session.expire_all()
+    assert db.session.get(Grant, grant.id).status == "active"
+
+
 def test_the_yearly_acknowledgement_is_renewed_from_the_overview_and_principles(client,
                                                                                  login):
     from datetime import datetime, time, timedelta, timezone
