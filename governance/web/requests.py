@@ -67,7 +67,12 @@ def _request_form() -> tuple[RequestForm, System | None]:
     form.system.choices = [(s.code, f"{s.code} – {s.name}") for s in systems
                            if s.code in covered]
     chosen = form.system.data or request.args.get("system")
-    system = next((s for s in systems if s.code == chosen), None)
+    system = next((s for s in systems if s.code == (chosen or "").upper()), None)
+    if chosen and system is None and request.method == "GET":
+        # A link or a typed address naming a system the register does not hold: said, and
+        # the requester chooses below (not a form that silently forgot it).
+        flash(_("The register holds no system '%(code)s'; choose one below.", code=chosen),
+              "error")
     if system is not None:
         form.system.data = system.code
         never = {"special": _("special category, art. 9: cannot be granted"),

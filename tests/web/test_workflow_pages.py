@@ -42,6 +42,14 @@ def approved_grant(app, pending_request) -> int:
     return db.session.scalar(sa.select(Grant.id).where(Grant.request_id == pending_request))
 
 
+def test_a_link_to_the_form_for_an_unknown_system_says_so(client, login):
+    login("ahn")
+    page = client.get("/requests/new?system=NOPE").get_data(as_text=True)
+    assert "Registret har intet system &#39;NOPE&#39;; vælg et nedenfor." in page
+    chosen = client.get("/requests/new?system=uis").get_data(as_text=True)  # any case
+    assert "vælg et nedenfor" not in chosen and 'value="UIS" selected' in chosen
+
+
 def test_request_form_shows_rule_feedback_and_approvers_before_sending(client, login):
     login("ahn")
     page = client.get("/requests/new?system=UIS").get_data(as_text=True)
