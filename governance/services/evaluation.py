@@ -127,6 +127,24 @@ def findings_for(session: Session, grant: Grant, as_of: date | None = None) -> l
             *evaluator.due_failures(grant.review_due)]
 
 
+def disallowed(session: Session, grants: list[Grant]) -> dict[int, list[Check]]:
+    """Of these grants, the ones whose access the policy in force no longer allows, with
+    what fails (P4, P6, P7): one look at the policies in force for all of them."""
+    in_force = policies.in_force(session).policies
+    evaluators: dict[str, GrantEvaluator] = {}
+    found = {}
+    for grant in grants:
+        policy = in_force.get(grant.purpose)
+        if policy is None:
+            continue
+        evaluator = evaluators.setdefault(grant.purpose, GrantEvaluator(policy, clock.today()))
+        failing = evaluator.access_failures(grant.system.code, grant.access_level, grant.scope,
+                                            tuple(grant.data_categories or ()))
+        if failing:
+            found[grant.id] = list(failing)
+    return found
+
+
 def access_failures_now(session: Session, grant: Grant) -> list[Check]:
     """What the access itself fails under the policy in force now (P4, P6, P7), whoever
     holds it: approved under an earlier version, it may no longer be allowed."""

@@ -82,7 +82,8 @@ def point_in_time_download(fmt: str):
 @bp.get("/tasks")
 def tasks():
     to_create, to_remove = grant_service.tasks_for(db.session, current_actor())
-    return render_template("grants/tasks.html", to_create=to_create, to_remove=to_remove)
+    return render_template("grants/tasks.html", to_create=to_create, to_remove=to_remove,
+                           disallowed=evaluation.disallowed(db.session, to_create))
 
 
 @bp.get("/<id:grant_id>")

@@ -199,7 +199,8 @@ def test_a_user_administrator_does_not_record_their_own_access_while_another_can
 
 
 def test_access_a_new_policy_version_no_longer_allows_is_not_created_or_kept(api, app,
-                                                                            tmp_path):
+                                                                            tmp_path, client,
+                                                                            login):
     """Through the API: 422 with the rule, audited, nothing changed; the grant says why."""
     import shutil
     from governance.config import PROJECT_ROOT
@@ -228,3 +229,9 @@ def test_access_a_new_policy_version_no_longer_allows_is_not_created_or_kept(api
     assert actions == ["grant.fulfil_refused", "grant.review_refused"]
     shown = api("kfi").get(f"/api/v1/grants/{waiting.id}").get_json()
     assert [f["code"] for f in shown["findings"]] == ["SYSTEM_NOT_IN_POLICY"]
+    # The user administrator's task list says so in place of the button.
+    login("ekj")
+    tasks = client.get("/grants/tasks").get_data(as_text=True)
+    row = tasks.split(f'id="disallowed-{waiting.id}"')[1].split("</td>")[0]
+    assert "politikken i kraft tillader den ikke længere" in row and "SYSTEM_NOT_IN_POLICY" in row
+    assert f'action="/grants/{waiting.id}/fulfil"' not in tasks
