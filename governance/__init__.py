@@ -1,6 +1,7 @@
 """The GDPR data-access governance register: create_app() builds the Flask app."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from flask import Flask
@@ -75,10 +76,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
-        try:
+        # A database opened read-only (a backup being checked) keeps its journal as it is.
+        with contextlib.suppress(dbapi_connection.OperationalError):
             cursor.execute("PRAGMA journal_mode=WAL")
-        except dbapi_connection.OperationalError:
-            pass   # opened read-only (a backup being checked): its journal stays as it is
         cursor.close()
         dbapi_connection.create_function("unicode_lower", 1, sqlite_unicode_lower,
                                          deterministic=True)

@@ -33,17 +33,21 @@ TITLES = {
 }
 
 
+def _sqlstate(error) -> str | None:
+    """PostgreSQL's error code from the driver's error (SQLite gives none)."""
+    return getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+
+
 def _is_duplicate(error: IntegrityError) -> bool:
     """A unique constraint: PostgreSQL's 23505, SQLite's "UNIQUE constraint failed"."""
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return code == "23505" or "UNIQUE constraint failed" in str(error.orig)
+    return _sqlstate(error) == "23505" or "UNIQUE constraint failed" in str(error.orig)
 
 
 def _is_contention(error: OperationalError) -> bool:
     """A lock not granted: SQLite's "database is locked", or PostgreSQL's deadlock (40P01),
     serialisation failure (40001) or lock timeout (55P03)."""
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return code in ("40P01", "40001", "55P03") or "database is locked" in str(error.orig)
+    return (_sqlstate(error) in ("40P01", "40001", "55P03")
+            or "database is locked" in str(error.orig))
 
 
 def wants_json() -> bool:

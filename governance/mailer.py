@@ -92,14 +92,20 @@ class SendReport:
     last_error: str = ""
 
 
+def _answer(error: Exception) -> Exception:
+    """The server's own answer inside the error SmtpBackend raises to name the server."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
+
+
 def refused_for_good(error: Exception) -> bool:
     """This message is refused for good: the server's permanent answer to its recipient or
     its content (a 5xx to RCPT TO or DATA: no such mailbox, say), or a message the e-mail
     library cannot write. Trying it again gives the same answer."""
+    error = _answer(error)
     if isinstance(error, ValueError):
         return True
-    if error.__cause__ is not None:   # SmtpBackend names the server around the answer
-        return refused_for_good(error.__cause__)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
     return isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600
@@ -109,11 +115,9 @@ def server_unusable(error: Exception) -> bool:
     """An answer about the server or our account, not this message (a wrong password, a
     refused sender, a refused connection or greeting): every message would get it, so the
     run stops and they all wait."""
-    if error.__cause__ is not None:
-        return server_unusable(error.__cause__)
-    return isinstance(error, (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused,
-                              smtplib.SMTPConnectError, smtplib.SMTPHeloError,
-                              smtplib.SMTPNotSupportedError, ConnectionError))
+    return isinstance(_answer(error), (
+        smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused, smtplib.SMTPConnectError,
+        smtplib.SMTPHeloError, smtplib.SMTPNotSupportedError, ConnectionError))
 
 
 def send_pending(session: Session, backend: Backend, sender: str,

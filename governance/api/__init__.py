@@ -15,11 +15,10 @@ from ..extensions import csrf, db
 from ..services import auth as auth_service
 from ..services.actor import Actor
 from ..services.listing import MAX_PAGE
-from ..web import lock_for_writing
+from ..web import SAFE_METHODS, lock_for_writing
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = {"api.openapi"}
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # POSTs that change nothing (the rule results of a proposed request): they do not queue for
 # the audit chain's lock.
 READS_BY_POST = {"api.check_request"}

@@ -207,10 +207,7 @@ def withdraw(request_id: int):
 @bp.get("/grants")
 def list_grants():
     page, per_page = paginate_args()
-    status = request.args.get("status")
-    if status not in (None, "approved", "active", "revoked", "expired"):
-        raise InvalidInput(_l("'status' must be approved, active, revoked or expired"),
-                           field="status")
+    status = grant_service.status_filter(request.args.get("status"))
     as_of = parse_as_of(request.args["as_of"]) if request.args.get("as_of") else None
     # System codes are capitals, as POST /requests reads them: "cvr" is CVR.
     system = (request.args.get("system") or "").upper() or None

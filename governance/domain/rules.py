@@ -395,13 +395,15 @@ def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy
     if gone:
         left = [a for a in gone if away[a.username] == AWAY_LEFT]
         unroled = [a for a in gone if away[a.username] != AWAY_LEFT]
-        why_da = " og ".join(
-            [f"{_names(left, ' og ')} er fratrådt"] * bool(left)
-            + [f"{_names(unroled, ' og ')} har ikke længere rollen som godkender"] * bool(unroled))
-        why_en = " and ".join(
-            [f"{_names(left, ' and ')} {'have' if len(left) > 1 else 'has'} left"] * bool(left)
-            + [f"{_names(unroled, ' and ')} no longer {'have' if len(unroled) > 1 else 'has'} "
-               "the approver role"] * bool(unroled))
+        why_da, why_en = [], []
+        if left:
+            why_da.append(f"{_names(left, ' og ')} er fratrådt")
+            why_en.append(f"{_names(left, ' and ')} {'have' if len(left) > 1 else 'has'} left")
+        if unroled:
+            why_da.append(f"{_names(unroled, ' og ')} har ikke længere rollen som godkender")
+            why_en.append(f"{_names(unroled, ' and ')} no longer "
+                          f"{'have' if len(unroled) > 1 else 'has'} the approver role")
+        why_da, why_en = " og ".join(why_da), " and ".join(why_en)
         return _refuse(
             "SELF_DECISION",
             f"Anmodningen skal godkendes af {need_da} ({all_da}), men {why_da}, og {who_da}. "

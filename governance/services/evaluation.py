@@ -148,25 +148,13 @@ def disallowed(session: Session, grants: list[Grant]) -> dict[int, list[Check]]:
 def access_failures_now(session: Session, grant: Grant) -> list[Check]:
     """What the access itself fails under the policy in force now (P4, P6, P7), whoever
     holds it: approved under an earlier version, it may no longer be allowed."""
-    policy = policies.in_force(session).policies.get(grant.purpose)
-    if policy is None:
-        return []
-    return list(GrantEvaluator(policy, clock.today()).access_failures(
-        grant.system.code, grant.access_level, grant.scope, tuple(grant.data_categories or ())))
+    return disallowed(session, [grant]).get(grant.id, [])
 
 
 def not_allowed_now(session: Session) -> Counter:
     """The live grants (approved or active) whose access the policies in force do not allow
     (P4, P6, P7), counted by status: what a new version of a policy has left behind."""
-    in_force = policies.in_force(session).policies
-    evaluators = {purpose: GrantEvaluator(policy, clock.today())
-                  for purpose, policy in in_force.items()}
-    counts: Counter = Counter()
-    for grant in session.scalars(select(Grant).where(Grant.status.in_(("approved", "active")))
-                                 .options(selectinload(Grant.system))):
-        evaluator = evaluators.get(grant.purpose)
-        if evaluator and evaluator.access_failures(grant.system.code, grant.access_level,
-                                                   grant.scope,
-                                                   tuple(grant.data_categories or ())):
-            counts[grant.status] += 1
-    return counts
+    live = session.scalars(select(Grant).where(Grant.status.in_(("approved", "active")))
+                           .options(selectinload(Grant.system))).all()
+    found = disallowed(session, live)
+    return Counter(grant.status for grant in live if grant.id in found)

@@ -20,6 +20,16 @@ from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation,
                      within)
 
 LIVE = ("approved", "active")
+STATUSES = ("approved", "active", "revoked", "expired")
+
+
+def status_filter(value: str | None) -> str | None:
+    """A list's ?status= filter: one of the grant statuses, or none; else a 400 that says
+    which there are (a list said to be filtered must be)."""
+    if value not in (None, *STATUSES):
+        raise InvalidInput(_l("'status' must be approved, active, revoked or expired"),
+                           field="status")
+    return value
 # What a list of grants shows, loaded in a fixed number of queries whatever its length.
 LIST_LOADS = (selectinload(Grant.grantee).selectinload(Employee.centre),
               selectinload(Grant.system),

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,8 +17,6 @@ from ..domain.policy import (PRINCIPLES_NAME, Policy, Principle, file_digest,
 from ..domain.register import AreaFacts, PersonFacts, RegisterFacts, SystemFacts
 from ..domain.seed import read_seed
 from ..domain.source import SourceError
-from flask_babel import lazy_gettext as _l
-
 from ..models import AccessRequest, DataCategory, Employee, Grant, PolicyVersion, System
 from . import audit
 from .actor import Actor
@@ -80,12 +79,7 @@ def check_files(policy_dir: Path, register: RegisterFacts, root: Path | None = N
 
 def _declares_id(file: Path, name: str) -> bool:
     """Whether a policy file says `id: name` (read as text: the file need not be valid)."""
-    pattern = re.compile(rf"^id\s*:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$")
-    try:
-        return any(pattern.match(line) for line in file.read_text(encoding="utf-8")
-                   .splitlines())
-    except (OSError, UnicodeDecodeError):
-        return False
+    return _first_line(file, rf"id\s*:\s*['\"]?{re.escape(name)}['\"]?\s*(#.*)?$") is not None
 
 
 def _leaving(policy: Policy, register: RegisterFacts, root: Path | None):
@@ -100,10 +94,16 @@ def _line_of(policy: Policy, root: Path | None, pattern: str) -> int | None:
     path = Path(policy.source_file)
     if root is not None and not path.is_absolute():
         path = root / path
+    return _first_line(path, pattern)
+
+
+def _first_line(path: Path, pattern: str) -> int | None:
+    """The number of the file's first line that matches after its indentation; None when
+    none does, or the file cannot be read as text."""
     wanted = re.compile(rf"^\s*{pattern}")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         return None
     return next((n for n, line in enumerate(lines, 1) if wanted.match(line)), None)
 
@@ -179,16 +179,18 @@ def not_in_folder(session: Session, policy_dir: Path) -> list[str]:
     return sorted(set(in_force(session).policies) - loaded)
 
 
+def _version_before(session: Session, version: PolicyVersion) -> PolicyVersion | None:
+    """The version of the same name that this one followed in force."""
+    return session.scalar(select(PolicyVersion).where(
+        PolicyVersion.name == version.name, PolicyVersion.id < version.id)
+        .order_by(PolicyVersion.id.desc()).limit(1))
+
+
 def came_back(session: Session, versions: list[PolicyVersion]) -> list[str]:
     """Of the new versions, the policies that had been retired: back in force."""
-    back = []
-    for version in versions:
-        before = session.scalar(select(PolicyVersion.sha256).where(
-            PolicyVersion.name == version.name, PolicyVersion.id < version.id)
-            .order_by(PolicyVersion.id.desc()).limit(1))
-        if before == RETIRED:
-            back.append(version.name)
-    return back
+    return [version.name for version in versions
+            if (before := _version_before(session, version)) is not None
+            and before.sha256 == RETIRED]
 
 
 def retire(session: Session, actor: Actor, name: str,
@@ -232,9 +234,7 @@ def interval_notes(session: Session, versions: list[PolicyVersion]) -> list[str]
     for version in versions:
         if version.name == PRINCIPLES_NAME:
             continue
-        before = session.scalar(select(PolicyVersion).where(
-            PolicyVersion.name == version.name, PolicyVersion.id < version.id)
-            .order_by(PolicyVersion.id.desc()).limit(1))
+        before = _version_before(session, version)
         if before is None or before.sha256 == RETIRED:
             continue   # new, or back after it was retired: no interval of its own before
         old, new = (policy_from_dict(json.loads(v.content)) for v in (before, version))

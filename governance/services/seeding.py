@@ -93,12 +93,17 @@ class _Applier:
             self.report.kept_from_register[f"{kind} {key}"] = kept
         return target
 
-    def note_seed(self, kind: str, key: str, current: dict, wanted: dict) -> None:
-        """The file changed a value to what the register already holds: recorded, so the
-        next seed knows what the file says."""
+    def changes(self, kind: str, key: str, current: dict, wanted: dict) -> dict | None:
+        """The values to write (`merged`), or None when the register holds them already.
+        Then a file changed to what the register holds is recorded, so that the next seed
+        knows what the file says."""
+        target = self.merged(kind, key, current, wanted)
+        if target != current:
+            return target
         last = self.seeded(kind, key)
         if last is not None and any(last.get(k) != v for k, v in wanted.items()):
             self._audit("update", kind, key, current, current, seed=wanted, counted=False)
+        return None
 
     def apply(self, data: SeedData) -> None:
         categories = {c.code: self._upsert(DataCategory, "category", c.code, {
@@ -119,12 +124,10 @@ class _Applier:
         for c in data.centres:
             centre = centres[c.code]
             current = {"manager": _name(centre.manager)}
-            target = self.merged("centre", c.code, current, {"manager": c.manager})
-            if target != current:
+            target = self.changes("centre", c.code, current, {"manager": c.manager})
+            if target:
                 self._audit("update", "centre", c.code, current, target)
                 centre.manager = people[target["manager"]] if target["manager"] else None
-            else:
-                self.note_seed("centre", c.code, current, {"manager": c.manager})
         for s in data.systems:
             self._system(s, people, categories)
         if data.systems:
@@ -153,13 +156,11 @@ class _Applier:
             self._audit("create", kind, code, None, values)
             return row
         before = {k: getattr(row, k) for k in values}
-        target = self.merged(kind, code, before, values)
-        if before != target:
+        target = self.changes(kind, code, before, values)
+        if target:
             for k, v in target.items():
                 setattr(row, k, v)
             self._audit("update", kind, code, before, target, seed=values)
-        else:
-            self.note_seed(kind, code, before, values)
         return row
 
     def _employee(self, e, centres) -> Employee:
@@ -183,18 +184,15 @@ class _Applier:
         values["status"] = row.status   # leaving is the HR feed's step, below
         before = {"name": row.name, "email": row.email, "centre": row.centre.code,
                   "title": row.title, "roles": sorted(row.roles), "status": row.status}
-        merged_fields = {k: v for k, v in values.items() if k != "status"}
-        target = {**self.merged("employee", e.username, before, merged_fields),
-                  "status": row.status}
-        if before != target:
+        target = self.changes("employee", e.username, before,
+                              {k: v for k, v in values.items() if k != "status"})
+        if target:
             row.name, row.email, row.title = target["name"], target["email"], target["title"]
             row.centre = centres[target["centre"]]
             if sorted(row.roles) != target["roles"]:
                 row.role_rows = [EmployeeRole(role=r) for r in target["roles"]]
             self.session.flush()
             self._audit("update", "employee", e.username, before, target, seed=values)
-        else:
-            self.note_seed("employee", e.username, before, merged_fields)
         if leaving:
             ended = employees.record_leaver(self.session, self.actor, row)
             self.report.marked_left[e.username] = len(ended)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -156,7 +157,6 @@ def init_app(app: Flask) -> None:
         for raw in (request.query_string, body):
             lowered = raw.lower()
             if b"\x00" in raw or b"%00" in lowered or b"\\u0000" in lowered:
-                from werkzeug.exceptions import BadRequest
                 raise BadRequest("Text with a NUL character cannot be stored.")
         return None
 
@@ -267,7 +267,6 @@ def lock_for_writing() -> None:
     body = request.get_data(cache=True)
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if request.content_length is None and limit and len(body) >= limit:
-        from werkzeug.exceptions import RequestEntityTooLarge
         raise RequestEntityTooLarge()
     audit_chain.lock_chain(db.session)
 
