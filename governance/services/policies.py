@@ -174,7 +174,10 @@ RETIRED_CONTENT = json.dumps({"retired": True})
 
 def not_in_folder(session: Session, policy_dir: Path) -> list[str]:
     """The purpose policies in force that no file in the folder holds: they stay in force
-    until retired (a renamed id leaves the old one in force beside the new)."""
+    until retired (a renamed id leaves the old one in force beside the new). Nothing for a
+    single file loaded on its own: the others were not asked about."""
+    if not Path(policy_dir).is_dir():
+        return []
     loaded = {policy.id for policy in check_files(policy_dir, register_facts(session))[1]}
     return sorted(set(in_force(session).policies) - loaded)
 

@@ -284,3 +284,17 @@ def test_a_first_load_without_principles_is_refused(empty_app, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count(PolicyVersion.id))) == 0
     assert runner.invoke(args=["seed"]).exit_code == 0
     assert runner.invoke(args=["policy", "load", str(folder)]).exit_code == 0
+
+
+def test_one_policy_file_loaded_on_its_own_names_no_other_as_missing(app, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    other = folder / "eu-oest.yaml"
+    other.write_text(other.read_text(encoding="utf-8").replace("id: eu-oest", "id: andet"),
+                     encoding="utf-8")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["policy", "load", str(folder)]).exit_code == 0
+    shipped = PROJECT_ROOT / "policies" / "eu-oest.yaml"
+    alone = runner.invoke(args=["policy", "load", str(shipped)])
+    assert alone.exit_code == 0, alone.output
+    assert "is in force but no file" not in alone.output
