@@ -5,6 +5,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import click
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,12 +19,30 @@ def database_url(url: str) -> str:
     return url
 
 
+class ConfigurationError(click.ClickException):
+    """A setting the app cannot start with, said so that a person can fix it. A click
+    error, so that a command run with it (`flask --app wsgi db upgrade`) prints the
+    message and exits 1, rather than a traceback."""
+
+
+class UnsafeConfiguration(ConfigurationError):
+    """The app would run in production with a setting that makes it unsafe."""
+
+
+def _whole_number(name: str, default: str, least: int) -> int:
+    value = os.environ.get(name, default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < least:
+        raise ConfigurationError(f"{name} must be a whole number of at least {least}, "
+                                 f"not '{value}'")
+    return number
+
+
 DEV_SECRET_KEY = "dev-only-not-secret"
 MIN_SECRET_KEY_LENGTH = 32
-
-
-class UnsafeConfiguration(RuntimeError):
-    """The app would run in production with a setting that makes it unsafe."""
 
 
 def from_environment(instance_path: str) -> dict:
@@ -34,7 +54,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # Hops of reverse proxy in front of the app whose X-Forwarded-* headers are trusted.
-        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "1" if production else "0")),
+        "PROXY_COUNT": _whole_number("PROXY_COUNT", "1" if production else "0", 0),
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL", default_db)),
         "POLICY_PATH": os.environ.get("POLICY_PATH", str(PROJECT_ROOT / "policies")),
         "SEED_PATH": os.environ.get("SEED_PATH", str(PROJECT_ROOT / "seed")),
@@ -45,14 +65,14 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         # A login lasts this long after the last page it opened (the session is refreshed
         # on each request): a cookie copied from a shared PC stops working.
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=int(os.environ.get("SESSION_HOURS", "8"))),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_whole_number("SESSION_HOURS", "8", 1)),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND",
                                        "smtp" if os.environ.get("MAIL_SERVER") else "console"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_PORT": _whole_number("MAIL_PORT", "25", 1),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "true").lower() in ("1", "true", "yes"),
@@ -60,10 +80,6 @@ def from_environment(instance_path: str) -> dict:
         # The municipality the register serves: in the footer, reports and e-mails.
         "MUNICIPALITY": os.environ.get("MUNICIPALITY", "Høje-Taastrup Kommune"),
     }
-
-
-class ConfigurationError(RuntimeError):
-    """A setting the app cannot start with, said so that a person can fix it."""
 
 
 def check_database(config: dict, instance_path: str) -> None:

@@ -244,6 +244,32 @@ def test_production_refuses_debug(monkeypatch):
         create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+@pytest.mark.parametrize("setting, said", [
+    ({"APP_ENV": "production", "SECRET_KEY": "short"},
+     "APP_ENV=production needs SECRET_KEY set to a random value of at least 32"),
+    ({"SESSION_HOURS": "eight"}, "SESSION_HOURS must be a whole number of at least 1, "
+                                 "not 'eight'"),
+    ({"SESSION_HOURS": "0"}, "SESSION_HOURS must be a whole number of at least 1, not '0'"),
+    ({"PROXY_COUNT": "-1"}, "PROXY_COUNT must be a whole number of at least 0, not '-1'"),
+    ({"MAIL_PORT": "smtp"}, "MAIL_PORT must be a whole number of at least 1, not 'smtp'"),
+    ({"DATABASE_URL": "sqlite:////nowhere-at-all/register.sqlite"},
+     "the folder /nowhere-at-all does not exist"),
+])
+def test_a_command_with_a_setting_it_cannot_start_with_says_which(tmp_path, setting, said):
+    """The message and exit 1, not a traceback: the operator reads it in a terminal."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite'}",
+           "APP_ENV": "development", **setting}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "current"],
+                          cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert said in done.stderr and done.stderr.startswith("Error: ")
+    assert "Traceback" not in done.stderr
+
+
 def test_a_sqlite_file_in_a_folder_that_does_not_exist_is_named(tmp_path):
     missing = tmp_path / "nowhere" / "register.sqlite"
     with pytest.raises(ConfigurationError) as refused:
