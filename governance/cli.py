@@ -15,7 +15,7 @@ from .config import PROJECT_ROOT
 from .domain.seed import read_seed
 from .domain.source import SourceError
 from .extensions import db
-from .models import AuditEntry
+from .models import AuditEntry, utcnow
 from .services import audit, auth, policies, seeding
 from .services.actor import Actor
 from .services.errors import GovernanceError
@@ -179,8 +179,8 @@ token_cli = AppGroup("token", help="API tokens.")
 @token_cli.command("list")
 @click.argument("username")
 def token_list(username: str) -> None:
-    """List USERNAME's API tokens: number, made, last used (to the minute), revoked (not
-    the tokens)."""
+    """List USERNAME's API tokens: number, made, expires, last used (to the minute), and
+    whether it works (not the tokens)."""
     try:
         rows = auth.tokens_of(db.session, username)
     except GovernanceError as error:
@@ -190,8 +190,10 @@ def token_list(username: str) -> None:
     for row in rows:
         used = row.last_used_at.isoformat(timespec="minutes") if row.last_used_at else "never"
         state = (f"revoked {row.revoked_at.isoformat(timespec='minutes')}" if row.revoked_at
-                 else "refused: its owner has left" if not row.employee.active else "live")
+                 else "refused: its owner has left" if not row.employee.active
+                 else "expired" if row.expires_at <= utcnow() else "live")
         click.echo(f"{row.id}\tmade {row.created_at.isoformat(timespec='minutes')}\t"
+                   f"expires {row.expires_at.isoformat(timespec='minutes')}\t"
                    f"last used {used}\t{state}")
 
 
@@ -209,9 +211,12 @@ def token_revoke(username: str, token_id: int | None) -> None:
 
 @token_cli.command("create")
 @click.argument("username")
-def token_create(username: str) -> None:
+@click.option("--days", type=int, default=auth.TOKEN_DAYS, show_default=True,
+              help=f"How many days the token works (at most {auth.MAX_TOKEN_DAYS}); "
+                   "'reviews remind' tells its owner and the administrators two weeks before.")
+def token_create(username: str, days: int) -> None:
     """Print a new API token for USERNAME, once; only its hash is stored."""
-    token = _committed(auth.create_token, username)
+    token = _committed(auth.create_token, username, days)
     click.echo(token)
 
 
@@ -339,6 +344,8 @@ def reviews_remind(as_of: str | None) -> None:
                   f"{'access' if len(report.removal_reminders) == 1 else 'accesses'} chased "
                   f"({len(report.removal_escalations)} told to the DPO)"
                   if report.removal_reminders or report.removal_escalations else "")
+               + (f"; {_count(len(report.token_reminders), 'API token')} about to expire "
+                  "(owners and administrators told)" if report.token_reminders else "")
                + (". Send them with 'notify send'." if report.queued else "; nothing to send."))
 
 

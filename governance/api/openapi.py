@@ -429,7 +429,10 @@ def document() -> dict:
         "paths": _with_common_errors(PATHS),
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "flask --app wsgi token create USERNAME"}}},
+                       "description": "flask --app wsgi token create USERNAME [--days N]: a "
+                                      "token works for a year unless made for less (at most "
+                                      "two); an expired one is a 401 with the code "
+                                      "token_expired"}}},
     }
 
 

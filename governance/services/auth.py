@@ -150,23 +150,36 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, actor: Actor, username: str) -> str:
-    """A new API token for the employee; only its SHA-256 is stored, the token shown once."""
+# A token lasts a year unless made for less (or, at most, two years).
+TOKEN_DAYS = 365
+MAX_TOKEN_DAYS = 730
+
+
+def create_token(session: Session, actor: Actor, username: str,
+                 days: int = TOKEN_DAYS) -> str:
+    """A new API token for the employee, working for `days`; only its SHA-256 is stored,
+    the token shown once."""
     employee = _person(session, username)
     username = employee.username
     if not employee.active:
         raise InvalidInput(_l("%(username)s has left; no token can be created",
                               username=username), field="username")
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InvalidInput(_l("A token works for 1 to %(most)s days, not %(days)s",
+                              most=MAX_TOKEN_DAYS, days=days), field="days")
     # The prefix names the product (dataadgangsregistret), not a municipality; tokens are
     # found by their hash alone, so those made before under another prefix still work.
     token = "dar_" + secrets.token_urlsafe(32)
-    row = ApiToken(employee=employee, token_sha256=token_digest(token))
+    row = ApiToken(employee=employee, token_sha256=token_digest(token),
+                   expires_at=utcnow() + timedelta(days=days))
     session.add(row)
     session.flush()
+    until = row.expires_at.isoformat(timespec="minutes")
     audit.record(session, actor=actor.username, action="token.create",
                  object_type="api_token", object_id=row.id,
-                 summary=f"API token {row.id} created for {username}",
-                 details={"employee": username}, client_address=actor.client_address)
+                 summary=f"API token {row.id} created for {username}, valid until {until}",
+                 details={"employee": username, "expires_at": until},
+                 client_address=actor.client_address)
     return token
 
 
@@ -202,13 +215,28 @@ def revoke_tokens(session: Session, actor: Actor, username: str,
 TOKEN_USE_PRECISION = timedelta(minutes=1)
 
 
+class TokenExpired(GovernanceError):
+    """A token that was real, but whose time is up: the caller is told when, and how to get
+    a new one (whoever holds the token already knows it existed)."""
+
+    status = 401
+    code = "token_expired"
+
+
 def employee_for_token(session: Session, token: str) -> tuple[Employee | None, bool]:
-    """The live token's owner, and whether its "last used" was moved on (to be committed)."""
+    """The live token's owner, and whether its "last used" was moved on (to be committed).
+    An expired token raises TokenExpired."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token),
                                                 ApiToken.revoked_at.is_(None)))
     if row is None or not row.employee.active:
         return None, False
     now = utcnow()
+    if row.expires_at <= now:
+        raise TokenExpired(_l("The bearer token expired on %(moment)s UTC; an administrator "
+                              "creates a new one with 'flask --app wsgi token create "
+                              "%(username)s'.",
+                              moment=row.expires_at.strftime("%Y-%m-%d %H:%M"),
+                              username=row.employee.username))
     if row.last_used_at is not None and now - row.last_used_at < TOKEN_USE_PRECISION:
         return row.employee, False
     row.last_used_at = now

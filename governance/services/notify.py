@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.vocabulary import end_reason_label, label
-from ..models import AccessRequest, Employee, Grant, OutboxMessage
+from ..models import AccessRequest, ApiToken, Employee, Grant, OutboxMessage
 from .clock import day_text
 
 LEVEL_DA = {"read": "læseadgang", "write": "skriveadgang"}
@@ -257,3 +257,21 @@ def review_escalation(session: Session, grant: Grant, person: Employee,
                          "overskredne revurderinger under Tilsyn i dataadgangsregistret."
                          if "dpo" in person.roles else
                          "Revurdér adgangen under Revurderinger i dataadgangsregistret."))
+
+
+def token_expiry(session: Session, token: ApiToken, person: Employee, expires: date,
+                 days_left: int) -> OutboxMessage | None:
+    """Once, to the token's owner and the administrators, before an API token stops working:
+    an integration (the HR feed, say) would otherwise stop without warning."""
+    owner = token.employee
+    whose = "din" if person.id == owner.id else f"{genitive(owner.name)} ({owner.username})"
+    return queue(session, kind="token.expiry", recipient=person, object_type="api_token",
+                 object_id=token.id, dedupe=expires.isoformat(),
+                 subject=f"API-nøgle nr. {token.id} udløber {_day(expires)}",
+                 body=f"Kære {person.name}\n\n{_first_upper(whose)} API-nøgle nr. {token.id} "
+                      f"holder op med at virke {_day(expires)} "
+                      f"({'i dag' if days_left == 0 else 'om ' + _days(days_left)}). Bruges "
+                      f"den af en integration, skal en administrator lave en ny med "
+                      f"'flask --app wsgi token create {owner.username}' og sætte den ind "
+                      f"i integrationen, og derefter tilbagekalde den gamle med 'flask --app "
+                      f"wsgi token revoke {owner.username} --id {token.id}'.")

@@ -14,8 +14,8 @@ from ..domain.policy import Policy
 from ..domain.rules import (acknowledgement_lapses, acknowledgement_renewal_due,
                             check_decider, check_review, failures, review_due)
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
-from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole, Grant,
-                      Review, System)
+from ..models import (AccessRequest, Acknowledgement, ApiToken, Decision, Employee,
+                      EmployeeRole, Grant, Review, System)
 from . import audit, clock, evaluation, grants, listing, notify, policies
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, refusal_audit,
@@ -208,6 +208,7 @@ class ReminderReport:
     # Access created in its system whose grantee has not acknowledged (grant ids).
     unacknowledged_reminders: list[int] = field(default_factory=list)
     unacknowledged_escalations: list[int] = field(default_factory=list)
+    token_reminders: list[int] = field(default_factory=list)    # API token ids
 
     @property
     def queued(self) -> bool:
@@ -215,7 +216,7 @@ class ReminderReport:
         return bool(self.reminders or self.escalations or self.expired
                     or self.acknowledgement_reminders or self.removal_reminders
                     or self.removal_escalations or self.unacknowledged_reminders
-                    or self.unacknowledged_escalations)
+                    or self.unacknowledged_escalations or self.token_reminders)
 
 
 # An access that has ended but is still in the system (its removal not recorded): the
@@ -248,6 +249,28 @@ def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
             told = [notify.removal_escalation(session, grant, dpo, days) for dpo in dpos]
             if any(told):
                 report.removal_escalations.append(grant.id)
+
+
+# An API token that will stop working within this many days: its owner and the
+# administrators are told once.
+TOKEN_REMIND_DAYS = 14
+
+
+def _remind_token_expiry(session: Session, as_of: date, report: ReminderReport) -> None:
+    admins = session.scalars(select(Employee).join(EmployeeRole).where(
+        EmployeeRole.role == "admin", Employee.status == "active")).all()
+    for token in session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))
+                                 .options(selectinload(ApiToken.employee))
+                                 .order_by(ApiToken.id)):
+        expires = clock.local_date(token.expires_at)
+        days_left = (expires - as_of).days
+        if not token.employee.active or not 0 <= days_left <= TOKEN_REMIND_DAYS:
+            continue
+        people = {person.id: person for person in [token.employee, *admins]}
+        told = [notify.token_expiry(session, token, person, expires, days_left)
+                for person in people.values()]
+        if any(told):
+            report.token_reminders.append(token.id)
 
 
 # An access created in its system while its grantee has not acknowledged the lookup
@@ -325,6 +348,7 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
     report.acknowledgement_reminders = _remind_acknowledgements(session, as_of)
     _remind_created_unacknowledged(session, as_of, dpos, report)
     _remind_removals(session, as_of, dpos, report)
+    _remind_token_expiry(session, as_of, report)
     if report.queued:
         audit.record(session, actor=actor.username, action="reviews.remind",
                      object_type="reviews", object_id=as_of.isoformat(),
@@ -332,14 +356,17 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
                              f"reminders, {report.escalations} escalations, "
                              f"{len(report.expired)} expired, "
                              f"{report.acknowledgement_reminders} acknowledgement reminders, "
-                             f"{len(report.removal_reminders)} removals chased",
+                             f"{len(report.removal_reminders)} removals chased"
+                             + (f", {len(report.token_reminders)} expiring API tokens"
+                                if report.token_reminders else ""),
                      details={"as_of": as_of, "expired": report.expired,
                               "acknowledgement_reminders": report.acknowledgement_reminders,
                               "removal_reminders": report.removal_reminders,
                               "removal_escalations": report.removal_escalations,
                               "unacknowledged_reminders": report.unacknowledged_reminders,
                               "unacknowledged_escalations":
-                                  report.unacknowledged_escalations},
+                                  report.unacknowledged_escalations,
+                              "token_reminders": report.token_reminders},
                      client_address=actor.client_address)
     return report
 

@@ -31,3 +31,25 @@ def test_migrations_form_one_line():
     config.set_main_option("script_location", MIGRATIONS)
     heads = ScriptDirectory.from_config(config).get_heads()
     assert len(heads) == 1
+
+
+def test_a_token_made_before_tokens_expired_works_for_a_year_from_the_upgrade(app):
+    """0009: no integration stops on the day of the upgrade, and none works for ever."""
+    from datetime import timedelta
+
+    from governance.models import ApiToken, utcnow
+    from governance.services import auth
+    from governance.services.actor import Actor
+    token = auth.create_token(db.session, Actor.system("test"), "ahn")
+    db.session.commit()
+    db.session.remove()
+    downgrade(directory=MIGRATIONS, revision="0008")
+    assert "expires_at" not in {c["name"] for c in sa.inspect(db.engine).get_columns(
+        "api_tokens")}
+    upgrade(directory=MIGRATIONS)
+    row = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_sha256 == auth.token_digest(token)))
+    left = row.expires_at - utcnow()
+    assert timedelta(days=364) < left <= timedelta(days=365)
+    columns = {c["name"]: c for c in sa.inspect(db.engine).get_columns("api_tokens")}
+    assert columns["expires_at"]["nullable"] is False
