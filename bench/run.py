@@ -129,7 +129,7 @@ class Params:
 
 def dashboard_sql(p: Params, today: date) -> list[tuple[str, dict]]:
     from governance.domain.rules import earliest_current_acknowledgement
-    from governance.services.clock import MUNICIPAL_TZ
+    from governance.services.clock import MUNICIPAL_TZ, day_end
     since = datetime.combine(earliest_current_acknowledgement(today), dtime.min,
                              tzinfo=MUNICIPAL_TZ)
     first = today.replace(day=1)
@@ -152,8 +152,9 @@ def dashboard_sql(p: Params, today: date) -> list[tuple[str, dict]]:
         ("""SELECT count(*) FROM grants WHERE status IN ('approved', 'active')
             AND grantee_id IN (SELECT e.id FROM employees e WHERE NOT EXISTS (
                 SELECT 1 FROM acknowledgements a
-                WHERE a.employee_id = e.id AND a.acknowledged_at >= :since))""",
-         {"since": p.moment(since)}),
+                WHERE a.employee_id = e.id AND a.acknowledged_at >= :since
+                AND a.acknowledged_at < :until))""",
+         {"since": p.moment(since), "until": p.moment(day_end(today))}),
     ]
     by_system = """
         SELECT s.code, g.access_level, g.n

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,12 @@ def today() -> date:
 
 def local_date(moment: datetime | None) -> date | None:
     return moment.astimezone(MUNICIPAL_TZ).date() if moment else None
+
+
+def day_end(day: date) -> datetime:
+    """The first moment after the municipality's day: what happened by the end of `day` is
+    before it."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=MUNICIPAL_TZ)
 
 
 def parse_as_of(value: str | None) -> date:

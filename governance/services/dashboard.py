@@ -21,21 +21,25 @@ from .errors import Forbidden, InvalidInput
 
 # The values a figure depends on, bound when the statement runs (see `listing`): the day
 # the figures are for, thirty days later, and the oldest acknowledgement still current.
-DAY, DAY_30, ACK_SINCE = bindparam("day"), bindparam("day_30"), bindparam("ack_since")
+DAY, DAY_30 = bindparam("day"), bindparam("day_30")
+ACK_SINCE, ACK_UNTIL = bindparam("ack_since"), bindparam("ack_until")
 
 
 def day_values(as_of: date) -> dict:
-    """The values of DAY, DAY_30 and ACK_SINCE for a day."""
+    """The values of DAY, DAY_30, ACK_SINCE and ACK_UNTIL for a day."""
     since = datetime.combine(earliest_current_acknowledgement(as_of), time.min,
                              tzinfo=clock.MUNICIPAL_TZ)
-    return {"day": as_of, "day_30": as_of + timedelta(days=30), "ack_since": since}
+    return {"day": as_of, "day_30": as_of + timedelta(days=30), "ack_since": since,
+            "ack_until": clock.day_end(as_of)}
 
 
 def _unacknowledged():
-    """Grantees of live grants without an acknowledgement from the last twelve months.
-    The set of those who have one is found once (not per grant)."""
+    """Grantees of live grants without an acknowledgement from the twelve months up to the
+    day (one given after it did not count then). The set of those who have one is found
+    once (not per grant)."""
     current = exists().where(Acknowledgement.employee_id == Employee.id,
-                             Acknowledgement.acknowledged_at >= ACK_SINCE)
+                             Acknowledgement.acknowledged_at >= ACK_SINCE,
+                             Acknowledgement.acknowledged_at < ACK_UNTIL)
     lacking = select(Employee.id).where(~current)
     return and_(Grant.status.in_(("approved", "active")), Grant.grantee_id.in_(lacking))
 
@@ -44,7 +48,7 @@ def _left():
     return Grant.grantee_id.in_(select(Employee.id).where(Employee.status == "left"))
 
 
-# name -> (label, condition on Grant, with DAY, DAY_30 and ACK_SINCE to bind)
+# name -> (label, condition on Grant, with DAY, DAY_30, ACK_SINCE and ACK_UNTIL to bind)
 GRANT_LISTS: dict[str, tuple] = {
     "active": (_l("Active access"), Grant.status == "active"),
     "to_create": (_l("Approved, not yet created in the system"),

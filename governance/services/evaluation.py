@@ -43,11 +43,13 @@ _GRANTS = select(Grant.status, Grant.id, Grant.purpose, Grant.grantee_id, Grant.
                  Grant.review_due, Grant.fulfilled_at.is_not(None))
 
 
-# Each employee's latest acknowledgement; columns, so read on the connection without the
-# ORM's loading layer (a tenth of the whole run when read through the session).
-_LAST_ACKNOWLEDGED = (select(Acknowledgement.employee_id,
-                             func.max(Acknowledgement.acknowledged_at))
-                      .group_by(Acknowledgement.employee_id))
+def _last_acknowledged(as_of: date):
+    """Each employee's latest acknowledgement by the end of `as_of` (one given later did not
+    count on that day); columns, so read on the connection without the ORM's loading layer
+    (a tenth of the whole run when read through the session)."""
+    return (select(Acknowledgement.employee_id, func.max(Acknowledgement.acknowledged_at))
+            .where(Acknowledgement.acknowledged_at < clock.day_end(as_of))
+            .group_by(Acknowledgement.employee_id))
 
 
 def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[Finding]]:
@@ -56,7 +58,7 @@ def reevaluate(session: Session, as_of: date | None = None) -> tuple[int, list[F
     which are held there all the same (the count is of the active ones)."""
     as_of = as_of or clock.today()
     in_force = policies.in_force(session).policies
-    acknowledged = dict(session.connection().execute(_LAST_ACKNOWLEDGED).all())
+    acknowledged = dict(session.connection().execute(_last_acknowledged(as_of)).all())
     people = {row.id: (row.username, row.name, row.status == "active")
               for row in session.connection().execute(
                   select(Employee.id, Employee.username, Employee.name, Employee.status))}
@@ -114,13 +116,15 @@ def findings_for(session: Session, grant: Grant, as_of: date | None = None) -> l
     policy = policies.in_force(session).policies.get(grant.purpose)
     if policy is None:
         return []
-    evaluator = GrantEvaluator(policy, as_of or clock.today())
+    as_of = as_of or clock.today()
+    evaluator = GrantEvaluator(policy, as_of)
     access = list(evaluator.access_failures(grant.system.code, grant.access_level,
                                             grant.scope, tuple(grant.data_categories or ())))
     if not held:
         return access
     acknowledged = session.scalar(select(func.max(Acknowledgement.acknowledged_at)).where(
-        Acknowledgement.employee_id == grant.grantee_id))
+        Acknowledgement.employee_id == grant.grantee_id,
+        Acknowledgement.acknowledged_at < clock.day_end(as_of)))
     return [*access,
             *evaluator.person_failures(grant.grantee.username, grant.grantee.active,
                                        clock.local_date(acknowledged), grant.grantee.name),
