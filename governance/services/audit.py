@@ -174,6 +174,30 @@ def _rows(connection, lo: int = 1, hi: int | None = None,
         cursor.close()
 
 
+HASH_RECIPE = (
+    "hash = SHA-256 (hex) of the UTF-8 bytes of prev_hash followed by, for each of id, "
+    "created_at, actor, action, object_type, object_id, summary, details, client_address in "
+    "that order, the field's length in characters, ':', the field and ';'. The first "
+    f"entry's prev_hash is {GENESIS_HASH}.")
+
+
+def chain_lines(connection, up_to: int | None = None) -> Iterator[bytes]:
+    """The chain as JSON lines, each entry's fields exactly as hashed (HASH_RECIPE), so
+    anyone can recompute every hash from the file alone, without the formula guard a
+    spreadsheet's copy needs."""
+    names = [name.strip() for name in _COLUMNS.split(",")]
+    batch: list[str] = []
+    for row in _rows(connection, 1, up_to):
+        entry = dict(zip(names, row))
+        entry["created_at"] = entry["created_at"].replace(" ", "T") + "+00:00"
+        batch.append(json.dumps(entry, ensure_ascii=False))
+        if len(batch) == 5000:
+            yield ("\n".join(batch) + "\n").encode("utf-8")
+            batch = []
+    if batch:
+        yield ("\n".join(batch) + "\n").encode("utf-8")
+
+
 @dataclass(frozen=True)
 class _Stretch:
     """What one walk over a stretch of ids found: its ends, and its first fault if any."""

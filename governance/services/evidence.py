@@ -20,7 +20,7 @@ from ..models import PolicyVersion, utcnow
 from . import reports
 from .policies import RETIRED
 from .tabular import local
-from .audit import ChainReport, verify_chain
+from .audit import HASH_RECIPE, ChainReport, chain_lines, verify_chain
 from .tabular import FORMULA_STARTS, csv_chunks
 
 
@@ -76,7 +76,7 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
                         target.write(chunk)
                 pack.files.append({"path": name, "sha256": digest.hexdigest(), "size": size})
 
-            in_force = _add_policies(session, add, Path(policy_path))
+            in_force, not_in_force = _add_policies(session, add, Path(policy_path))
             history = _add_policy_history(session, add)
             # Verified first; audit.csv then stops at the last verified entry, so both
             # describe the same chain even if entries are appended meanwhile.
@@ -87,13 +87,20 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
             add("reviews.csv", csv_chunks(reports.review_log_table(session)))
             add("employees.csv", csv_chunks(reports.employees_table(session)))
             add("acknowledgements.csv", csv_chunks(reports.acknowledgements_table(session)))
-            add("audit.csv", csv_chunks(reports.audit_table(
-                session, up_to=pack.chain.entries if pack.chain.ok else None)))
+            up_to = pack.chain.entries if pack.chain.ok else None
+            add("audit.csv", csv_chunks(reports.audit_table(session, up_to=up_to)))
+            add("audit.jsonl", chain_lines(session.connection(), up_to))
             add("audit-verification.json", [_json({**pack.chain.as_dict(),
                                                    "verified_at": verified_at.isoformat()})])
             archive.writestr(zipfile.ZipInfo("manifest.json", date_time=stamp), _json({
                 "generated_at": utcnow().isoformat(),
                 "policies_in_force": in_force,
+                "policy_files_not_in_force": {
+                    "files": not_in_force,
+                    "meaning": "YAML files in the policy folder when the pack was made that "
+                               "are not the source of any version in force (changed and not "
+                               "loaded, or never loaded); the versions in force are "
+                               "policies/<name>.json"},
                 "policy_versions": {
                     "in_force_at_a_moment": "the latest version of each name loaded before "
                                             "it (loaded_at)",
@@ -105,6 +112,13 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
                         "formula_guard": "text cells starting with "
                                          f"{' '.join(repr(c) for c in FORMULA_STARTS)} are "
                                          "prefixed with a single quote (')"},
+                "audit_chain": {
+                    "audit.jsonl": "one JSON object an entry, in chain order, every field "
+                                   "exactly as hashed (no formula guard): recompute each "
+                                   "hash from it",
+                    "audit.csv": "the same entries for a spreadsheet, with the formula "
+                                 "guard above",
+                    "hash": HASH_RECIPE},
                 "files": pack.files}), compress_type=zipfile.ZIP_DEFLATED)
         os.replace(partial, out)
     except BaseException:
@@ -141,21 +155,31 @@ def _sweep_stale_packs(folder: Path) -> None:
                 left.unlink()
 
 
-def _add_policies(session: Session, add, policy_path: Path) -> list[dict]:
-    """Each policy's version in force as stored, and the YAML files in the folder now."""
+def _add_policies(session: Session, add, policy_path: Path) -> tuple[list[dict], list[str]]:
+    """Each policy's version in force as stored, and the YAML files in the folder now: under
+    policies/ those that are the source of a version in force, under
+    policies/not-in-force/ the others (edited and not loaded, say), so that no file in
+    the pack reads as in force when it is not."""
     in_folder = {file.name: file.read_bytes() for file in policy_files(policy_path)}
-    in_force = []
+    in_force, sources = [], set()
     for version in latest_policy_versions(session):
         add(f"policies/{version.name}.json", [version.content.encode("utf-8")])
         folder_file = in_folder.get(Path(version.file).name)
+        matches = folder_file is not None and _sha256(folder_file) == version.sha256
+        if matches:
+            sources.add(Path(version.file).name)
         in_force.append({
             "name": version.name, "version_id": version.id, "source_file": version.file,
             "source_sha256": version.sha256, "loaded_at": version.loaded_at.isoformat(),
-            "folder_file_matches": folder_file is not None
-            and _sha256(folder_file) == version.sha256})
+            "folder_file_matches": matches})
+    not_in_force = []
     for name, content in in_folder.items():
-        add(f"policies/{name}", [content])
-    return in_force
+        if name in sources:
+            add(f"policies/{name}", [content])
+        else:
+            add(f"policies/not-in-force/{name}", [content])
+            not_in_force.append(f"policies/not-in-force/{name}")
+    return in_force, not_in_force
 
 
 def _add_policy_history(session: Session, add) -> list[dict]:

@@ -122,3 +122,67 @@ def test_evidence_pack_holds_every_policy_version_ever_in_force(app, runner, tmp
             assert listed["loaded_at"] == version.loaded_at.isoformat()
         old, new = [v for v in versions if v.name == "eu-oest"]
         assert json.loads(old.content) != json.loads(new.content)
+
+
+def test_the_pack_s_audit_lines_let_anyone_recompute_every_hash(app, runner, api, tmp_path):
+    """audit.jsonl holds each entry exactly as hashed, so the chain can be re-checked from
+    the pack alone; the spreadsheet copy guards '-' (a refused request has no number) and
+    '=' against formulas, and cannot be."""
+    from .workflow import TASKS
+    refused = api("ahn").post("/api/v1/requests", json={
+        "grantee": "ahn", "system": "CPR", "access_level": "read", "scope": "summary",
+        "purpose": "eu-oest", "tasks": TASKS, "frequency": "weekly",
+        "data_categories": ["address", "religion"]})
+    assert refused.status_code == 422
+    out = tmp_path / "evidence.zip"
+    assert runner.invoke(args=["export", "evidence", str(out)]).exit_code == 0
+    with zipfile.ZipFile(out) as pack:
+        lines = [json.loads(line) for line in pack.read("audit.jsonl").decode().splitlines()]
+        manifest = json.loads(pack.read("manifest.json"))
+        csv_refusal = next(r for r in csv_rows(pack, "audit.csv")
+                           if r["action"] == "request.refused")
+    assert "audit.jsonl" in [f["path"] for f in manifest["files"]]
+    assert "length in characters" in manifest["audit_chain"]["hash"]
+    assert [e["id"] for e in lines] == list(range(1, len(lines) + 1))
+    assert len(lines) == db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    previous = "0" * 64
+    for entry in lines:
+        fields = [str(entry["id"]), entry["created_at"], entry["actor"], entry["action"],
+                  entry["object_type"], entry["object_id"], entry["summary"],
+                  entry["details"], entry["client_address"]]
+        body = "".join(f"{len(text)}:{text};" for text in fields)
+        assert entry["prev_hash"] == previous
+        assert hashlib.sha256((previous + body).encode("utf-8")).hexdigest() == entry["hash"]
+        previous = entry["hash"]
+    assert previous == db.session.get(AuditHead, 1).last_hash
+    refusal = next(e for e in lines if e["action"] == "request.refused")
+    assert refusal["object_id"] == "-" and csv_refusal["object_id"] == "'-"
+
+
+def test_a_policy_file_not_in_force_is_not_packed_as_if_it_were(app, runner, tmp_path):
+    """A version loaded from elsewhere is in force; the folder's older file goes under
+    policies/not-in-force/, and the manifest says so."""
+    from governance.services import policies
+    from governance.services.actor import Actor
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for path in (PROJECT_ROOT / "policies").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "eu-oest.yaml":
+            text = text.replace("review_interval_months: 12", "review_interval_months: 6")
+        (folder / path.name).write_text(text, encoding="utf-8")
+    policies.load_into_register(db.session, Actor.system(), folder)
+    db.session.commit()
+    out = tmp_path / "evidence.zip"
+    assert runner.invoke(args=["export", "evidence", str(out)]).exit_code == 0
+    with zipfile.ZipFile(out) as pack:
+        names = set(pack.namelist())
+        manifest = json.loads(pack.read("manifest.json"))
+        assert "policies/eu-oest.yaml" not in names
+        assert pack.read("policies/not-in-force/eu-oest.yaml") == (
+            PROJECT_ROOT / "policies" / "eu-oest.yaml").read_bytes()
+        assert "policies/principles.yaml" in names        # its version in force is this file
+        assert manifest["policy_files_not_in_force"]["files"] == [
+            "policies/not-in-force/eu-oest.yaml"]
+        force = {p["name"]: p["folder_file_matches"] for p in manifest["policies_in_force"]}
+        assert force == {"eu-oest": False, "principles": True}
