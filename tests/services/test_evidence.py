@@ -22,6 +22,22 @@ def csv_rows(pack: zipfile.ZipFile, name: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
 
 
+def load_a_six_month_version(tmp_path) -> None:
+    """A new version of eu-oest (reviews every 6 months), loaded from a folder of its own."""
+    from governance.services import policies
+    from governance.services.actor import Actor
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for path in (PROJECT_ROOT / "policies").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.name == "eu-oest.yaml":
+            text = text.replace("review_interval_months: 12", "review_interval_months: 6")
+            assert "review_interval_months: 6" in text
+        (folder / path.name).write_text(text, encoding="utf-8")
+    policies.load_into_register(db.session, Actor.system(), folder)
+    db.session.commit()
+
+
 def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
     journey = build_journey()
     (tmp_path / "out").mkdir()
@@ -98,18 +114,7 @@ def test_evidence_pack_into_a_missing_folder_fails_cleanly(app, runner, tmp_path
 def test_evidence_pack_holds_every_policy_version_ever_in_force(app, runner, tmp_path):
     """A new version replaces the one in force; the pack still holds the one an earlier
     approval was judged by, named by id and the moment it was loaded."""
-    from governance.services import policies
-    from governance.services.actor import Actor
-    folder = tmp_path / "policies"
-    folder.mkdir()
-    for path in (PROJECT_ROOT / "policies").glob("*.yaml"):
-        text = path.read_text(encoding="utf-8")
-        if path.name == "eu-oest.yaml":
-            text = text.replace("review_interval_months: 12", "review_interval_months: 6")
-            assert "review_interval_months: 6" in text
-        (folder / path.name).write_text(text, encoding="utf-8")
-    policies.load_into_register(db.session, Actor.system(), folder)
-    db.session.commit()
+    load_a_six_month_version(tmp_path)
     versions = db.session.scalars(sa.select(PolicyVersion).order_by(PolicyVersion.id)).all()
     assert [v.name for v in versions].count("eu-oest") == 2
     out = tmp_path / "evidence.zip"
@@ -162,17 +167,7 @@ def test_the_pack_s_audit_lines_let_anyone_recompute_every_hash(app, runner, api
 def test_a_policy_file_not_in_force_is_not_packed_as_if_it_were(app, runner, tmp_path):
     """A version loaded from elsewhere is in force; the folder's older file goes under
     policies/not-in-force/, and the manifest says so."""
-    from governance.services import policies
-    from governance.services.actor import Actor
-    folder = tmp_path / "policies"
-    folder.mkdir()
-    for path in (PROJECT_ROOT / "policies").glob("*.yaml"):
-        text = path.read_text(encoding="utf-8")
-        if path.name == "eu-oest.yaml":
-            text = text.replace("review_interval_months: 12", "review_interval_months: 6")
-        (folder / path.name).write_text(text, encoding="utf-8")
-    policies.load_into_register(db.session, Actor.system(), folder)
-    db.session.commit()
+    load_a_six_month_version(tmp_path)
     out = tmp_path / "evidence.zip"
     assert runner.invoke(args=["export", "evidence", str(out)]).exit_code == 0
     with zipfile.ZipFile(out) as pack:
