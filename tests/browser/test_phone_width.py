@@ -46,3 +46,32 @@ def test_long_unbroken_text_wraps_at_a_phones_width(person, live_server):
     tko.goto("/reviews/")
     tko.page.keyboard.press("Tab")
     assert tko.page.evaluate("document.activeElement.textContent") == "Gå til indholdet"
+
+
+def test_a_wide_report_keeps_its_words_whole_on_a_laptop(person, live_server):
+    """The review report's thirteen columns at 1280 px: a level or a name is never split
+    in the middle of a word (the table scrolls instead); comments may still wrap."""
+    from governance.extensions import db
+    from governance.services import clock
+
+    from ..services.workflow import active_grant
+    _base, app = live_server
+    with app.app_context():
+        active_grant(clock.today(), grantee="mbe", system="ACADRE", user_admin="sni",
+                     access_level="write", scope="detail", categories=("case_overview",),
+                     approvers=("kfi", "tko"),
+                     write_justification="Journalisering af taskforcens egne sager")
+        db.session.commit()
+    dpo = person("laptop-dpo")
+    dpo.page.set_viewport_size({"width": 1280, "height": 800})
+    dpo.login("dpo")
+    dpo.goto("/reports/reviews")
+    lines = dpo.page.evaluate("""() => [...document.querySelectorAll('table.report-table td')]
+        .filter(td => !td.classList.contains('prose') && td.textContent.trim())
+        .map(td => { const range = document.createRange(); range.selectNodeContents(td);
+                     const words = td.textContent.trim().split(/\\s+/).length;
+                     return [td.textContent.trim(), range.getClientRects().length, words]; })""")
+    assert any(text == "skriveadgang" for text, _, _ in lines)
+    split = [text for text, rects, words in lines if rects > words]
+    assert split == [], f"split in the middle of a word: {split}"
+    dpo.shot("review-report-1280")
