@@ -157,6 +157,8 @@ LABELS_DA = {
     "active": "aktiv", "left": "fratrådt",
     "pending": "afventer", "approved": "godkendt", "rejected": "afvist",
     "withdrawn": "trukket tilbage", "revoked": "tilbagekaldt", "expired": "udløbet",
+    # An approved grant created in its system, active once its grantee acknowledges (P3).
+    "awaiting_acknowledgement": "oprettet, venter på kvittering",
     "ordinary": "almindelige", "cpr_number": "CPR-nummer", "financial": "økonomiske",
     "special": "følsomme personoplysninger (art. 9)", "criminal": "strafbare forhold (art. 10)",
     "identity": "navn og identitet", "address": "adresser", "family": "familierelationer",
@@ -179,6 +181,7 @@ LABELS_EN = {
     "dpo": "data protection officer (DPO)", "admin": "administrator",
     "active": "active", "left": "left", "pending": "pending", "approved": "approved",
     "rejected": "rejected", "withdrawn": "withdrawn", "revoked": "revoked",
+    "awaiting_acknowledgement": "created, awaiting acknowledgement",
     "expired": "expired", "ordinary": "ordinary", "cpr_number": "CPR number",
     "financial": "financial", "special": "special (art. 9)",
     "criminal": "criminal offences (art. 10)",

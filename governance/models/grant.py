@@ -105,6 +105,11 @@ class Grant(Base):
         """Created in the system, active only once the grantee acknowledges (P3)."""
         return self.status == "approved" and self.fulfilled_at is not None
 
+    @property
+    def in_system(self) -> bool:
+        """Recorded as created in its system (the list rows carry the same name)."""
+        return self.fulfilled_at is not None
+
     # The names list rows carry (services/listing.py), so one template shows either.
     @property
     def grantee_name(self) -> str:

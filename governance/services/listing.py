@@ -39,7 +39,10 @@ OFFSET = bindparam("offset", type_=Integer())
 _GRANTEE_NAME = Grantee.name.label("grantee_name")
 _SYSTEM_CODE = System.code.label("system_code")
 _CENTRE_CODE = GranteeCentre.code.label("centre_code")
-GRANT_LIST_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status,
+# in_system: an approved grant already created in its system waits only for the grantee's
+# acknowledgement, and its status says so.
+_IN_SYSTEM = Grant.fulfilled_at.is_not(None).label("in_system")
+GRANT_LIST_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status, _IN_SYSTEM,
                       Grant.approved_at, Grant.review_due, _GRANTEE_NAME, _SYSTEM_CODE)
 # Lists of ended access still in a system also say when it ended (how long removal waits).
 ENDED_LIST_COLUMNS = GRANT_LIST_COLUMNS + (Grant.ended_at,)

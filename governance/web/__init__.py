@@ -235,6 +235,17 @@ def init_app(app: Flask) -> None:
         """The interface word for a vocabulary value: `{{ grant.status | label }}`."""
         return label(value, page_locale(context))
 
+    @app.template_filter("grant_status")
+    @pass_context
+    def grant_status_filter(context, grant):
+        """A grant's status as the lists show it: an approved one already created in its
+        system says that it waits for the acknowledgement: `{{ grant | grant_status }}`."""
+        in_system = (grant.in_system if hasattr(grant, "in_system")
+                     else grant.fulfilled_at is not None)
+        waiting = grant.status == "approved" and in_system
+        return label("awaiting_acknowledgement" if waiting else grant.status,
+                     page_locale(context))
+
     @app.template_filter("rule_name")
     @pass_context
     def rule_name_filter(context, code):

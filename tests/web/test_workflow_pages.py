@@ -622,3 +622,26 @@ def test_a_revocation_by_someone_who_may_not_is_refused_before_its_reason_is_jud
     login("ahn")
     assert client.post(f"/grants/{approved_grant}/revoke", data={"reason": ""}
                        ).status_code == 403
+
+
+def test_an_access_created_but_not_yet_acknowledged_says_so_in_every_list(client, login):
+    """Not "approved" as if nobody had created it yet: the lists and the point-in-time page
+    say it is created and waits for the employee's acknowledgement (P3)."""
+    from ..services.workflow import actor, approved_grant
+    waiting = approved_grant()                                   # ahn on UIS
+    grant_service.fulfil(db.session, actor("rha"), waiting.id)
+    not_created = approved_grant(grantee="mbe", system="CVR", categories=("identity",))
+    db.session.commit()
+    assert waiting.awaits_acknowledgement and not not_created.in_system
+    login("dpo")
+    for path in ("/grants/", "/dashboard/list/unacknowledged",
+                 f"/grants/at?system=UIS&date={clock.today().isoformat()}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "oprettet, venter på kvittering" in page, path
+    register = client.get("/grants/").get_data(as_text=True)
+    assert register.count("oprettet, venter på kvittering") == 1
+    assert ">godkendt<" in register                               # mbe's, not yet created
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    english = client.get("/grants/").get_data(as_text=True)
+    assert "created, awaiting acknowledgement" in english
