@@ -228,12 +228,13 @@ def audit_table(session: Session, up_to: int | None = None, where: list = ()) ->
 REVIEW_STATUSES = {
     "kept": _l("kept"), "revoked": _l("revoked"), "overdue": _l("overdue"),
     "not_yet_due": _l("not yet due"), "ended": _l("ended without review"),
+    "ended_overdue": _l("ended overdue, without review"),
     "not_acknowledged": _l("not active: principles not acknowledged"),
 }
 REVIEW_REPORT_COLUMNS = (
     _l("Name"), _l("User"), _l("Centre"), _l("System"), _l("Level"), _l("Scope"),
     _l("How granted"), _l("Valid from"), _l("Valid to"), _l("Review status"),
-    _l("Reviewed by"), _l("Date"), _l("Remark"))
+    _l("Review due"), _l("Days overdue"), _l("Reviewed by"), _l("Date"), _l("Remark"))
 
 
 @dataclass(frozen=True)
@@ -241,12 +242,13 @@ class ReviewReportRow:
     grant: Grant
     status: str  # a key of REVIEW_STATUSES
     review: Review | None
-    due: date | None
+    due: date | None          # the due date that applied: at the review, the end, or the day
+    days_overdue: int | None = None   # how late the review was, the end came, or it is now
 
     def remark(self, locale: str = "da") -> str:
         if self.review:
             return self.review.comment
-        if self.status == "ended":
+        if self.status in ("ended", "ended_overdue"):
             return end_reason_label(self.grant.end_reason, locale)
         if self.status == "not_acknowledged":   # in the request's language, as the columns
             return str(_l("Created in the system on %(date)s; the grantee has not "
@@ -279,8 +281,10 @@ def due_on(grant: Grant, day: date) -> date | None:
 def review_status(grant: Grant, review: Review | None, reference: date) -> str:
     if review is not None:
         return "kept" if review.decision == "keep" else "revoked"
-    if grant.ended_at is not None and clock.local_date(grant.ended_at) <= reference:
-        return "ended"
+    ended = clock.local_date(grant.ended_at)
+    if ended is not None and ended <= reference:
+        due = due_on(grant, ended)
+        return "ended_overdue" if due is not None and due < ended else "ended"
     created = grant.fulfilled_at is not None and clock.local_date(grant.fulfilled_at) <= reference
     if grant.activated_at is None or (created and clock.local_date(grant.activated_at)
                                       > reference):
@@ -317,9 +321,25 @@ def review_report(session: Session, cycle: int, as_of: date) -> list[ReviewRepor
     for grant in session.scalars(query):
         in_year = [r for r in grant.reviews if first <= r.reviewed_on <= last]
         review = max(in_year, key=lambda r: (r.reviewed_on, r.id)) if in_year else None
-        rows.append(ReviewReportRow(grant, review_status(grant, review, reference), review,
-                                    due_on(grant, reference)))
+        rows.append(_review_row(grant, review, reference))
     return rows
+
+
+def _review_row(grant: Grant, review: Review | None, reference: date) -> ReviewReportRow:
+    """The row, with the due date that applied and how late it was: a review made after
+    its due date, an access that ended overdue without one, or one overdue now (P5)."""
+    status = review_status(grant, review, reference)
+    if review is not None:
+        due, moment = review.due_before, review.reviewed_on
+    elif status in ("ended", "ended_overdue"):
+        moment = clock.local_date(grant.ended_at)
+        due = due_on(grant, moment)
+    else:
+        due, moment = due_on(grant, reference), reference
+    late = (moment - due).days if due is not None and moment > due else None
+    if status == "not_acknowledged":
+        late = None   # not active, so not due for review
+    return ReviewReportRow(grant, status, review, due, late)
 
 
 def how_granted(grant: Grant) -> str:
@@ -336,7 +356,9 @@ def review_report_table(rows: list[ReviewReportRow], cycle: int, locale: str) ->
         return [g.grantee.name, g.grantee.username, g.grantee.centre.code, g.system.code,
                 label(g.access_level, locale), label(g.scope, locale), how_granted(g),
                 clock.local_date(g.activated_at), clock.local_date(g.ended_at),
-                str(REVIEW_STATUSES[row.status]), r.reviewer.username if r else None,
+                str(REVIEW_STATUSES[row.status]),
+                row.due if row.status != "not_acknowledged" else None, row.days_overdue,
+                r.reviewer.username if r else None,
                 r.reviewed_on if r else None, row.remark(locale)]
     return Table(str(_l("Reviews %(year)s", year=cycle)),
                  [str(c) for c in REVIEW_REPORT_COLUMNS], (cells(row) for row in rows))

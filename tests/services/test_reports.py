@@ -154,14 +154,40 @@ def test_review_report_table_in_the_auditors_columns(journey):
     table = reports.review_report_table(rows, journey.today.year, "en")
     assert list(table.columns) == [
         "Name", "User", "Centre", "System", "Level", "Scope", "How granted", "Valid from",
-        "Valid to", "Review status", "Reviewed by", "Date", "Remark"]
+        "Valid to", "Review status", "Review due", "Days overdue", "Reviewed by", "Date",
+        "Remark"]
     cells = {row[1]: row for row in table.rows}
     kept = cells["ahn"]
-    request_id = db.session.get(Grant, journey.kept).request_id
+    kept_grant = db.session.get(Grant, journey.kept)
+    request_id = kept_grant.request_id
     assert kept[4:7] == ["read", "summary", f"request {request_id}, approved by kfi"]
     assert kept[7] == journey.today and kept[8] is None
-    assert kept[9:] == ["kept", "kfi", journey.today, "Behovet består"]
-    assert cells["nra"][9] == "overdue" and cells["nra"][10] is None
+    assert kept[9:] == ["kept", kept_grant.reviews[0].due_before, None, "kfi", journey.today,
+                        "Behovet består"]
+    assert cells["nra"][9:13] == ["overdue", journey.today - timedelta(days=10), 10, None]
+
+
+def test_the_review_report_shows_what_was_late_and_what_ended_overdue(journey):
+    """P5 as an auditor reads it: a review made after its due date says how late; an access
+    that ended while its review was overdue is not 'ended without review' like one that
+    ended before any review was due."""
+    from governance.services import grants as grant_service
+    kept = db.session.get(Grant, journey.kept)
+    kept.reviews[0].due_before = journey.today - timedelta(days=5)
+    grant_service.revoke(db.session, actor("kfi"), journey.overdue, "Opgaven er afsluttet")
+    db.session.commit()
+    rows = {row.grant.id: row for row in
+            reports.review_report(db.session, journey.today.year, journey.today)}
+    assert (rows[journey.kept].status, rows[journey.kept].days_overdue) == ("kept", 5)
+    ended = rows[journey.overdue]
+    assert (ended.status, ended.due, ended.days_overdue) == (
+        "ended_overdue", journey.today - timedelta(days=10), 10)
+    assert ended.remark() == "Opgaven er afsluttet"
+    assert rows[journey.removed].status == "ended" and rows[journey.removed].days_overdue is None
+    table = reports.review_report_table(list(rows.values()), journey.today.year, "en")
+    statuses = {row[1]: row[9:12] for row in table.rows}
+    assert statuses["nra"] == ["ended overdue, without review",
+                               journey.today - timedelta(days=10), 10]
 
 
 def test_a_review_that_revoked_and_statuses_for_past_years(journey):

@@ -116,6 +116,8 @@ def test_review_report_in_danish_for_an_approver(client, login, journey):
         "fastholdt", "kfi", "Behovet består")
     assert kept["Gyldig fra"] == journey.today.isoformat() and kept["Gyldig til"] == ""
     assert rows["nra"]["Revurderingsstatus"] == "overskredet"
+    assert (rows["nra"]["Revurdering senest"], rows["nra"]["Dage overskredet"]) == (
+        (journey.today - timedelta(days=10)).isoformat(), "10")
     xlsx = {r["Bruger"]: r for r in xlsx_rows(client.get(f"/reports/reviews.xlsx?cycle={year}"))}
     assert xlsx["ahn"]["Revurderingsstatus"] == "fastholdt"
     page = client.get(f"/reports/reviews?cycle={year}").get_data(as_text=True)
