@@ -356,17 +356,15 @@ def reviews_overdue(as_of: str | None) -> None:
     from .services import clock, reviews
     day = _as_of(as_of)
     rows = reviews.overdue(db.session, day)
-    for grant in rows:
-        days = (day - grant.review_due).days
+    for row in rows:
+        grant, days = row.grant, row.days(day)
         click.echo(f"{grant.id:>6}  {grant.grantee.username:<8} {grant.system.code:<10} "
-                   f"{grant.access_level:<5} {grant.scope:<7} due {grant.review_due} "
+                   f"{grant.access_level:<5} {grant.scope:<7} due {row.due} "
                    f"({days} {'day' if days == 1 else 'days'} overdue)")
     click.echo(f"{len(rows)} overdue {'review' if len(rows) == 1 else 'reviews'} on "
-               f"{day.isoformat()}.")
-    if day < clock.today():
-        click.echo(f"Due dates and statuses are today's: a review or revocation made since "
-                   f"{day.isoformat()} already counts. The register as it stood that day: "
-                   f"/reports/status?to={day.isoformat()}")
+               f"{day.isoformat()}"
+               + (" (the register as it stood at the end of that day)."
+                  if day < clock.today() else "."))
 
 
 @click.command("backup")

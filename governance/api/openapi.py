@@ -211,8 +211,13 @@ SCHEMAS.update({
                               "due_before": {"type": ["string", "null"], "format": "date"},
                               "due_after": {"type": ["string", "null"], "format": "date"}}},
     "OverdueGrant": {"allOf": [{"$ref": "#/components/schemas/Grant"}, {
-        "type": "object", "required": ["days_overdue", "finding"],
-        "properties": {"days_overdue": {"type": "integer"},
+        "type": "object", "required": ["due_on_day", "days_overdue", "finding"],
+        "properties": {"due_on_day": {
+                           "type": "string", "format": "date",
+                           "description": "the review due date in force on as_of; on a past "
+                                          "day the list is the register as it stood at its "
+                                          "end, while status and review_due are today's"},
+                       "days_overdue": {"type": "integer"},
                        "finding": {"$ref": "#/components/schemas/Check"}}}]},
     "ChainReport": {"type": "object", "required": ["ok", "entries"], "properties": {
         "ok": {"type": "boolean"}, "entries": {"type": "integer"},

@@ -309,7 +309,8 @@ def overdue_reviews():
     if not g.actor.has_role("approver", "dpo", "admin"):
         raise Forbidden(_l("Only the approvers, the DPO and admins see overdue reviews"))
     rows = review_service.overdue(db.session, as_of)
-    items = [{**grant_json(x), "days_overdue": (as_of - x.review_due).days,
-              "finding": review_service.finding(x, as_of).as_dict(str(get_locale()))}
+    items = [{**grant_json(x.grant), "due_on_day": x.due.isoformat(),
+              "days_overdue": x.days(as_of),
+              "finding": x.finding(as_of).as_dict(str(get_locale()))}
              for x in rows[(page - 1) * per_page: page * per_page]]
     return listing(items, len(rows))

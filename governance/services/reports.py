@@ -21,6 +21,7 @@ from . import clock, policies
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
 from .permissions import can_read_reports, can_read_review_report
+from .reviews import due_on
 from .tabular import Table
 
 BATCH = 500
@@ -270,12 +271,6 @@ def parse_cycle(value: str | None, as_of: date) -> int:
         raise InvalidInput(_l("'cycle' must be a year, such as %(year)s", year=as_of.year),
                            field="cycle")
     return year
-
-
-def due_on(grant: Grant, day: date) -> date | None:
-    """The review due date that was in force on a day: later reviews record what they moved."""
-    later = [r for r in grant.reviews if r.reviewed_on > day]
-    return min(later, key=lambda r: (r.reviewed_on, r.id)).due_before if later else grant.review_due
 
 
 def review_status(grant: Grant, review: Review | None, reference: date) -> str:

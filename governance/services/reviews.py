@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
@@ -29,13 +29,17 @@ def _policy_for(session: Session, grant: Grant) -> Policy | None:
     return policies.in_force(session).policies.get(grant.purpose)
 
 
-def _live_grants(session: Session):
-    return (select(Grant).where(Grant.status == "active")
+def _grants_with_their_people(*where):
+    return (select(Grant).where(*where)
             .options(selectinload(Grant.grantee).selectinload(Employee.centre),
                      selectinload(Grant.system),
                      selectinload(Grant.request).selectinload(AccessRequest.decisions)
                      .selectinload(Decision.approver),
                      selectinload(Grant.reviews).selectinload(Review.reviewer)))
+
+
+def _live_grants(session: Session):
+    return _grants_with_their_people(Grant.status == "active")
 
 
 class Person(NamedTuple):
@@ -101,15 +105,39 @@ def queue_for(session: Session, actor: Actor, as_of: date | None = None,
     return queue
 
 
-def overdue(session: Session, as_of: date | None = None) -> list[Grant]:
-    """Active grants whose review date has passed (REVIEW_OVERDUE)."""
+def due_on(grant: Grant, day: date) -> date | None:
+    """The review due date that was in force on a day: later reviews record what they moved."""
+    later = [r for r in grant.reviews if r.reviewed_on > day]
+    return min(later, key=lambda r: (r.reviewed_on, r.id)).due_before if later else grant.review_due
+
+
+class OverdueGrant(NamedTuple):
+    grant: Grant
+    due: date          # the review due date in force on the day asked about
+
+    def days(self, as_of: date) -> int:
+        return (as_of - self.due).days
+
+    def finding(self, as_of: date):
+        return check_review(self.due, as_of)
+
+
+def overdue(session: Session, as_of: date | None = None) -> list[OverdueGrant]:
+    """Grants whose review was overdue on the day (REVIEW_OVERDUE). Today or later: the
+    active grants whose due date has passed by then. A past day: the register as it stood
+    at its end (active then, with the due date in force then), so that a review or a
+    revocation made since does not rewrite what was overdue, as the status report has it."""
     as_of = as_of or clock.today()
-    return list(session.scalars(_live_grants(session).where(Grant.review_due < as_of)
-                                .order_by(Grant.review_due, Grant.id)))
-
-
-def finding(grant: Grant, as_of: date):
-    return check_review(grant.review_due, as_of)
+    if as_of >= clock.today():
+        return [OverdueGrant(grant, grant.review_due) for grant in session.scalars(
+            _live_grants(session).where(Grant.review_due < as_of)
+            .order_by(Grant.review_due, Grant.id))]
+    end = clock.day_end(as_of)
+    active_then = _grants_with_their_people(
+        Grant.activated_at < end, or_(Grant.ended_at.is_(None), Grant.ended_at >= end))
+    found = [OverdueGrant(grant, due) for grant in session.scalars(active_then)
+             if (due := due_on(grant, as_of)) is not None and due < as_of]
+    return sorted(found, key=lambda item: (item.due, item.grant.id))
 
 
 def review(session: Session, actor: Actor, grant_id: int, decision: str, comment: str,

@@ -116,6 +116,6 @@ def test_dashboard_by_role(client, login, who, status):
 
 def test_overdue_list_matches_reviews_service(scenario):
     assert [g.id for g in dashboard.grant_list(db.session, actor("dpo"), "overdue", TODAY)[0]] == \
-        [g.id for g in reviews.overdue(db.session, TODAY)]
+        [o.grant.id for o in reviews.overdue(db.session, TODAY)]
     lpe = db.session.scalar(sa.select(Employee).where(Employee.username == "lpe"))
     assert lpe.status == "left"

@@ -36,8 +36,9 @@ def test_due_twelve_months_after_activation_and_overdue_the_day_after(grant):
     due = add_months(TODAY, 12)
     assert grant.review_due == due
     assert reviews.overdue(db.session, due) == []
-    assert [g.id for g in reviews.overdue(db.session, due + timedelta(days=1))] == [grant.id]
-    finding = reviews.finding(grant, due + timedelta(days=1))
+    assert [o.grant.id for o in reviews.overdue(db.session, due + timedelta(days=1))] == [grant.id]
+    finding = reviews.overdue(db.session, due + timedelta(days=1))[0].finding(
+        due + timedelta(days=1))
     assert (finding.code, finding.passed) == ("REVIEW_OVERDUE", False)
 
 
@@ -245,10 +246,10 @@ def test_reviews_cli(grant, app):
     assert runner.invoke(args=["reviews", "overdue", "--as-of", "31-12-2026"]).exit_code == 1
     compact = runner.invoke(args=["reviews", "overdue", "--as-of", "20261231"])
     assert compact.exit_code == 1 and "YYYY-MM-DD" in compact.output
-    assert "statuses are today's" not in listed.output     # a day ahead: a forecast
+    assert "as it stood" not in listed.output     # a day ahead: a forecast
     past = runner.invoke(args=["reviews", "overdue", "--as-of", "2020-01-01"])
-    assert "Due dates and statuses are today's" in past.output
-    assert "/reports/status?to=2020-01-01" in past.output
+    assert "0 overdue reviews on 2020-01-01 (the register as it stood at the end of that " \
+        "day)." in past.output
     far = runner.invoke(args=["reviews", "overdue", "--as-of", "9999-12-31"])
     assert far.exit_code == 1 and "1900-01-01 to 2999-12-31" in far.output
 
@@ -491,3 +492,37 @@ def test_an_approver_without_the_role_is_neither_reminded_nor_escalated_to(grant
     assert [who for who, _ in messages("review.reminder")] == ["tko"]
     reviews.remind(db.session, system, grant.review_due + timedelta(days=7))
     assert "kfi" not in [who for who, _ in messages("review.escalation")]
+
+
+def test_overdue_on_a_past_day_is_the_register_as_it_stood_then(app, api):
+    """A review overdue last month that has been kept since, and one revoked since while
+    overdue, were both overdue then: the list, the API and the status report agree."""
+    from governance.services import reports
+    kept = active_grant(TODAY)
+    revoked = active_grant(TODAY, grantee="mbe", system="CVR", user_admin="ekj",
+                           categories=("identity",))
+    not_yet = active_grant(TODAY, grantee="lpe")
+    for grant, due in ((kept, TODAY - timedelta(days=40)), (revoked, TODAY - timedelta(days=30)),
+                       (not_yet, TODAY + timedelta(days=300))):
+        grant.activated_at = datetime.combine(due - timedelta(days=365), time(12), timezone.utc)
+        grant.review_due = due
+    db.session.commit()
+    day = TODAY - timedelta(days=10)
+    overdue_then = [(o.grant.id, o.due) for o in reviews.overdue(db.session, day)]
+    assert overdue_then == [(kept.id, kept.review_due), (revoked.id, revoked.review_due)]
+    due = kept.review_due
+    reviews.review(db.session, actor("kfi"), kept.id, "keep", "Behovet består", TODAY)
+    grant_service.revoke(db.session, actor("kfi"), revoked.id, "Opgaven er afsluttet")
+    db.session.commit()
+    assert kept.review_due > TODAY and revoked.status == "revoked"
+    assert [(o.grant.id, o.due) for o in reviews.overdue(db.session, day)] == overdue_then
+    assert reviews.overdue(db.session, TODAY) == []
+    status = reports.status_report(db.session, day - timedelta(days=30), day)
+    assert [(g.id, d) for g, d in status.overdue] == overdue_then
+    body = api("dpo").get(f"/api/v1/reviews/overdue?as_of={day.isoformat()}").get_json()
+    assert body["total"] == 2
+    first = body["items"][0]
+    assert (first["id"], first["due_on_day"], first["days_overdue"]) == (
+        kept.id, due.isoformat(), (day - due).days)
+    assert first["finding"]["code"] == "REVIEW_OVERDUE"
+    assert not_yet.id not in [o.grant.id for o in reviews.overdue(db.session, day)]
