@@ -26,6 +26,7 @@ RULE_PRINCIPLES = {
     "WRITE_UNJUSTIFIED": "P4",
     "SELF_DECISION": "P4",
     "NOT_NAMED_APPROVER": "P4",
+    "APPROVER_UNAVAILABLE": "P4",
     "REVIEW_OVERDUE": "P5",
     "AREA_NOT_GRANTABLE": "P6",
     "SPECIAL_CATEGORY": "P7",
@@ -404,8 +405,9 @@ def check_enough_approvers(requester: str, req: ProposedRequest, policy: "Policy
             why_en.append(f"{_names(unroled, ' and ')} no longer "
                           f"{'have' if len(unroled) > 1 else 'has'} the approver role")
         why_da, why_en = " og ".join(why_da), " and ".join(why_en)
+        # Not anyone deciding their own request: a named approver who cannot act now.
         return _refuse(
-            "SELF_DECISION",
+            "APPROVER_UNAVAILABLE",
             f"Anmodningen skal godkendes af {need_da} ({all_da}), men {why_da}, og {who_da}. "
             "Politikken skal navngive en ny godkender, eller administratoren give rollen "
             "tilbage: kontakt databeskyttelsesrådgiveren.",

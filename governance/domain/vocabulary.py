@@ -243,6 +243,8 @@ RULE_NAMES = {
                          "access already held or requested"),
     "SELF_DECISION": ("egen anmodning eller adgang", "own request or access"),
     "NOT_NAMED_APPROVER": ("ikke navngiven godkender", "not a named approver"),
+    "APPROVER_UNAVAILABLE": ("en navngiven godkender kan ikke godkende nu",
+                             "a named approver cannot approve now"),
     "NOT_ACKNOWLEDGED": ("ingen gyldig kvittering for principperne",
                          "no current acknowledgement of the principles"),
     "REVIEW_OVERDUE": ("revurderingen er overskredet", "review overdue"),

@@ -80,7 +80,7 @@ def test_a_named_approver_who_left_is_not_offered_and_two_approvals_are_refused(
     detail = caller.post("/api/v1/requests", json=request_body(
         scope="detail", write_justification="x" * 60), headers={"Accept-Language": "en"})
     assert detail.status_code == 422, detail.get_json()
-    refusal = next(v for v in detail.get_json()["violations"] if v["code"] == "SELF_DECISION")
+    refusal = next(v for v in detail.get_json()["violations"] if v["code"] == "APPROVER_UNAVAILABLE")
     assert "Tina Koudal has left" in refusal["message"]
     assert state_counts() == before
 
@@ -302,7 +302,7 @@ def test_taking_a_role_away_takes_the_power_with_it(api):
         grantee="sjo", scope="detail", write_justification="x" * 60),
         headers={"Accept-Language": "en"})
     assert detail.get_json()["passed"] is False
-    refusal = next(c for c in detail.get_json()["checks"] if c["code"] == "SELF_DECISION")
+    refusal = next(c for c in detail.get_json()["checks"] if c["code"] == "APPROVER_UNAVAILABLE")
     assert "Klaus Fisker no longer has the approver role" in refusal["message"]
     # Given back, it works again.
     api("admin").patch("/api/v1/employees/kfi", json={"roles": ["requester", "approver"]})

@@ -650,7 +650,7 @@ def test_a_named_approver_who_has_left_decides_nothing():
     assert [a.username for a in rules.deciders(policy, "sjo", "sjo", away)] == ["kfi"]
     detail = rules.check_enough_approvers(
         "sjo", make_request(grantee="sjo", scope="detail"), policy, away=away)
-    assert_refused(detail, "SELF_DECISION", "P4")
+    assert_refused(detail, "APPROVER_UNAVAILABLE", "P4")
     assert "Tina Koudal er fratrådt" in detail.message_da
     assert "Tina Koudal has left" in detail.message_en
     assert "name a new approver" in detail.message_en
@@ -663,13 +663,13 @@ def test_a_named_approver_without_the_role_decides_nothing():
     detail = rules.check_enough_approvers(
         "sjo", make_request(grantee="sjo", scope="detail"), policy,
         away={"tko": rules.AWAY_NO_ROLE})
-    assert_refused(detail, "SELF_DECISION", "P4")
+    assert_refused(detail, "APPROVER_UNAVAILABLE", "P4")
     assert "Tina Koudal har ikke længere rollen som godkender" in detail.message_da
     assert "Tina Koudal no longer has the approver role" in detail.message_en
     both = rules.check_enough_approvers(
         "sjo", make_request(grantee="sjo"), policy,
         away={"tko": rules.AWAY_NO_ROLE, "kfi": rules.AWAY_LEFT})
-    assert_refused(both, "SELF_DECISION", "P4")
+    assert_refused(both, "APPROVER_UNAVAILABLE", "P4")
     assert ("Klaus Fisker has left and Tina Koudal no longer has the approver role"
             in both.message_en)
     refused = rules.failures(rules.check_decider("tko", "sjo", "sjo", policy,
@@ -867,6 +867,9 @@ def _every_check() -> list[Check]:
     produced += [check_review(TODAY, TODAY), check_review(date(2025, 1, 1), TODAY),
                  check_acknowledgement(None, TODAY), check_acknowledgement(ACK, TODAY)]
     produced += evaluate_grant(make_grant(review_due=date(2025, 1, 1)), policy, TODAY)
+    produced.append(rules.check_enough_approvers(
+        "sjo", make_request(grantee="sjo", scope="detail"), policy,
+        away={"tko": rules.AWAY_LEFT}))
     return produced
 
 
@@ -875,9 +878,10 @@ def test_every_rule_code_is_produced_by_some_rule():
     assert {c.code for c in produced} == set(RULE_PRINCIPLES)
     assert {c.code for c in produced if not c.passed} == set(RULE_PRINCIPLES)
     # Every code except SYSTEM_NOT_IN_POLICY also reports a pass; a system in the
-    # policy is shown by its level and scope checks instead.
+    # policy is shown by its level and scope checks instead, and enough approvers able to
+    # act by SELF_DECISION's pass.
     assert {c.code for c in produced if c.passed} == set(RULE_PRINCIPLES) - {
-        "SYSTEM_NOT_IN_POLICY"}
+        "SYSTEM_NOT_IN_POLICY", "APPROVER_UNAVAILABLE"}
 
 
 def test_every_produced_check_has_both_messages_and_a_principle():
