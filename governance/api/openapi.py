@@ -308,7 +308,13 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "required": ["decision"], "properties": {
                 "decision": {"type": "string", "enum": ["approve", "reject"]},
-                "comment": STR}}}}},
+                "comment": {"type": "string",
+                            "description": "optional on approve; a rejection needs one (400 "
+                                           "with field comment without)"}},
+            "if": {"properties": {"decision": {"const": "reject"}}},
+            "then": {"required": ["decision", "comment"],
+                     "properties": {"comment": {"type": "string", "minLength": 1,
+                                                "pattern": "\\S"}}}}}}},
         "responses": {"200": _response(_ref("Request")),
                       **_errors(400, 401, 403, 404, 409, 422)}}},
     "/requests/{request_id}/withdraw": {"post": {

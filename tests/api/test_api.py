@@ -242,6 +242,20 @@ def test_openapi_document_is_valid(client):
     validate(client.get("/api/v1/openapi.json").get_json())
 
 
+def test_openapi_says_a_rejection_needs_a_comment(client):
+    """The schema of a decision holds what the API enforces: an integrator's validator
+    refuses a rejection without a comment before the API's 400 does."""
+    import jsonschema
+    document = client.get("/api/v1/openapi.json").get_json()
+    schema = document["paths"]["/requests/{request_id}/decision"]["post"]["requestBody"][
+        "content"]["application/json"]["schema"]
+    valid = jsonschema.Draft202012Validator(schema)
+    assert valid.is_valid({"decision": "approve"})
+    assert valid.is_valid({"decision": "reject", "comment": "Ikke arbejdsbetinget"})
+    for body in ({"decision": "reject"}, {"decision": "reject", "comment": "  "}):
+        assert not valid.is_valid(body)
+
+
 @pytest.mark.parametrize("query, field", [("system=NOPE", "system"),
                                           ("grantee=zzz", "grantee")])
 def test_a_grant_filter_naming_nothing_in_the_register_is_400(api, query, field):
