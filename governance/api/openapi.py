@@ -325,13 +325,15 @@ PATHS = {
         "summary": "Grants the caller may see; as_of gives who held access on that date",
         "description": "With as_of, the grants whose access existed in the system at some "
                        "time on that date: from the user administrator's record that it "
-                       "was created until the record that it was removed.",
+                       "was created until the record that it was removed. Only approvers, "
+                       "the DPO and admins ask who held access (as_of); others get 403, as "
+                       "on the point-in-time page.",
         "operationId": "listGrants",
         "parameters": PAGING + [_query("system", STR), _query("grantee", STR),
                                 _query("status", {"type": "string", "enum": [
                                     "approved", "active", "revoked", "expired"]}),
                                 _query("as_of", {"type": "string", "format": "date"})],
-        "responses": {"200": _response(_list_of("Grant")), **_errors(400, 401)}}},
+        "responses": {"200": _response(_list_of("Grant")), **_errors(400, 401, 403)}}},
     "/grants/{grant_id}": {"get": {
         "summary": "One grant, with what it fails today if it is active (findings: a lapsed "
                    "acknowledgement NOT_ACKNOWLEDGED, an overdue review REVIEW_OVERDUE, a rule "

@@ -360,6 +360,13 @@ def _visible_statements(filters: tuple[str, ...], sees_all: bool,
     return listing.grant_statements(_visible(filters, sees_all), columns)
 
 
+def require_point_in_time(actor: Actor) -> None:
+    """Who held access on a day is the approvers', the DPO's and the admins' question, on
+    the page and in the API alike."""
+    if not actor.has_role("approver", "dpo", "admin"):
+        raise Forbidden(_l("Only approvers, the DPO and admins see who held access"))
+
+
 def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = None,
                  status: str | None = None, as_of: date | None = None,
                  session: Session | None = None) -> tuple[tuple[str, ...], bool, dict]:
@@ -369,6 +376,7 @@ def _visible_for(actor: Actor, system: str | None = None, grantee: str | None = 
              "as_of": as_of}
     values = {name: value for name, value in given.items() if value}
     if as_of:
+        require_point_in_time(actor)
         values.update(held_on_values(as_of))
     return (tuple(name for name in FILTERS if name in values),
             actor.has_role("approver", "dpo", "admin"), {**values, "me": actor.employee_id})

@@ -37,8 +37,7 @@ def _held_args():
     """Who may ask who held access (approvers, the DPO, admins), and the system and day
     asked about: ?system=, and ?date= as the form sends it or ?as_of= as elsewhere."""
     actor = current_actor()
-    if not actor.has_role("approver", "dpo", "admin"):
-        raise Forbidden(_l("Only approvers, the DPO and admins see who held access"))
+    grant_service.require_point_in_time(actor)
     code = (request.args.get("system") or "").upper() or None
     # A system the register does not hold is a 400, not an empty answer ("nobody").
     grant_service.check_filters(db.session, code, None)

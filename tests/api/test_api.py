@@ -332,3 +332,17 @@ def test_a_read_goes_on_when_its_last_use_cannot_be_written(api, monkeypatch):
     response = caller.get("/api/v1/me")
     assert response.status_code == 200 and response.get_json()["username"] == "ahn"
     assert calls   # the write was tried
+
+
+@pytest.mark.parametrize("username, status", [("ahn", 403), ("rha", 403), ("kfi", 200),
+                                              ("dpo", 200), ("admin", 200)])
+def test_who_held_access_on_a_day_is_asked_by_the_same_people_as_on_the_page(
+        api, client, login, username, status):
+    """The API obeys the page's permission: who held access on a day (?as_of=) is the
+    approvers', the DPO's and the admins' question; the list itself stays the caller's."""
+    from governance.services import clock
+    day = clock.today().isoformat()
+    assert api(username).get(f"/api/v1/grants?as_of={day}").status_code == status
+    assert api(username).get("/api/v1/grants").status_code == 200
+    login(username)
+    assert client.get(f"/grants/at?system=UIS&date={day}").status_code == status
