@@ -81,11 +81,33 @@ def seed_command(path: str | None, policy_path: str | None) -> None:
                    f"not in the seed, kept as they are: {', '.join(report.systems_not_in_seed)}"
                    ". A system is never deleted (its access is evidence); a policy that no "
                    "longer names it grants nothing in it.")
-    demo = read_seed(seed_path).demo_logins
-    if demo:
+    _print_demo_logins(read_seed(seed_path).demo_logins)
+
+
+def _print_demo_logins(demo: dict[str, str]) -> None:
+    """The seed's demo logins that still work: not those who have left, nor those whose
+    password was changed since the seed set it."""
+    if not demo:
+        return
+    from .models import Employee
+    from .services import passwords
+    people = {e.username: e for e in db.session.scalars(
+        sa.select(Employee).where(Employee.username.in_(list(demo))))}
+    works, not_shown = {}, []
+    for username, password in demo.items():
+        person = people.get(username)
+        if person is not None and not person.active:
+            not_shown.append(f"{username} (has left)")
+        elif person is None or not passwords.verify_password(person.password_hash, password):
+            not_shown.append(f"{username} (password changed since)")
+        else:
+            works[username] = password
+    if works:
         click.echo("Demo logins (username / password):")
-        for username, password in demo.items():
+        for username, password in works.items():
             click.echo(f"  {username:8} {password}")
+    if not_shown:
+        click.echo(f"Demo logins of the seed that no longer work: {', '.join(not_shown)}.")
 
 
 policy_cli = AppGroup("policy", help="Check and load the policy files.")

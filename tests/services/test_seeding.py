@@ -55,6 +55,22 @@ def test_seed_twice_changes_nothing(empty_app):
     assert counts() == before
 
 
+def test_seed_prints_only_the_demo_logins_that_still_work(empty_app):
+    """A demo password changed since (set-password), or a demo user who has left, is not
+    printed as a login that works."""
+    assert run(empty_app, "seed").exit_code == 0
+    set_again = empty_app.test_cli_runner().invoke(args=["user", "set-password", "ahn"],
+                                                   input="ny-adgangskode-2026\n")
+    assert set_again.exit_code == 0, set_again.output
+    db.session.scalar(sa.select(Employee).where(Employee.username == "mbe")).status = "left"
+    db.session.commit()
+    output = run(empty_app, "seed").output
+    assert "kfi      htk-demo-2024" in output
+    assert "ahn      htk-demo-2024" not in output and "mbe      htk-demo-2024" not in output
+    assert ("Demo logins of the seed that no longer work: ahn (password changed since), "
+            "mbe (has left).") in output
+
+
 def test_seed_records_a_change_with_before_and_after(empty_app, tmp_path):
     assert run(empty_app, "seed").exit_code == 0
     folder = tmp_path / "seed"
