@@ -47,7 +47,7 @@ def test_a_link_to_the_form_for_an_unknown_system_says_so(client, login):
     page = client.get("/requests/new?system=NOPE").get_data(as_text=True)
     assert "Registret har intet system &#39;NOPE&#39;; vælg et nedenfor." in page
     chosen = client.get("/requests/new?system=uis").get_data(as_text=True)  # any case
-    assert "vælg et nedenfor" not in chosen and 'value="UIS" selected' in chosen
+    assert "vælg et nedenfor" not in chosen and 'id="chosen-system">UIS – ' in chosen
 
 
 def test_request_form_shows_rule_feedback_and_approvers_before_sending(client, login):
@@ -645,3 +645,27 @@ def test_an_access_created_but_not_yet_acknowledged_says_so_in_every_list(client
         session["lang"] = "en"
     english = client.get("/grants/").get_data(as_text=True)
     assert "created, awaiting acknowledgement" in english
+
+
+def test_the_request_form_states_its_system_and_shows_what_fails_first(client, login):
+    """Once a system is chosen, no second list of systems stands beside the form (changed
+    without choosing, it disagreed with the request sent); the result comes above the form,
+    where the page opens, and the rules the request fails before those it passes."""
+    from ..services.workflow import TASKS
+    login("ahn")
+    chosen = client.get("/requests/new?system=CPR").get_data(as_text=True)
+    assert 'id="pick-system"' not in chosen and 'id="other-system"' in chosen
+    assert 'id="chosen-system">CPR – ' in chosen
+    assert 'id="pick-system"' in client.get("/requests/new").get_data(as_text=True)
+    response = client.post("/requests/new?system=CPR", data={
+        "system": "CPR", "grantee": "ahn", "access_level": "read", "scope": "summary",
+        "tasks": TASKS, "frequency": "weekly", "data_categories": ["address", "religion"],
+        "action": "check"})
+    page = response.get_data(as_text=True)
+    assert page.index('id="result"') < page.index('class="request-form"')
+    result = page.split('id="result"', 1)[1].split('class="request-form"', 1)[0]
+    codes = re.findall(r'<li class="(refused|ok)" data-code="([A-Z_]+)"', result)
+    kinds = [kind for kind, _code in codes]
+    assert "refused" in kinds and "ok" in kinds
+    assert kinds == sorted(kinds, key=lambda kind: kind != "refused")
+    assert ("refused", "SPECIAL_CATEGORY") in codes
