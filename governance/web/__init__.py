@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
@@ -146,19 +147,30 @@ def init_app(app: Flask) -> None:
                    centres, principles, audit, reports):
         app.register_blueprint(module.bp)
 
-    @app.before_request
-    def refuse_nul_characters():
-        """Text with a NUL character cannot be stored (PostgreSQL refuses it): a 400."""
+    def refuse_unstorable_text():
+        """Text with a NUL character cannot be stored (PostgreSQL refuses it), nor can bytes
+        that are not UTF-8 (Werkzeug would keep them as '%FF' text): a 400, in the path,
+        the query or a form. It runs before any other hook, so the body it reads is the
+        one the form (and the CSRF check) is parsed from."""
         # A JSON body of the API is checked field by field when it is read (api.workflow
         # body()), so that the 400 can name the field.
         api_json = request.path.startswith("/api/") and request.is_json
         body = request.get_data(cache=True) if request.content_length and not api_json \
             else b""
+        nul = "\x00" in request.path
         for raw in (request.query_string, body):
             lowered = raw.lower()
-            if b"\x00" in raw or b"%00" in lowered or b"\\u0000" in lowered:
-                raise BadRequest("Text with a NUL character cannot be stored.")
+            nul = nul or b"\x00" in raw or b"%00" in lowered or b"\\u0000" in lowered
+        if nul:
+            raise BadRequest(_("Text with a NUL character cannot be stored."))
+        form = request.mimetype == "application/x-www-form-urlencoded"
+        for raw in (request.query_string, body if form else b""):
+            if not _utf8_when_decoded(raw):
+                raise BadRequest(_("Text that is not UTF-8 cannot be stored."))
         return None
+
+    # First of all the hooks (CSRF's included): see the docstring.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unstorable_text)
 
     @app.before_request
     def require_login():
@@ -280,6 +292,18 @@ def lock_for_writing() -> None:
     if request.content_length is None and limit and len(body) >= limit:
         raise RequestEntityTooLarge()
     audit_chain.lock_chain(db.session)
+
+
+def _utf8_when_decoded(raw: bytes) -> bool:
+    """Whether every name and value of a query string or form body is UTF-8 once its
+    percent-escapes are undone."""
+    try:
+        for pair in raw.split(b"&"):
+            for piece in pair.split(b"=", 1):
+                unquote_to_bytes(piece.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def page_locale(context) -> str:

@@ -317,6 +317,55 @@ def test_nul_characters_are_refused_not_a_500(api, path):
     assert api("dpo").get(path).status_code == 400
 
 
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/v1/employees/%00"), ("get", "/api/v1/systems/%00"),
+    ("patch", "/api/v1/employees/a%00b")])
+def test_a_nul_in_the_path_is_refused_not_a_500(api, method, path):
+    """PostgreSQL cannot compare text holding NUL: refused before any lookup."""
+    caller = api("admin")
+    response = getattr(caller, method)(path, **({"json": {"name": "X"}}
+                                                 if method == "patch" else {}))
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/employees/%00", "/systems/%00", "/centres/%00/edit"])
+def test_a_nul_in_a_page_s_path_is_refused_not_a_500(client, login, path):
+    login("admin")
+    assert client.get(path).status_code == 400
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/centres/new", {"code": "ZQA", "name": "Nyt center", "manager": "k\x00fi"}),
+    ("/employees/new", {"username": "lmo", "name": "Lise Mølgaard", "email": "lmo@htk.dk",
+                        "centre": "x\x00y", "roles": ["requester"]}),
+])
+def test_a_nul_in_a_form_lookup_field_is_refused_before_the_lookup(csrf_client, path, data):
+    """Caught before anything reads the form (the CSRF check parses it first): with the
+    session's CSRF token, the request is a 400 and nothing is written."""
+    session_login(csrf_client, "admin")
+    before = count(AuditEntry)
+    response = csrf_client.post(path, data={**data, "csrf_token": csrf_token(csrf_client,
+                                                                             path)})
+    assert response.status_code == 400
+    assert count(AuditEntry) == before
+
+
+@pytest.mark.parametrize("body", [b"comment=%ED%A0%80&decision=reject", b"reason=%FF"])
+def test_form_bytes_that_are_not_utf8_are_refused_not_stored_as_escapes(client, login, body):
+    """Werkzeug keeps undecodable bytes as '%FF' text: refused instead, in a comment or a
+    reason as in any other field."""
+    grant = approved_grant()
+    login("kfi")
+    before = count(AuditEntry)
+    for path in (f"/requests/{grant.request_id}/decision", f"/grants/{grant.id}/revoke"):
+        response = client.post(path, data=body,
+                               content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400, path
+    assert client.get("/employees/?q=%FF").status_code == 400
+    assert count(AuditEntry) == before and grant.status == "approved"
+
+
 def test_nul_in_a_json_body_is_refused(api):
     response = api("ahn").post("/api/v1/requests", json={**REQUEST, "tasks": "a\x00b" * 30})
     assert response.status_code == 400
