@@ -56,6 +56,20 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LocatedDict:
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode):
+    """A value written as a date that is no day of the calendar (2024-13-01, 2024-02-30):
+    said with its line, not a traceback."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise SourceError(loader.name, f"'{node.value}' is not a date of the calendar "
+                                       f"({exc}); write a real day as YYYY-MM-DD",
+                          line=node.start_mark.line + 1) from exc
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
 def read_yaml(path: Path | str, display_name: str | None = None) -> Any:
     """Parse one YAML file; syntax errors become SourceError with the line."""
     name = display_name or str(path)

@@ -474,3 +474,15 @@ def test_the_law_fixes_the_kind_of_the_special_and_criminal_categories(tmp_path,
 def _index_of(text: str, line: str) -> int:
     entries = [row for row in text.splitlines() if row.strip().startswith("- {code:")]
     return next(i for i, row in enumerate(entries) if line in row)
+
+
+@pytest.mark.parametrize("day, why", [("2024-13-01", "month must be in 1..12"),
+                                      ("2024-02-30", "day is out of range for month")])
+def test_a_date_that_is_no_day_of_the_calendar_is_named_with_its_line(tmp_path, day, why):
+    """YAML reads 2024-13-01 as a date and fails inside its own constructor: the file
+    and line are named all the same."""
+    error, path, text = refused_seed(
+        tmp_path, "employees.yaml", "title: Kontrolmedarbejder, roles: [requester]}",
+        f"title: Kontrolmedarbejder, roles: [requester], status: left, left_on: {day}}}")
+    assert_located(error, path, line=line_of(text, day),
+                   says=f"'{day}' is not a date of the calendar ({why})")
