@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask import g, jsonify, request
-from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Employee, System
 from ..services import register
-from ..services.errors import InvalidInput, within
 from . import bp, listing, paginate_args
 
 
@@ -54,13 +52,9 @@ def system(code: str):
 @bp.get("/employees")
 def employees():
     page, per_page = paginate_args()
-    status = request.args.get("status")
-    if status not in (None, "active", "left"):
-        raise InvalidInput(_l("'status' must be 'active' or 'left'"), field="status")
-    centre = request.args.get("centre") or None
-    if centre and centre not in dict(register.centre_names(db.session)):
-        raise InvalidInput(_l("No centre with code '%(code)s'", code=centre), field="centre")
-    search = within((request.args.get("q") or "").strip(), "q", 100) or None
+    status, centre, search = register.employee_filters(
+        db.session, request.args.get("status"), request.args.get("centre"),
+        request.args.get("q"))
     rows, total = register.list_employees(db.session, g.actor, page=page, per_page=per_page,
                                           status=status, centre=centre, search=search)
     return listing([employee_json(e) for e in rows], total)

@@ -170,10 +170,7 @@ def check_request():
 @bp.get("/requests")
 def list_requests():
     page, per_page = paginate_args()
-    status = request.args.get("status")
-    if status not in (None, "pending", "approved", "rejected", "withdrawn"):
-        raise InvalidInput(_l("'status' must be pending, approved, rejected or withdrawn"),
-                           field="status")
+    status = request_service.status_filter(request.args.get("status"))
     rows, total = request_service.visible_requests(db.session, g.actor, status=status,
                                                    page=page, per_page=per_page)
     return listing([request_json(r) for r in rows], total)

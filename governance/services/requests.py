@@ -38,6 +38,14 @@ class RequestInput:
     write_justification: str = ""
 
 
+def status_filter(value: str | None) -> str | None:
+    """A list's ?status= filter, for the page and the API alike: one of the request
+    statuses, or none; else a 400 that says which there are."""
+    if value not in (None, "", "pending", "approved", "rejected", "withdrawn"):
+        raise InvalidInput(_l("'status' must be pending, approved, rejected or withdrawn"),
+                           field="status")
+    return value or None
+
 def _text(data: dict, field: str, *, required: bool = True, default: str = "") -> str:
     value = data.get(field, default)
     if value is None:

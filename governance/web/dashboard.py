@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 from ..domain.rules import RULE_PRINCIPLES
 from ..extensions import db
 from ..services import clock, dashboard
+from ..services import grants as grant_service
 from . import PER_PAGE, current_actor, page_arg
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -32,7 +33,8 @@ def _waited(as_of, ended) -> int | None:
 @bp.get("/list/<name>")
 def grant_list(name: str):
     as_of = clock.parse_as_of(request.args.get("as_of"))
-    system = request.args.get("system") or None
+    system = (request.args.get("system") or "").strip().upper() or None
+    grant_service.check_filters(db.session, system, None)
     rows, total = dashboard.grant_list(db.session, current_actor(), name, as_of, system,
                                        page_arg(), PER_PAGE)
     return render_template("dashboard/list.html", rows=rows, total=total, name=name,

@@ -24,11 +24,9 @@ PER_PAGE = 100
 @bp.get("/")
 def index():
     actor = current_actor()
-    search = (request.args.get("q") or "").strip()[:100] or None
-    centre = request.args.get("centre") or None
-    status = request.args.get("status") or None
-    if status not in (None, "active", "left"):
-        status = None
+    status, centre, search = register.employee_filters(
+        db.session, request.args.get("status"), request.args.get("centre"),
+        request.args.get("q"))
     employees, total = register.list_employees(db.session, actor, page=page_arg(),
                                                per_page=PER_PAGE, status=status,
                                                centre=centre, search=search)

@@ -23,7 +23,8 @@ def index():
         raise Forbidden(_l("Only approvers, user administrators, the DPO and admins see the "
                           "register of grants"))
     status = grant_service.status_filter(request.args.get("status") or None)
-    system = (request.args.get("system") or "").strip() or None
+    system = (request.args.get("system") or "").strip().upper() or None
+    grant_service.check_filters(db.session, system, None)
     rows, total = grant_service.visible_grant_rows(db.session, actor, status=status,
                                                    system=system, page=page_arg(),
                                                    per_page=PER_PAGE)

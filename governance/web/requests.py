@@ -23,9 +23,7 @@ bp = Blueprint("requests", __name__, url_prefix="/requests")
 @bp.get("/")
 def index():
     actor = current_actor()
-    status = request.args.get("status") or None
-    if status not in (None, "pending", "approved", "rejected", "withdrawn"):
-        status = None
+    status = request_service.status_filter(request.args.get("status"))
     page, queue_page = page_arg(), page_arg("queue_page")
     queue, queued = (request_service.pending_for(db.session, actor, page=queue_page,
                                                  per_page=PER_PAGE)

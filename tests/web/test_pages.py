@@ -154,3 +154,31 @@ def test_list_pages_give_each_id_once(app, client, login, username, path):
     parser.feed(response.get_data(as_text=True))
     repeated = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
     assert repeated == [], f"{path} repeats the ids {repeated}"
+
+
+@pytest.mark.parametrize("user, path, field", [
+    ("dpo", "/grants/?system=NOSUCH", "system"),
+    ("dpo", "/dashboard/list/overdue?system=NOSUCH", "system"),
+    ("admin", "/employees/?centre=NOSUCH", "centre"),
+    ("admin", "/employees/?status=bogus", "status"),
+    ("admin", "/employees/?q=" + "x" * 101, "q"),
+    ("kfi", "/requests/?status=bogus", "status"),
+])
+def test_a_list_filter_the_list_cannot_take_is_a_400_that_names_it(client, login, user, path,
+                                                                     field):
+    """As in the API: a list that looks filtered and is not would mislead."""
+    login(user)
+    response = client.get(path)
+    assert response.status_code == 400
+    import html
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"'{field}'" in page or "'NOSUCH'" in page
+
+
+@pytest.mark.parametrize("user, path", [("dpo", "/grants/?system=uis"),
+                                        ("dpo", "/dashboard/list/overdue?system=UIS"),
+                                        ("admin", "/employees/?status=&centre="),
+                                        ("kfi", "/requests/?status=")])
+def test_a_list_filter_left_empty_or_in_another_case_is_taken(client, login, user, path):
+    login(user)
+    assert client.get(path).status_code == 200
