@@ -278,6 +278,9 @@ PATHS = {
         "responses": {"200": _response({"$ref": "#/components/schemas/Employee"}),
                       **_errors(401, 403, 404)}},
         "patch": {"summary": "HR feed: change an employee; status 'left' revokes all access",
+                  "description": "A leaver's record stays as it was when they left: the "
+                                 "same values again change nothing (200), another value is "
+                                 "a 409 naming the field.",
                   "operationId": "updateEmployee",
                   "parameters": [{"name": "username", "in": "path", "required": True,
                                   "schema": {"type": "string"}}],

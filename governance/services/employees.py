@@ -136,6 +136,16 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
     if employee.status == "left" and data.get("status") == "active":
         raise Conflict(_l("%(username)s has left; a returning employee gets a new account",
                           username=username))
+    if not employee.active:
+        # A leaver's record stays as it was when they left (it is what the evidence names);
+        # the same values sent again, as a feed does, change nothing and are no error.
+        current = describe(employee)
+        changed = sorted(key for key, value in values.items()
+                         if current.get(key) != (value.code if key == "centre" else value))
+        if changed:
+            raise Conflict(_l("%(username)s has left; the record is kept as it was when they "
+                              "left (not changed: %(fields)s)", username=username,
+                              fields=", ".join(changed)), field=changed[0])
     if ("roles" in values and employee.id == actor.employee_id and employee.has_role("admin")
             and "admin" not in values["roles"]):
         raise InvalidInput(_l("You cannot remove your own administrator role: ask another "

@@ -454,3 +454,24 @@ def test_a_server_that_refuses_our_sender_gives_up_nothing(api, app):
     messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [m.given_up_at for m in messages] == [None, None]
     assert sorted(m.attempts for m in messages) == [0, 1]     # the run stopped at the first
+
+
+def test_a_leaver_s_record_is_kept_as_it_was_when_they_left(api):
+    """The page refuses to edit a leaver, and so does the API: the same values again (a
+    feed resending) change nothing; a new one is a 409 naming it, and nothing is written."""
+    admin = api("admin")
+    assert admin.patch("/api/v1/employees/mbe", json={"status": "left"}).status_code == 200
+    record = admin.get("/api/v1/employees/mbe").get_json()
+    same = admin.patch("/api/v1/employees/mbe", json={
+        "status": "left", "name": record["name"], "centre": record["centre"],
+        "email": record["email"]})
+    assert same.status_code == 200
+    entries = admin.get("/api/v1/audit?per_page=1").get_json()["total"]
+    for change in ({"name": "Mads Andersen"}, {"email": "ahn@htk.dk"}, {"centre": "CBA"},
+                   {"roles": ["requester", "approver"]}):
+        refused = admin.patch("/api/v1/employees/mbe", json=change)
+        assert refused.status_code == 409, change
+        error = refused.get_json()["error"]
+        assert error["field"] == next(iter(change)) and "has left" in error["message"]
+    assert admin.get("/api/v1/audit?per_page=1").get_json()["total"] == entries
+    assert admin.get("/api/v1/employees/mbe").get_json() == record
