@@ -472,6 +472,6 @@ def test_a_leaver_s_record_is_kept_as_it_was_when_they_left(api):
         refused = admin.patch("/api/v1/employees/mbe", json=change)
         assert refused.status_code == 409, change
         error = refused.get_json()["error"]
-        assert error["field"] == next(iter(change)) and "has left" in error["message"]
+        assert error["field"] == next(iter(change)) and "er fratrådt" in error["message"]
     assert admin.get("/api/v1/audit?per_page=1").get_json()["total"] == entries
     assert admin.get("/api/v1/employees/mbe").get_json() == record
