@@ -203,17 +203,25 @@ def _review(doc: Entry) -> dict:
     expire = entry.optional("expire_overdue_after_days", int)
     for field, number in (("escalate_after_days", escalate),
                           ("expire_overdue_after_days", expire)):
-        if number is not None and number < 1:
-            raise entry.error(field, f"must be at least 1 day, not {number}")
+        if number is not None and not 1 <= number <= MAX_DAYS_AFTER_DUE:
+            raise entry.error(field, f"must be between 1 and {MAX_DAYS_AFTER_DUE} days (P5: "
+                                     f"a review at least once a year), not {number}")
     entry.done()
     return {"reminder_days": tuple(sorted(set(days), reverse=True)),
             "escalate_after_days": escalate, "expire_overdue_after_days": expire}
 
 
+# Escalation and expiry come this many days after the due date at most; a need is
+# described in at most this many characters at the least (the form takes 4,000).
+MAX_DAYS_AFTER_DUE = 365
+MAX_MINIMUM_CHARS = 1000
+
+
 def _positive(entry: Entry, field: str) -> int:
     value = entry.required(field, int)
-    if value < 1:
-        raise entry.error(field, f"must be at least 1, not {value}")
+    if not 1 <= value <= MAX_MINIMUM_CHARS:
+        raise entry.error(field, f"must be between 1 and {MAX_MINIMUM_CHARS} characters, "
+                                 f"not {value}")
     return value
 
 
