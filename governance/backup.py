@@ -29,7 +29,9 @@ def _tool(name: str) -> str:
 def backup(database_url: str, out: Path) -> Path:
     """Write a consistent copy of the live database to out, without stopping the app."""
     url, out = make_url(database_url), Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.parent.is_dir():   # a mistyped path is said, not made into folders
+        raise BackupError(f"the folder {out.parent} does not exist: create it first, or name "
+                          "a file in a folder that does")
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(url.database)
         target = sqlite3.connect(out)

@@ -269,6 +269,10 @@ audit_cli = AppGroup("audit", help="The audit trail.")
                    "still be in the chain, unchanged.")
 def audit_verify(anchor: str | None) -> None:
     """Walk the hash chain; exit 1 naming the first broken entry."""
+    if anchor is not None and not anchor.strip():
+        # "--anchor $NOTED" with nothing noted: said, not a check that looks passed.
+        _fail("--anchor is empty: give the entry and its hash as NUMBER:HASH, or leave the "
+              "option out")
     try:
         noted = audit.parse_anchor(anchor)
     except GovernanceError as error:

@@ -122,3 +122,12 @@ def test_a_backup_does_not_overwrite_an_earlier_one(app, tmp_path):
     again = runner.invoke(args=["backup", str(out)])
     assert again.exit_code == 1 and "does not overwrite an earlier one" in again.output
     assert out.read_bytes() == first
+
+
+def test_a_backup_into_a_folder_that_does_not_exist_is_refused_not_made(app, tmp_path):
+    """A mistyped path is said; no folders are made along it."""
+    out = tmp_path / "no-such" / "folder" / "backup.dump"
+    result = app.test_cli_runner().invoke(args=["backup", str(out)])
+    assert result.exit_code == 1
+    assert f"the folder {out.parent} does not exist" in result.output
+    assert not (tmp_path / "no-such").exists()

@@ -249,9 +249,9 @@ def test_verify_prints_the_line_to_keep_and_refuses_a_malformed_anchor(empty_app
     assert result.exit_code == 0 and f"Last entry: 3:{last}" in result.output
     again = runner.invoke(args=["audit", "verify", "--anchor", f"3:{last}"])
     assert again.exit_code == 0 and "entry 3 as noted earlier" in again.output
-    for bad in ("3", "x:" + last, "3:" + last[:8], "3:" + "z" * 64, "0:" + last):
+    for bad in ("3", "x:" + last, "3:" + last[:8], "3:" + "z" * 64, "0:" + last, "", "  "):
         refused = runner.invoke(args=["audit", "verify", "--anchor", bad])
-        assert refused.exit_code == 1 and "NUMBER:HASH" in refused.output
+        assert refused.exit_code == 1 and "NUMBER:HASH" in refused.output, bad
 
 
 def test_an_anchor_on_an_empty_chain_is_missing_not_a_crash(empty_app):
