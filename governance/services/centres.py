@@ -38,7 +38,8 @@ def list_centres(session: Session, actor: Actor) -> list[CentreRow]:
 
 
 def get_centre(session: Session, code: str) -> Centre:
-    centre = session.scalar(select(Centre).where(Centre.code == code))
+    """The centre by its code, in any case (codes are kept in capitals)."""
+    centre = session.scalar(select(Centre).where(Centre.code == code.upper()))
     if centre is None:
         raise NotFound(_l("No centre with code '%(code)s'", code=code))
     return centre
@@ -101,6 +102,11 @@ def update_centre(session: Session, actor: Actor, code: str, data: Any) -> Centr
     """A new name or manager; the code is the centre's key and does not change."""
     require_admin(actor)
     centre = get_centre(session, code)
+    if isinstance(data, dict) and centre.manager is not None \
+            and data.get("manager") == centre.manager.username:
+        # The manager kept as they are, also one who has left since (still named, and
+        # shown as a vacancy): a change of name alone must not drop them unasked.
+        data = {key: value for key, value in data.items() if key != "manager"}
     values = _values(session, data, creating=False)
     before = describe(centre)
     for key, value in values.items():

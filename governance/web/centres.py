@@ -22,12 +22,19 @@ def index():
                            can_edit=can_administer_people(actor))
 
 
-def _form(form: CentreForm) -> CentreForm:
+def _form(form: CentreForm, centre=None) -> CentreForm:
     people = db.session.execute(select(Employee.username, Employee.name)
                                 .where(Employee.status == "active")
                                 .order_by(Employee.name)).all()
     form.manager.choices = [("", _("No manager"))] + [
         (username, f"{name} ({username})") for username, name in people]
+    manager = centre.manager if centre is not None else None
+    if manager is not None and not manager.active:
+        # Still named, though they have left: offered as they are, so that saving another
+        # change keeps them until the administrator chooses a successor.
+        form.manager.choices.insert(1, (manager.username, _(
+            "%(name)s (%(username)s), has left", name=manager.name,
+            username=manager.username)))
     return form
 
 
@@ -57,7 +64,7 @@ def edit(centre_code: str):
     centre = centre_service.get_centre(db.session, centre_code)
     form = _form(CentreForm(data={"code": centre.code, "name": centre.name,
                                   "manager": centre.manager.username if centre.manager
-                                  else ""}))
+                                  else ""}), centre)
     form.code.data = centre.code  # the centre's key: not changed here
 
     def save():

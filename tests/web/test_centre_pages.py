@@ -83,3 +83,27 @@ def test_only_the_administrator_changes_centres(client, login):
     assert centre("KUC") is None and centre("SAC").name != "K"
     login("admin")
     assert client.get("/centres/NOPE/edit").status_code == 404
+
+
+def test_a_manager_who_left_is_marked_and_kept_until_a_successor_is_chosen(client, login):
+    """Ole Sørensen (oso) manages BAC and leaves: the centres page says so, the edit page
+    still shows him chosen, and saving a new name keeps him instead of dropping him unasked;
+    the centre's address works in any case."""
+    login("admin")
+    assert client.post("/employees/oso/leave", data={"confirm": "yes"}).status_code == 302
+    listed = client.get("/centres/").get_data(as_text=True)
+    row = listed.split('id="centre-BAC"')[1].split("</tr>")[0]
+    assert "Ole Sørensen" in row and "fratrådt: vælg en efterfølger" in row
+    form = client.get("/centres/bac/edit").get_data(as_text=True)          # any case
+    chosen = form.split('id="manager"')[1].split("</select>")[0]
+    assert '<option selected value="oso">Ole Sørensen (oso), fratrådt<' in chosen
+    saved = client.post("/centres/BAC/edit", data={"name": "Børne- og Ungecenter",
+                                                    "manager": "oso"})
+    assert saved.status_code == 302
+    assert (centre("BAC").name, centre("BAC").manager.username) == ("Børne- og Ungecenter",
+                                                                    "oso")
+    refused = client.post("/centres/SAC/edit", data={"name": "SAC", "manager": "oso"})
+    assert refused.status_code == 400                         # not a new centre to manage
+    client.post("/centres/BAC/edit", data={"name": "Børne- og Ungecenter", "manager": "kfi"})
+    assert centre("BAC").manager.username == "kfi"
+    assert 'aria-label="Ret BAC"' in client.get("/centres/").get_data(as_text=True)
