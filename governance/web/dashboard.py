@@ -1,7 +1,11 @@
 """The DPO's dashboard, and the lists behind its figures."""
 from __future__ import annotations
 
+from datetime import date
 from functools import partial
+
+from babel.dates import format_date
+from flask_babel import get_locale
 
 from flask import Blueprint, render_template, request
 
@@ -21,7 +25,14 @@ def index():
     return render_template(
         "dashboard/index.html", board=board, lists=dashboard.GRANT_LISTS, today=clock.today(),
         system_chart=dashboard.bar_chart(list(board.by_system.items())),
-        due_chart=dashboard.bar_chart(board.due_by_month, label_width=80))
+        due_chart=dashboard.bar_chart([(_month(label), n) for label, n in board.due_by_month],
+                                      label_width=80))
+
+
+def _month(label: str) -> str:
+    """'2026-12' as the page's language writes a month: 'dec. 2026', 'Dec 2026'."""
+    year, month = (int(part) for part in label.split("-"))
+    return format_date(date(year, month, 1), "MMM y", locale=str(get_locale()))
 
 
 def _waited(as_of, ended) -> int | None:

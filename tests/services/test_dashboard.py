@@ -86,6 +86,20 @@ def test_dashboard_page_links_each_figure_to_its_list(client, login, scenario):
     assert client.get("/dashboard/list/nonsense").status_code == 400
 
 
+def test_the_dashboard_reads_in_its_language_when_nothing_is_active(client, login):
+    """An empty register: the table says there is nothing, the months are written as the
+    page's language writes them, and each chart has a name a screen reader can say."""
+    from babel.dates import format_date
+    login("dpo")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert 'id="no-active-access">Ingen aktive adgange.' in page
+    month = format_date(TODAY.replace(day=1), "MMM y", locale="da")
+    assert f">{month}</text>" in page and f">{TODAY:%Y-%m}</text>" not in page
+    for chart in ("chart-systems", "chart-due"):
+        tag = page.split(f'<svg id="{chart}"', 1)[1].split(">", 1)[0]
+        assert re.search(r'aria-label="[^"]{5,}"', tag), chart
+
+
 def test_the_findings_page_judges_every_held_access(client, login, scenario):
     """Overdue (P5) and the access created while its grantee never acknowledged (P3), each
     with its rule and a list behind its count; the created-but-waiting one is counted as
