@@ -290,10 +290,10 @@ def check_special_categories(req: ProposedRequest, policy: "Policy") -> Check:
         "SPECIAL_CATEGORY",
         f"Anmodningen omfatter {what_da}: {names_da}. Der søges "
         f"aldrig efter sådanne oplysninger (princip 7), og anmodningen kan ikke godkendes af "
-        f"nogen. Fjern kategorierne.",
+        f"nogen. {'Fjern kategorierne' if len(forbidden) > 1 else 'Fjern kategorien'}.",
         f"The request includes {what_en}: {names_en}. "
         f"They are never searched (principle 7), and nobody can approve the request. "
-        f"Remove the categories.")
+        f"{'Remove the categories' if len(forbidden) > 1 else 'Remove the category'}.")
 
 
 def check_grantee_active(req: ProposedRequest) -> Check:
@@ -561,8 +561,8 @@ def check_acknowledgement(acknowledged_on: date | None, today: date) -> Check:
               f"udløbet; der skal kvitteres hvert år.")
         en = (f"The acknowledgement of {acknowledged_on.isoformat()} has lapsed; it must be "
               f"renewed every year.")
-    return _refuse("NOT_ACKNOWLEDGED", da + " Kvittér på siden 'Principper for opslag'.",
-                   en + " Acknowledge on the 'Lookup principles' page.")
+    return _refuse("NOT_ACKNOWLEDGED", da + " Kvittér på siden Principper.",
+                   en + " Acknowledge on the Principles page.")
 
 
 @dataclass(frozen=True)

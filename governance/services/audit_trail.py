@@ -89,6 +89,7 @@ ACTIONS = {
     "seed.create": _l("Created from the seed"),
     "seed.update": _l("Changed by the seed"),
     "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
     "user.password_set": _l("Password set"),
     "auth": _l("Log-ins and log-outs (all)"),
     "auth.login": _l("Log-in"),
@@ -96,6 +97,14 @@ ACTIONS = {
     "auth.login_failed": _l("Failed log-in"),
     "auth.login_throttled": _l("Log-in refused after too many attempts"),
     "access.denied": _l("Access to a page or action refused"),
+}
+
+
+# What an entry is about, as the interface names it (the stored type stays beside it).
+OBJECT_TYPES = {
+    "api_token": _l("API token"), "category": _l("data category"), "centre": _l("centre"),
+    "employee": _l("employee"), "grant": _l("access"), "policy": _l("policy"),
+    "request": _l("request"), "reviews": _l("reviews"), "system": _l("system"),
 }
 
 

@@ -27,6 +27,7 @@ def index():
     return render_template("audit/index.html", rows=rows, total=total, page=page,
                            per_page=PER_PAGE, filters=filters, args=request.args,
                            pager_args=kept, actions=audit_trail.ACTIONS,
+                           object_types=audit_trail.OBJECT_TYPES,
                            without_principle={k: v for k, v in kept.items()
                                               if k != "principle"},
                            details=lambda e: json.dumps(json.loads(e.details), indent=1,

@@ -775,8 +775,8 @@ def test_acknowledgement_missing():
     check = check_acknowledgement(None, date(2025, 1, 1))
     assert_refused(check, "NOT_ACKNOWLEDGED", "P3")
     assert "ikke kvitteret" in check.message_da and "not been acknowledged" in check.message_en
-    assert "Principper for opslag" in check.message_da
-    assert "Lookup principles" in check.message_en
+    assert "Kvittér på siden Principper." in check.message_da
+    assert "Acknowledge on the Principles page." in check.message_en
 
 
 def test_acknowledgement_current_passes():
@@ -790,8 +790,8 @@ def test_acknowledgement_exactly_twelve_months_later_has_lapsed():
     assert_refused(check, "NOT_ACKNOWLEDGED", "P3", "2024-11-19")
     assert "udløbet" in check.message_da and "hvert år" in check.message_da
     assert "lapsed" in check.message_en and "every year" in check.message_en
-    assert "Principper for opslag" in check.message_da
-    assert "Lookup principles" in check.message_en
+    assert "Kvittér på siden Principper." in check.message_da
+    assert "Acknowledge on the Principles page." in check.message_en
 
 
 def test_acknowledgement_dated_in_the_future_is_not_current():
@@ -959,3 +959,14 @@ def test_three_approvers_are_spoken_of_as_two_of_three():
         away.message_da
     unjustified = rules.check_justification(make_request(scope="detail"), policy)
     assert "godkendelse af to af godkenderne" in unjustified.message_da
+
+
+def test_a_special_category_refusal_asks_to_remove_one_category_or_several():
+    policy = make_policy()
+    one = rules.check_special_categories(make_request(data_categories=("health",)), policy)
+    two = rules.check_special_categories(make_request(data_categories=("health", "religion")),
+                                         policy)
+    assert one.message_da.endswith("Fjern kategorien.") and one.message_en.endswith(
+        "Remove the category.")
+    assert two.message_da.endswith("Fjern kategorierne.") and two.message_en.endswith(
+        "Remove the categories.")

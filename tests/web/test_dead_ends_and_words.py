@@ -292,7 +292,7 @@ def test_a_pending_request_says_whose_approval_it_waits_for(client, login):
     login("kfi")
     approvals = re.search(r'<dd id="approvals">(.*?)</dd>',
                           client.get(f"/requests/{req.id}").get_data(as_text=True)).group(1)
-    assert approvals == "2: 1 givet; venter på Tina Koudal"
+    assert approvals == "2 (1 givet; venter på Tina Koudal)"
 
 
 def test_the_grant_page_says_who_ended_the_access(client, login):
@@ -303,7 +303,7 @@ def test_the_grant_page_says_who_ended_the_access(client, login):
     login("dpo")
     ended = re.search(r'<dd id="ended">(.*?)</dd>',
                       client.get(f"/grants/{grant.id}").get_data(as_text=True)).group(1)
-    assert "af Klaus Fisker (kfi): Opgaven er slut" in ended
+    assert "af Klaus Fisker (kfi) – Opgaven er slut" in ended
 
 
 def test_an_audit_period_ending_before_it_starts_is_refused(client, login):
@@ -391,4 +391,29 @@ def test_a_request_needing_one_approval_waits_for_either_approver(client, login)
     login("kfi")
     approvals = re.search(r'<dd id="approvals">(.*?)</dd>',
                           client.get(f"/requests/{req.id}").get_data(as_text=True)).group(1)
-    assert approvals == "1: 0 givet; venter på Klaus Fisker eller Tina Koudal"
+    assert approvals == "1 (0 givet; venter på Klaus Fisker eller Tina Koudal)"
+
+
+def test_the_audit_page_names_objects_in_danish_and_says_why_the_text_is_english(
+        client, login, api):
+    """The recorded description is the chain's own text (English, hashed); the page says so,
+    and names the object in the page's language. A refused request, which has no number,
+    shows no '-'."""
+    refused = api("ahn").post("/api/v1/requests", json={
+        **{k: v for k, v in FORM.items() if k != "system"}, "grantee": "ahn", "system": "CPR",
+        "data_categories": ["address", "religion"]})
+    assert refused.status_code == 422
+    login("dpo")
+    page = client.get("/audit/").get_data(as_text=True)
+    assert 'id="recorded-text"' in page and "på engelsk" in page
+    assert "<td>medarbejder dpo</td>" in page or "<td>medarbejder ahn</td>" in page
+    assert "<td>anmodning </td>" in page and "<td>request -</td>" not in page
+
+
+def test_a_system_page_and_the_reports_page_read_as_people_read(client, login):
+    login("dpo")
+    system = client.get("/systems/ACADRE").get_data(as_text=True)
+    assert re.search(r"<h1>ACADRE <span class=\"muted\">– Acadre[^<]*</span></h1>", system)
+    reports = client.get("/reports/").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)" id="refused-requests">', reports).group(1)
+    assert "action=request.refused" in link and ">request.refused<" not in reports
