@@ -224,6 +224,29 @@ def audit_table(session: Session, up_to: int | None = None, where: list = ()) ->
     return Table("audit", AUDIT_COLUMNS, _audit_rows(session, up_to, list(where)))
 
 
+# What every access held fails by the rules in force (the re-evaluation) ---------------------
+
+FINDING_COLUMNS = ("grant_id", "grantee", "system", "status", "code", "principle", "message_da",
+                   "message_en")
+
+
+def findings_table(session: Session, as_of: date) -> Table:
+    """One row per failed check of an access held (active, or created in its system and
+    waiting for the acknowledgement), judged on `as_of` by the policies in force: what
+    the DPO's findings page shows, for the evidence pack."""
+    from .evaluation import reevaluate
+    _, found = reevaluate(session, as_of)
+    ids = sorted({f.grant_id for f in found})
+    about = {row.id: row for row in session.execute(
+        select(Grant.id, Grant.status, Employee.username, System.code)
+        .join(Employee, Employee.id == Grant.grantee_id).join(System, System.id == Grant.system_id)
+        .where(Grant.id.in_(ids)))} if ids else {}
+    rows = ([f.grant_id, about[f.grant_id].username, about[f.grant_id].code,
+             about[f.grant_id].status, f.check.code, f.check.principle, f.check.message_da,
+             f.check.message_en] for f in sorted(found, key=lambda f: (f.grant_id, f.check.code)))
+    return Table("findings", FINDING_COLUMNS, rows)
+
+
 # The yearly review report (P5) -------------------------------------------------------------
 
 REVIEW_STATUSES = {

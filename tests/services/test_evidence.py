@@ -181,3 +181,25 @@ def test_a_policy_file_not_in_force_is_not_packed_as_if_it_were(app, runner, tmp
             "policies/not-in-force/eu-oest.yaml"]
         force = {p["name"]: p["folder_file_matches"] for p in manifest["policies_in_force"]}
         assert force == {"eu-oest": False, "principles": True}
+
+
+def test_the_pack_holds_the_review_reports_and_what_access_held_fails_today(app, runner,
+                                                                            tmp_path):
+    """What an inspector asks after the register: the yearly review reports (this year and
+    the last) and the findings, the overdue review among them (P5)."""
+    from governance.services import clock
+    journey = build_journey()
+    out = tmp_path / "evidence.zip"
+    assert runner.invoke(args=["export", "evidence", str(out)]).exit_code == 0
+    year = clock.today().year
+    with zipfile.ZipFile(out) as pack:
+        names = set(pack.namelist())
+        assert {f"review-report-{year}.csv", f"review-report-{year - 1}.csv",
+                "findings.csv"} <= names
+        report = csv_rows(pack, f"review-report-{year}.csv")
+        findings = csv_rows(pack, "findings.csv")
+    overdue = db.session.get(Grant, journey.overdue)
+    assert any(r["Revurderingsstatus"] == "overskredet" and r["Bruger"] ==
+               overdue.grantee.username for r in report)
+    assert {"grant_id": str(overdue.id), "code": "REVIEW_OVERDUE", "principle": "P5"}.items() \
+        <= next(f for f in findings if f["grant_id"] == str(overdue.id)).items()
