@@ -328,7 +328,9 @@ PATHS = {
         "summary": "Grants the caller may see; as_of gives who held access on that date",
         "description": "With as_of, the grants whose access existed in the system at some "
                        "time on that date: from the user administrator's record that it "
-                       "was created until the record that it was removed. Only approvers, "
+                       "was created until the record that it was removed; their status and "
+                       "review_due are today's (an access active then may be revoked now). "
+                       "Only approvers, "
                        "the DPO and admins ask who held access (as_of); others get 403, as "
                        "on the point-in-time page.",
         "operationId": "listGrants",
