@@ -263,6 +263,24 @@ def user_set_password(username: str) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+@audit_cli.command("reconcile")
+def audit_reconcile() -> None:
+    """Check the register against the audit trail: each grant must be as its entries last
+    recorded it; exit 1 naming each that is not (changed around the app)."""
+    from .services.reconcile import reconcile_grants
+    result = reconcile_grants(db.session)
+    if result.ok:
+        click.echo(f"The register agrees with the audit trail: {result.grants} grants, each "
+                   "as its entries last recorded it.")
+        return
+    for mismatch in result.mismatches[:50]:
+        click.echo(mismatch.describe(), err=True)
+    more = len(result.mismatches) - 50
+    _fail(f"{_count(len(result.mismatches), 'difference')} between the register and the "
+          f"audit trail" + (f" ({more} more not shown)" if more > 0 else "") + ": changed "
+          "around the app. Restore the rows from a backup, or find out who changed them.")
+
+
 @audit_cli.command("verify")
 @click.option("--anchor", metavar="NUMBER:HASH",
               help="An entry and its hash as an earlier verification printed them: it must "

@@ -34,3 +34,10 @@ def export_evidence(out: Path) -> None:
                    f"{pack.chain.reason}", err=True)
         sys.exit(1)
     click.echo(f"Audit chain OK: {pack.chain.entries} entries verified.")
+    if pack.reconciliation.ok:
+        click.echo(f"The register agrees with the audit trail: {pack.reconciliation.grants} "
+                   "grants.")
+    else:   # the pack holds the differences: it is the evidence of them
+        click.echo(f"Warning: {len(pack.reconciliation.mismatches)} differences between the "
+                   "register and what the audit trail last recorded (listed in "
+                   "audit-verification.json; 'audit reconcile' names them).", err=True)

@@ -22,6 +22,7 @@ from . import clock, reports
 from .policies import RETIRED
 from .tabular import local
 from .audit import HASH_RECIPE, ChainReport, chain_lines, verify_chain
+from .reconcile import Reconciliation, reconcile_grants
 from .tabular import FORMULA_STARTS, csv_chunks
 
 
@@ -30,6 +31,7 @@ class EvidencePack:
     path: Path
     chain: ChainReport
     files: list[dict] = field(default_factory=list)
+    reconciliation: Reconciliation | None = None
 
 
 def _snapshot(session: Session) -> None:
@@ -100,8 +102,15 @@ def write_evidence_pack(session: Session, out: Path, policy_path: Path) -> Evide
             up_to = pack.chain.entries if pack.chain.ok else None
             add("audit.csv", csv_chunks(reports.audit_table(session, up_to=up_to)))
             add("audit.jsonl", chain_lines(session.connection(), up_to))
-            add("audit-verification.json", [_json({**pack.chain.as_dict(),
-                                                   "verified_at": verified_at.isoformat()})])
+            pack.reconciliation = reconcile_grants(session)
+            add("audit-verification.json", [_json({
+                **pack.chain.as_dict(), "verified_at": verified_at.isoformat(),
+                "register_reconciliation": {
+                    "meaning": "each grant in the register is as its audit entries last "
+                               "recorded it (status, created in and removed from the "
+                               "system, activation, review date, how it ended)",
+                    "ok": pack.reconciliation.ok, "grants": pack.reconciliation.grants,
+                    "differences": [m.describe() for m in pack.reconciliation.mismatches]}})])
             archive.writestr(zipfile.ZipInfo("manifest.json", date_time=stamp), _json({
                 "generated_at": utcnow().isoformat(),
                 "policies_in_force": in_force,

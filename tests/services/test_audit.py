@@ -257,3 +257,43 @@ def test_verify_prints_the_line_to_keep_and_refuses_a_malformed_anchor(empty_app
 def test_an_anchor_on_an_empty_chain_is_missing_not_a_crash(empty_app):
     report = audit.verify_chain(db.session, anchor=(1, "0" * 16))
     assert (report.ok, report.kind, report.broken_id) == (False, "anchor_missing", 1)
+
+
+def test_the_register_agrees_with_its_audit_trail_until_a_row_is_changed_around_the_app(app):
+    """Every way a grant changes (created, carried out, active, kept at review, revoked,
+    removed) is replayed from the trail; a removal written straight into the table, a
+    status put back, or a review date moved shows, as does a row with no entry at all."""
+    from datetime import timedelta
+
+    from governance.models import Grant
+    from governance.services import clock
+    from governance.services import grants as grant_service
+    from governance.services import reviews
+    from governance.services.reconcile import reconcile_grants
+
+    from .workflow import active_grant, actor, approved_grant
+    kept = active_grant(clock.today())
+    reviews.review(db.session, actor("kfi"), kept.id, "keep", "Behovet består", clock.today())
+    ended = active_grant(clock.today(), grantee="mbe", system="CVR", user_admin="ekj",
+                         categories=("identity",))
+    grant_service.revoke(db.session, actor("kfi"), ended.id, "Opgaven er afsluttet")
+    grant_service.fulfil(db.session, actor("ekj"), ended.id)
+    waiting = approved_grant(grantee="lpe")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    agreed = runner.invoke(args=["audit", "reconcile"])
+    assert agreed.exit_code == 0, agreed.output
+    assert "agrees with the audit trail: 3 grants" in agreed.output
+
+    waiting.removed_at = waiting.approved_at + timedelta(days=1)
+    db.session.get(Grant, ended.id).status = "active"
+    kept.review_due = kept.review_due + timedelta(days=365)
+    db.session.commit()
+    found = {(m.grant_id, m.field) for m in reconcile_grants(db.session).mismatches}
+    assert found == {(waiting.id, "removed_at"), (ended.id, "status"),
+                     (kept.id, "review_due")}
+    refused = runner.invoke(args=["audit", "reconcile"])
+    assert refused.exit_code == 1
+    assert "3 differences between the register and the audit trail" in refused.output
+    assert f"grant {ended.id}, status: the register holds 'active', the audit trail last " \
+           f"recorded 'revoked'" in refused.output

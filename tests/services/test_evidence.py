@@ -46,6 +46,7 @@ def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     entries = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
     assert f"Audit chain OK: {entries} entries verified." in result.output
+    assert "2 differences between the register and what the audit trail" in result.output
     assert [p.name for p in out.parent.iterdir()] == ["evidence.zip"]  # no partial file left
 
     with zipfile.ZipFile(out) as pack:
@@ -71,6 +72,12 @@ def test_evidence_pack_after_a_whole_journey(app, runner, tmp_path):
         verification = json.loads(pack.read("audit-verification.json"))
         assert verification["ok"] is True and verification["entries"] == entries
         assert verification["broken_entry"] is None and verification["verified_at"]
+        # The journey moves two review dates straight in the table (no service makes a
+        # review overdue but time): the pack names both, as 'audit reconcile' does.
+        differences = verification["register_reconciliation"]["differences"]
+        assert verification["register_reconciliation"]["ok"] is False
+        assert sorted(d.split(": the register")[0] for d in differences) == sorted(
+            f"grant {g}, review_due" for g in (journey.kept, journey.overdue))
 
         register = csv_rows(pack, "register.csv")
         assert [int(r["id"]) for r in register] == sorted(db.session.scalars(sa.select(Grant.id)))
