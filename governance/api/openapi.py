@@ -193,7 +193,10 @@ SCHEMAS.update({
                           "status": {"type": "string", "enum": ["active"]}}},
     "EmployeeChange": {"type": "object", "additionalProperties": False, "properties": {
         "name": STR, "email": STR, "centre": STR, "title": STR, "roles": STR_LIST,
-        "status": {"type": "string", "enum": ["active", "left"]}}},
+        "status": {"type": "string", "enum": ["active", "left"]},
+        "left_on": {"type": "string", "format": "date",
+                    "description": "with status 'left': the day the person left, if before "
+                                   "today (default today); their access ends now"}}},
     "AuditEntry": {"type": "object",
                    "required": ["id", "created_at", "actor", "action", "object_type",
                                 "object_id", "summary", "details", "hash", "prev_hash"],

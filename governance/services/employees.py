@@ -127,8 +127,15 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
     employee = session.scalar(select(Employee).where(Employee.username == username))
     if employee is None:
         raise NotFound(_l("No employee with username '%(username)s'", username=username))
+    last_day = None
+    if isinstance(data, dict) and "left_on" in data:
+        last_day = _last_day(data["left_on"], today)
+        data = {key: value for key, value in data.items() if key != "left_on"}
     values = _values(session, data, creating=False)
     leaving = values.pop("status", employee.status) == "left" and employee.active
+    if last_day is not None and not leaving:
+        raise InvalidInput(_l("'left_on' goes with status 'left', for an employee who has "
+                              "not left yet"), field="left_on")
     if leaving and employee.id == actor.employee_id:
         raise InvalidInput(_l("You cannot mark yourself as having left: another administrator "
                               "or the HR feed does that, so that the register always has "
@@ -168,22 +175,38 @@ def update_employee(session: Session, actor: Actor, username: str, data: Any,
                      details={"before": before, "after": describe(employee)},
                      client_address=actor.client_address)
     if leaving:
-        record_leaver(session, actor, employee, today)
+        record_leaver(session, actor, employee, today, last_day)
     return employee
 
 
+def _last_day(value: Any, today: date | None) -> date:
+    """The HR feed's day a person left: a date, not after today."""
+    if not isinstance(value, str):
+        raise InvalidInput(_l("'left_on' must be a date as YYYY-MM-DD"), field="left_on")
+    day = clock.parse_date(value, "left_on")
+    if day > (today or clock.today()):
+        raise InvalidInput(_l("'left_on' cannot be after today: the register marks a leaver "
+                              "once they have left"), field="left_on")
+    return day
+
+
 def record_leaver(session: Session, actor: Actor, employee: Employee,
-                  today: date | None = None) -> list[Grant]:
-    """A leaver: sessions end, pending requests are withdrawn, every live grant is revoked."""
+                  today: date | None = None, last_day: date | None = None) -> list[Grant]:
+    """A leaver: sessions end, pending requests are withdrawn, every live grant is revoked.
+    `last_day`, as the HR feed may send it, is the day they left (it may be before the day
+    the register hears of it: the access ends now, and the gap stays visible)."""
     today = today or clock.today()
-    employee.status, employee.left_on = "left", today
+    left_on = last_day or today
+    employee.status, employee.left_on = "left", left_on
     employee.session_version += 1
     session.flush()
     audit.record(session, actor=actor.username, action="employee.left",
                  object_type="employee", object_id=employee.username,
-                 summary=f"{employee.username} has left; all access is revoked",
+                 summary=f"{employee.username} has left"
+                         + (f" (on {left_on.isoformat()})" if left_on != today else "")
+                         + "; all access is revoked",
                  details={"before": {"status": "active"},
-                          "after": {"status": "left", "left_on": today.isoformat()}},
+                          "after": {"status": "left", "left_on": left_on.isoformat()}},
                  client_address=actor.client_address)
     pending = session.scalars(select(AccessRequest).where(
         AccessRequest.grantee_id == employee.id, AccessRequest.status == "pending")).all()

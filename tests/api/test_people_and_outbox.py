@@ -476,3 +476,30 @@ def test_a_leaver_s_record_is_kept_as_it_was_when_they_left(api):
         assert error["field"] == next(iter(change)) and "er fratrådt" in error["message"]
     assert admin.get("/api/v1/audit?per_page=1").get_json()["total"] == entries
     assert admin.get("/api/v1/employees/mbe").get_json() == record
+
+
+def test_the_hr_feed_may_say_the_day_a_person_left(api):
+    """A leaver reported days later: the register keeps the day they left, ends their
+    access now, and the audit trail has both, so the delay shows."""
+    from datetime import timedelta
+
+    from governance.models import AuditEntry, Grant
+    from ..services.workflow import active_grant
+    grant = active_grant(clock.today(), grantee="mbe", system="CVR", user_admin="ekj",
+                         categories=("identity",))
+    admin = api("admin")
+    last_day = (clock.today() - timedelta(days=3)).isoformat()
+    for bad, says in (({"left_on": last_day}, "goes with status 'left'"),
+                      ({"status": "left", "left_on": "2999-01-01"}, "cannot be after today"),
+                      ({"status": "left", "left_on": "3-12-2026"}, "YYYY-MM-DD"),
+                      ({"status": "left", "left_on": 20261201}, "YYYY-MM-DD")):
+        refused = admin.patch("/api/v1/employees/mbe", json=bad)
+        assert refused.status_code == 400, bad
+        assert refused.get_json()["error"]["field"] == "left_on"
+    assert db.session.get(Grant, grant.id).status == "active"       # nothing written
+    left = admin.patch("/api/v1/employees/mbe", json={"status": "left", "left_on": last_day})
+    assert left.status_code == 200 and left.get_json()["left_on"] == last_day
+    db.session.expire_all()
+    assert db.session.get(Grant, grant.id).status == "revoked"
+    entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "employee.left"))
+    assert f"(on {last_day})" in entry.summary and f'"left_on":"{last_day}"' in entry.details
