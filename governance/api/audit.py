@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..services import audit_trail
 from ..services.audit import parse_anchor, verify_chain
+from ..services.reconcile import reconcile_grants
 from ..services.errors import InvalidInput
 from . import bp, listing, paginate_args
 
@@ -37,4 +38,8 @@ def audit_verify():
         raise InvalidInput(_l("'anchor' is empty: give the entry and its hash as "
                               "NUMBER:HASH, or leave the parameter out"), field="anchor")
     anchor = parse_anchor(given)
-    return jsonify(verify_chain(db.session, anchor=anchor).as_dict())
+    register = reconcile_grants(db.session)
+    return jsonify({**verify_chain(db.session, anchor=anchor).as_dict(),
+                    "register": {"ok": register.ok, "grants": register.grants,
+                                 "differences": [m.describe()
+                                                 for m in register.mismatches[:100]]}})

@@ -226,7 +226,13 @@ SCHEMAS.update({
         "ok": {"type": "boolean"}, "entries": {"type": "integer"},
         "broken_entry": {"type": ["integer", "null"]}, "reason": STR,
         "last_hash": {"type": ["string", "null"],
-                      "description": "the hash of the last entry verified"}}},
+                      "description": "the hash of the last entry verified"},
+        "register": {"type": "object", "required": ["ok", "grants", "differences"],
+                     "description": "each grant as its audit entries last recorded it "
+                                    "(flask --app wsgi audit reconcile)",
+                     "properties": {"ok": {"type": "boolean"},
+                                    "grants": {"type": "integer"},
+                                    "differences": STR_LIST}}}},
 })
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, render_template, request
 from ..extensions import db
 from ..services import audit_trail
 from ..services.audit import parse_anchor, verify_chain
+from ..services.reconcile import reconcile_grants
 from ..services.errors import InvalidInput
 from . import current_actor, page_arg
 
@@ -45,4 +46,4 @@ def verify():
         noted, status = None, 400
     report = verify_chain(db.session, anchor=noted)
     return render_template("audit/verify.html", report=report, anchor=anchor,
-                           noted=noted), status
+                           noted=noted, register=reconcile_grants(db.session)), status

@@ -259,7 +259,8 @@ def test_an_anchor_on_an_empty_chain_is_missing_not_a_crash(empty_app):
     assert (report.ok, report.kind, report.broken_id) == (False, "anchor_missing", 1)
 
 
-def test_the_register_agrees_with_its_audit_trail_until_a_row_is_changed_around_the_app(app):
+def test_the_register_agrees_with_its_audit_trail_until_a_row_is_changed_around_the_app(
+        app, client, login, api):
     """Every way a grant changes (created, carried out, active, kept at review, revoked,
     removed) is replayed from the trail; a removal written straight into the table, a
     status put back, or a review date moved shows, as does a row with no entry at all."""
@@ -284,6 +285,10 @@ def test_the_register_agrees_with_its_audit_trail_until_a_row_is_changed_around_
     agreed = runner.invoke(args=["audit", "reconcile"])
     assert agreed.exit_code == 0, agreed.output
     assert "agrees with the audit trail: 3 grants" in agreed.output
+    login("dpo")
+    assert 'id="register-ok"' in client.get("/audit/verify").get_data(as_text=True)
+    assert api("dpo").get("/api/v1/audit/verify").get_json()["register"] == {
+        "ok": True, "grants": 3, "differences": []}
 
     waiting.removed_at = waiting.approved_at + timedelta(days=1)
     db.session.get(Grant, ended.id).status = "active"
@@ -297,3 +302,8 @@ def test_the_register_agrees_with_its_audit_trail_until_a_row_is_changed_around_
     assert "3 differences between the register and the audit trail" in refused.output
     assert f"grant {ended.id}, status: the register holds 'active', the audit trail last " \
            f"recorded 'revoked'" in refused.output
+    page = client.get("/audit/verify").get_data(as_text=True)
+    assert 'id="register-differs"' in page and "3 forskelle mellem registret" in page
+    assert f"object_id={waiting.id}" in page and "removed_at er " in page
+    register = api("dpo").get("/api/v1/audit/verify").get_json()["register"]
+    assert register["ok"] is False and len(register["differences"]) == 3
