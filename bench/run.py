@@ -253,7 +253,9 @@ def reviews_sql(p: Params, today: date, me: int, purposes: list[str], limit: int
                g.review_due, g.tasks, g.frequency, g.approved_at,
                (SELECT {_agg(p, "a.name")} FROM decisions d JOIN employees a ON a.id = d.approver_id
                 WHERE d.request_id = g.request_id AND d.decision = 'approve') AS approvers,
-               lr.reviewed_on, lre.name, lr.comment
+               lr.reviewed_on, lre.name, lr.comment,
+               (SELECT max(a.acknowledged_at) FROM acknowledgements a
+                WHERE a.employee_id = g.grantee_id) AS acknowledged_at
         FROM grants g
         JOIN employees e ON e.id = g.grantee_id JOIN centres c ON c.id = e.centre_id
         JOIN systems s ON s.id = g.system_id

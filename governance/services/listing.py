@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.functions import GenericFunction
 
-from ..models import AccessRequest, Centre, Decision, Employee, Grant, Review, System
+from ..models import (AccessRequest, Acknowledgement, Centre, Decision, Employee, Grant,
+                      Review, System)
 
 Grantee = aliased(Employee, name="grantee")
 Requester = aliased(Employee, name="requester")
@@ -90,13 +91,17 @@ HELD_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.status, Grant.t
                 Grantee.username.label("grantee_username"), _CENTRE_CODE,
                 _approvers(Approver.username).label("approved_by"))
 HELD_EXPORT_COLUMNS = HELD_COLUMNS + (_SYSTEM_CODE,)
+# The grantee's latest acknowledgement of the lookup principles (P3), for the reviewer.
+_ACKNOWLEDGED_AT = (select(func.max(Acknowledgement.acknowledged_at))
+                    .where(Acknowledgement.employee_id == Grant.grantee_id)
+                    .correlate(Grant).scalar_subquery().label("acknowledged_at"))
 REVIEW_COLUMNS = (Grant.id, Grant.access_level, Grant.scope, Grant.tasks, Grant.frequency,
                   Grant.approved_at, Grant.review_due, _GRANTEE_NAME,
                   Grantee.username.label("grantee_username"),
                   Grantee.title.label("grantee_title"), _CENTRE_CODE, _SYSTEM_CODE,
                   _approvers(Approver.name).label("approved_by"), _REVIEWED_ON,
                   Reviewer.name.label("last_reviewer"),
-                  LastReview.comment.label("last_comment"))
+                  LastReview.comment.label("last_comment"), _ACKNOWLEDGED_AT)
 
 _APPROVALS = (select(func.count()).select_from(Decision)
               .where(Decision.request_id == AccessRequest.id, Decision.decision == "approve")

@@ -11,8 +11,9 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.policy import Policy
-from ..domain.rules import (acknowledgement_lapses, acknowledgement_renewal_due,
-                            check_decider, check_review, failures, review_due)
+from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
+                            acknowledgement_renewal_due, check_decider, check_review, failures,
+                            review_due)
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
 from ..models import (AccessRequest, Acknowledgement, ApiToken, Decision, Employee,
                       EmployeeRole, Grant, Review, System)
@@ -48,6 +49,10 @@ class Person(NamedTuple):
     username: str
     title: str
     centre_code: str
+    # Their latest acknowledgement of the lookup principles, and whether it is current
+    # on the day (P3): the reviewer sees a lapse before keeping the access.
+    acknowledged_on: date | None = None
+    acknowledged_now: bool = True
 
 
 @dataclass
@@ -94,8 +99,10 @@ def queue_for(session: Session, actor: Actor, as_of: date | None = None,
     rows = _TO_REVIEW.rows(session, values, 1, limit)
     grouped: dict[Person, list] = defaultdict(list)
     for row in rows:
+        acknowledged = clock.local_date(row.acknowledged_at)
         grouped[Person(row.grantee_name, row.grantee_username, row.grantee_title,
-                       row.centre_code)].append(row)
+                       row.centre_code, acknowledged,
+                       acknowledgement_current(acknowledged, as_of))].append(row)
     queue.by_grantee = dict(sorted(grouped.items(), key=lambda kv: (kv[0].name,
                                                                     kv[0].username)))
     for person, items in queue.by_grantee.items():

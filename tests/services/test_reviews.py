@@ -293,6 +293,26 @@ def test_review_page_shows_the_approvers_and_the_previous_review(app, client, lo
     assert "Stadig relevant &lt;b&gt;" in page and "<b>" not in page.split("Stadig relevant")[1][:20]
 
 
+def test_the_review_page_says_when_a_grantee_s_acknowledgement_has_lapsed(app, client, login):
+    """P3 before P5's keep: the reviewer sees that the person has not confirmed the lookup
+    principles this year (the acknowledgement lapsed), and for whom it still holds, nothing."""
+    lapsed = active_grant(TODAY)                                      # ahn
+    current = active_grant(TODAY, grantee="mbe", system="CVR", user_admin="ekj",
+                           categories=("identity",))
+    for grant in (lapsed, current):
+        grant.review_due = TODAY + timedelta(days=5)
+    given = TODAY - timedelta(days=400)
+    db.session.execute(sa.update(Acknowledgement).where(
+        Acknowledgement.employee_id == lapsed.grantee_id).values(
+        acknowledged_at=datetime.combine(given, time(12), timezone.utc)))
+    db.session.commit()
+    login("kfi")
+    page = client.get("/reviews/").get_data(as_text=True)
+    warning = page.split('id="unacknowledged-ahn">', 1)[1].split("</p>", 1)[0]
+    assert "er udløbet (princip 3)" in warning and day_text(given, "da") in warning
+    assert 'id="unacknowledged-mbe"' not in page
+
+
 def outbox(kind: str) -> list[tuple[str, int]]:
     return [(m.recipient.username, int(m.object_id)) for m in db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id))]
