@@ -20,19 +20,25 @@ PER_PAGE = 100
 def index():
     actor = current_actor()
     audit_trail.require_reader(actor)
-    filters = audit_trail.parse_filters(request.args)
-    page = page_arg()
+    page, status = page_arg(), 200
+    try:
+        filters = audit_trail.parse_filters(request.args)
+    except InvalidInput as error:
+        # Said above the filters, with what was typed still in them (not a page of its own).
+        flash(str(error.message), "error")
+        filters, status = None, 400
     rows, total = audit_trail.search(db.session, actor, filters, page=page,
-                                     per_page=PER_PAGE)
+                                     per_page=PER_PAGE) if filters else ([], 0)
     kept = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("audit/index.html", rows=rows, total=total, page=page,
-                           per_page=PER_PAGE, filters=filters, args=request.args,
+                           per_page=PER_PAGE, filters=filters or audit_trail.AuditFilters(),
+                           args=request.args,
                            pager_args=kept, actions=audit_trail.ACTIONS,
                            object_types=audit_trail.OBJECT_TYPES,
                            without_principle={k: v for k, v in kept.items()
                                               if k != "principle"},
                            details=lambda e: json.dumps(json.loads(e.details), indent=1,
-                                                        ensure_ascii=False))
+                                                        ensure_ascii=False)), status
 
 
 @bp.get("/verify")

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from ..extensions import db
 from ..services import clock, evaluation, listing, register, reports
 from ..services import grants as grant_service
-from ..services.errors import Forbidden
+from ..services.errors import Forbidden, InvalidInput
 from . import PER_PAGE, current_actor, expired_form_message, page_arg
 from .forms import EmptyForm, RevokeForm
 from .reports import download
@@ -50,7 +50,12 @@ def _held_args():
 @bp.get("/at")
 def point_in_time():
     """Who could access system X on date D, approved by whom, for which tasks."""
-    actor, code, day = _held_args()
+    status = 200
+    try:
+        actor, code, day = _held_args()
+    except InvalidInput as error:   # said above the form, which stays (not a page of its own)
+        flash(str(error.message), "error")
+        actor, code, day, status = current_actor(), None, None, 400
     systems = register.system_names(db.session)
     rows, total = [], 0
     if day:   # one system, or every system (with a column naming each access's system)
@@ -58,7 +63,7 @@ def point_in_time():
             db.session, actor, system=code, as_of=day, page=page_arg(), per_page=PER_PAGE,
             columns=listing.HELD_COLUMNS if code else listing.HELD_EXPORT_COLUMNS)
     return render_template("grants/at.html", systems=systems, code=code, day=day, rows=rows,
-                           total=total, page=page_arg(), per_page=PER_PAGE)
+                           total=total, page=page_arg(), per_page=PER_PAGE), status
 
 
 @bp.get("/at.csv", defaults={"fmt": "csv"})

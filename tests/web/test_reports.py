@@ -184,6 +184,8 @@ def test_who_held_access_downloads_as_the_page_shows_it(client, login, journey):
         assert refused.status_code == 400
     far = client.get("/grants/at?system=UIS&date=3000-01-01")
     assert far.status_code == 400
+    said = far.get_data(as_text=True)
+    assert "3000-01-01" in said and 'id="system"' in said     # on the form, which stays
     login("ahn")
     assert client.get("/grants/at.csv").status_code == 403
 
