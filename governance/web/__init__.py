@@ -252,11 +252,12 @@ def init_app(app: Flask) -> None:
     def grant_status_filter(context, grant):
         """A grant's status as the lists show it: an approved one already created in its
         system says that it waits for the acknowledgement: `{{ grant | grant_status }}`."""
-        in_system = (grant.in_system if hasattr(grant, "in_system")
-                     else grant.fulfilled_at is not None)
-        waiting = grant.status == "approved" and in_system
-        return label("awaiting_acknowledgement" if waiting else grant.status,
-                     page_locale(context))
+        # Only an approved one is asked whether it is in its system: a list shows a hundred.
+        status = grant.status
+        if status == "approved" and (grant.in_system if hasattr(grant, "in_system")
+                                     else grant.fulfilled_at is not None):
+            status = "awaiting_acknowledgement"
+        return label(status, page_locale(context))
 
     @app.template_filter("rule_name")
     @pass_context
