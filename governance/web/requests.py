@@ -40,6 +40,20 @@ def index():
                                                   if queue_page > 1 else {})})
 
 
+def _mark_what_the_policy_refuses(form: RequestForm, system: System, in_force) -> None:
+    """A level or scope that no policy in force allows in the system (P4) stays offered,
+    so that the check can say why, but says so beside it before anyone checks."""
+    rules = [p.systems[system.code] for p in in_force if system.code in p.systems]
+    if not rules:
+        return
+    for field, allowed in ((form.access_level, {v for r in rules for v in r.access_levels}),
+                           (form.scope, {v for r in rules for v in r.scopes})):
+        field.choices = [(value, text if value in allowed else
+                          _("%(choice)s (the policy does not allow it in %(system)s)",
+                            choice=text, system=system.code))
+                         for value, text in field.choices]
+
+
 def _request_form() -> tuple[RequestForm, System | None]:
     actor = current_actor()
     form = RequestForm()
@@ -73,6 +87,7 @@ def _request_form() -> tuple[RequestForm, System | None]:
               "error")
     if system is not None:
         form.system.data = system.code
+        _mark_what_the_policy_refuses(form, system, in_force)
         never = {"special": _("special category, art. 9: cannot be granted"),
                  "criminal": _("art. 10: cannot be granted")}
         form.data_categories.choices = [

@@ -669,3 +669,16 @@ def test_the_request_form_states_its_system_and_shows_what_fails_first(client, l
     assert "refused" in kinds and "ok" in kinds
     assert kinds == sorted(kinds, key=lambda kind: kind != "refused")
     assert ("refused", "SPECIAL_CATEGORY") in codes
+
+
+def test_the_request_form_says_beside_a_level_or_scope_what_the_policy_refuses(client, login):
+    """CPR is read-only and summary-only under EU-øst (P4): write and case detail stay on
+    the form, so the check can say why, but are marked before anyone checks; UIS's
+    allowed ones are not."""
+    login("ahn")
+    cpr = client.get("/requests/new?system=CPR").get_data(as_text=True)
+    assert "Skriveadgang (politikken tillader det ikke i CPR)" in cpr
+    assert "Sagsdetaljer (politikken tillader det ikke i CPR)" in cpr
+    assert "Læseadgang (politikken" not in cpr
+    acadre = client.get("/requests/new?system=ACADRE").get_data(as_text=True)
+    assert "politikken tillader det ikke i ACADRE" not in acadre
