@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from ..domain.vocabulary import Role, label
 from ..extensions import db
 from ..services import employees as employee_service
-from ..services import register
+from ..services import clock, register
 from ..services.errors import Conflict, InvalidInput
 from ..services import grants as grant_service
 from ..services.grants import can_view_grant
@@ -95,7 +95,7 @@ def detail(username: str):
     grants = register.grants_of(db.session, employee)
     return render_template("employees/detail.html", employee=employee, grants=grants,
                            viewable={g.id for g in grants if can_view_grant(actor, g)},
-                           form=EmptyForm(),
+                           form=EmptyForm(), today=clock.today(),
                            can_edit=can_administer_people(actor) and employee.active,
                            can_mark_left=employee_service.can_mark_left(actor, employee),
                            acknowledged=grant_service.acknowledgements_of(db.session,
@@ -112,8 +112,10 @@ def leave(username: str):
                     "left."), "error")
             return redirect(url_for("employees.detail", username=username) + "#leave")
         try:
-            leaver = employee_service.update_employee(db.session, current_actor(), username,
-                                                      {"status": "left"})
+            last_day = (request.form.get("left_on") or "").strip()
+            leaver = employee_service.update_employee(
+                db.session, current_actor(), username,
+                {"status": "left", **({"left_on": last_day} if last_day else {})})
         except InvalidInput as error:   # marking oneself: said on the person's page
             db.session.rollback()
             flash(str(error.message), "error")

@@ -239,3 +239,22 @@ def test_leaving_from_an_address_in_another_case_still_says_what_they_are_named_
                                                                                  login):
     page = leave_in_english(client, login, "LAN")
     assert "lan is still named in the register" in page
+
+
+def test_the_leaver_form_takes_the_last_day_and_refuses_one_ahead(client, login):
+    """As the HR feed may: the day the person left, when the register hears of it later;
+    a day ahead is said on the person's page, and nothing changes."""
+    from datetime import timedelta
+
+    login("admin")
+    page = client.get("/employees/mbe").get_data(as_text=True)
+    assert 'type="date" id="left_on" name="left_on"' in page
+    ahead = (clock.today() + timedelta(days=2)).isoformat()
+    refused = client.post("/employees/mbe/leave", data={"confirm": "yes", "left_on": ahead},
+                          follow_redirects=True)
+    assert "kan ikke ligge efter i dag" in refused.get_data(as_text=True)
+    assert employee("mbe").status == "active"
+    last_day = (clock.today() - timedelta(days=4)).isoformat()
+    client.post("/employees/mbe/leave", data={"confirm": "yes", "left_on": last_day})
+    db.session.expire_all()
+    assert (employee("mbe").status, employee("mbe").left_on.isoformat()) == ("left", last_day)
