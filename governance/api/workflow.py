@@ -206,9 +206,8 @@ def list_grants():
     page, per_page = paginate_args()
     status = grant_service.status_filter(request.args.get("status"))
     as_of = parse_as_of(request.args["as_of"]) if request.args.get("as_of") else None
-    # System codes are capitals, as POST /requests reads them: "cvr" is CVR.
-    system = (request.args.get("system") or "").upper() or None
-    grant_service.check_filters(db.session, system, request.args.get("grantee"))
+    system = grant_service.system_filter(db.session, request.args.get("system"))
+    grant_service.check_filters(db.session, None, request.args.get("grantee"))
     rows, total = grant_service.visible_grants(
         db.session, g.actor, page=page, per_page=per_page, system=system,
         grantee=request.args.get("grantee"), status=status, as_of=as_of)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from .register import AreaFacts, RegisterFacts
 from .rules import RULE_PRINCIPLES
@@ -90,6 +91,16 @@ class Policy:
     def review_interval_for(self, system: str) -> int:
         rule = self.systems.get(system)
         return rule.review_interval_months if rule else self.review_interval_months
+
+
+def allowed_in(policies: Iterable[Policy], code: str) -> tuple[set[str], set[str]] | None:
+    """The access levels and scopes that any of the policies allows in system `code` (P4);
+    None when none of them covers the system."""
+    rules = [policy.systems[code] for policy in policies if code in policy.systems]
+    if not rules:
+        return None
+    return ({level for rule in rules for level in rule.access_levels},
+            {scope for rule in rules for scope in rule.scopes})
 
 
 def file_digest(path: Path) -> str:

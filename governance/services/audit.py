@@ -312,12 +312,17 @@ _ANCHOR = re.compile(r"([1-9]\d{0,8}):([0-9a-fA-F]{16,64})")
 
 def parse_anchor(value: str | None) -> tuple[int, str] | None:
     """NUMBER:HASH, an entry and its hash as an earlier verification gave them (the hash
-    may be cut to its first 16 characters or more)."""
-    if not value:
+    may be cut to its first 16 characters or more); None when no anchor is given. One given
+    empty is refused: "--anchor $NOTED" with nothing noted must not look like a check that
+    passed."""
+    from .errors import InvalidInput
+    if value is None:
         return None
+    if not value.strip():
+        raise InvalidInput(_l("'anchor' is empty: give the entry and its hash as "
+                              "NUMBER:HASH, or leave the parameter out"), field="anchor")
     match = _ANCHOR.fullmatch(value.strip())
     if match is None:
-        from .errors import InvalidInput
         raise InvalidInput(_l("'%(value)s' is not an anchor: give an entry's number and its "
                               "hash (at least its first 16 characters) as NUMBER:HASH",
                               value=value), field="anchor")

@@ -4,15 +4,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..domain.vocabulary import unstorable
-from ..models import ApiToken, AuditEntry, Employee, LoginAttempt, utcnow
-from . import audit, passwords, register
+from ..models import ApiToken, AuditEntry, Employee, EmployeeRole, LoginAttempt, utcnow
+from . import audit, clock, notify, passwords, register
 from .actor import Actor
 from .errors import GovernanceError, InvalidInput, NotFound
 
@@ -241,3 +241,29 @@ def employee_for_token(session: Session, token: str) -> tuple[Employee | None, b
         return row.employee, False
     row.last_used_at = now
     return row.employee, True
+
+
+# An API token that will stop working within this many days: its owner and the
+# administrators are told once (by `reviews remind`).
+TOKEN_REMIND_DAYS = 14
+
+
+def remind_expiring_tokens(session: Session, as_of: date) -> list[int]:
+    """Tell the owner and the administrators of each live token that stops working within
+    TOKEN_REMIND_DAYS of `as_of`, once; the tokens whose people were told anew."""
+    admins = session.scalars(select(Employee).join(EmployeeRole).where(
+        EmployeeRole.role == "admin", Employee.status == "active")).all()
+    reminded = []
+    for token in session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))
+                                 .options(selectinload(ApiToken.employee))
+                                 .order_by(ApiToken.id)):
+        expires = clock.local_date(token.expires_at)
+        days_left = (expires - as_of).days
+        if not token.employee.active or not 0 <= days_left <= TOKEN_REMIND_DAYS:
+            continue
+        people = {person.id: person for person in [token.employee, *admins]}
+        told = [notify.token_expiry(session, token, person, expires, days_left)
+                for person in people.values()]
+        if any(told):
+            reminded.append(token.id)
+    return reminded

@@ -69,9 +69,10 @@ def _values(session: Session, data: Any, *, creating: bool) -> dict:
                                field="roles")
         values["roles"] = sorted(set(roles))
     if "status" in data:
-        if data["status"] not in [s.value for s in EmployeeStatus]:
-            raise InvalidInput(_l("'status' must be 'active' or 'left'"), field="status")
-        values["status"] = data["status"]
+        values["status"] = fields.status_filter(data["status"], EmployeeStatus,
+                                                register.STATUS_MESSAGE)
+        if values["status"] is None:
+            raise InvalidInput(register.STATUS_MESSAGE, field="status")
     return fields.required(values, ("username", "name", "email", "centre") if creating else ())
 
 

@@ -2,6 +2,7 @@
 unknown fields, text, required fields; each refusal a 400 that names the field."""
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Iterable
 
 from flask_babel import lazy_gettext as _l
@@ -41,3 +42,13 @@ def required(values: dict, keys: Iterable[str]) -> dict:
         if key not in values:
             raise InvalidInput(_l("'%(field)s' is required", field=key), field=key)
     return values
+
+
+def status_filter(value: str | None, statuses: type[StrEnum], message) -> str | None:
+    """A list's ?status= filter, for the page and the API alike: one of `statuses`, or none
+    (None); else a 400 with `message`, which says what there are (a list said to be
+    filtered must be)."""
+    if value is not None and (not isinstance(value, str)
+                              or value not in {s.value for s in statuses}):
+        raise InvalidInput(message, field="status")
+    return value

@@ -19,14 +19,17 @@ from .grants import snapshot
 @dataclass(frozen=True)
 class Mismatch:
     grant_id: int
-    field: str
-    recorded: Any        # what the audit trail last recorded (None: nothing)
-    register: Any        # what the register holds now
+    kind: str               # "differs", "unrecorded" (no entry) or "deleted" (no row)
+    field: str = ""         # for "differs": the column that differs,
+    recorded: Any = None    # what the audit trail last recorded,
+    register: Any = None    # and what the register holds now
 
     def describe(self) -> str:
-        if self.field == "*":
-            return (f"grant {self.grant_id}: {self.register}" if self.recorded is None else
-                    f"grant {self.grant_id}: {self.recorded}")
+        if self.kind == "unrecorded":
+            return f"grant {self.grant_id}: in the register, but no audit entry records it"
+        if self.kind == "deleted":
+            return (f"grant {self.grant_id}: recorded in the audit trail, but no longer in "
+                    "the register (deleted)")
         return (f"grant {self.grant_id}, {self.field}: the register holds {self.register!r}, "
                 f"the audit trail last recorded {self.recorded!r}")
 
@@ -51,7 +54,7 @@ def reconcile_grants(session: Session) -> Reconciliation:
                               .order_by(AuditEntry.id))
     for object_id, details in entries:
         after = json.loads(details or "{}").get("after")
-        if isinstance(after, dict) and object_id.isdigit():
+        if isinstance(after, dict) and object_id.isdecimal():
             recorded.setdefault(int(object_id), {}).update(after)
     mismatches: list[Mismatch] = []
     seen = set()
@@ -59,13 +62,10 @@ def reconcile_grants(session: Session) -> Reconciliation:
         seen.add(grant.id)
         state = recorded.get(grant.id)
         if state is None:
-            mismatches.append(Mismatch(grant.id, "*", None,
-                                       "in the register, but no audit entry records it"))
+            mismatches.append(Mismatch(grant.id, "unrecorded"))
             continue
         now = json.loads(canonical_details(snapshot(grant)))
-        mismatches.extend(Mismatch(grant.id, field, state.get(field), value)
+        mismatches.extend(Mismatch(grant.id, "differs", field, state.get(field), value)
                           for field, value in now.items() if state.get(field) != value)
-    mismatches.extend(Mismatch(grant_id, "*", "recorded in the audit trail, but no longer in "
-                                              "the register (deleted)", None)
-                      for grant_id in sorted(set(recorded) - seen))
+    mismatches.extend(Mismatch(grant_id, "deleted") for grant_id in sorted(set(recorded) - seen))
     return Reconciliation(len(seen), mismatches)

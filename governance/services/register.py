@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from ..models import (Centre, Employee, Grant, NonGrantableArea, System,
                       system_user_admins)
+from ..domain.vocabulary import EmployeeStatus
 from ..models.base import unicode_lower
-from . import policies
+from . import fields, policies
 from .actor import Actor
 from .errors import Forbidden, InvalidInput, NotFound, within
 from .permissions import can_view_employee, can_view_people
@@ -183,14 +184,16 @@ def vacancies(session: Session, username: str | None = None) -> list[Vacancy]:
     return sorted(found, key=lambda v: (v.username, v.duty, v.where, v.area_key))
 
 
+STATUS_MESSAGE = _l("'status' must be 'active' or 'left'")
+
+
 def employee_filters(session: Session, status: str | None, centre: str | None,
                      search: str | None) -> tuple[str | None, str | None, str | None]:
     """The people list's ?status=, ?centre= and ?q=, for the page and the API alike: a
     value the list cannot be filtered by is a 400 that names it, rather than a list that
     looks filtered and is not."""
-    status, centre = status or None, centre or None
-    if status not in (None, "active", "left"):
-        raise InvalidInput(_l("'status' must be 'active' or 'left'"), field="status")
+    status = fields.status_filter(status or None, EmployeeStatus, STATUS_MESSAGE)
+    centre = centre or None
     if centre and centre not in dict(centre_names(session)):
         raise InvalidInput(_l("No centre with code '%(code)s'", code=centre), field="centre")
     return status, centre, within((search or "").strip(), "q", 100) or None

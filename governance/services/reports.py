@@ -17,7 +17,7 @@ from ..domain.rules import add_months
 from ..domain.vocabulary import RequestStatus, end_reason_label, label
 from ..models import (AccessRequest, Acknowledgement, AuditEntry, Decision, Employee, Grant,
                       Review, System, utcnow)
-from . import clock, policies
+from . import clock, evaluation, policies
 from .actor import Actor
 from .errors import Forbidden, InvalidInput
 from .permissions import can_read_reports, can_read_review_report
@@ -234,8 +234,7 @@ def findings_table(session: Session, as_of: date) -> Table:
     """One row per failed check of an access held (active, or created in its system and
     waiting for the acknowledgement), judged on `as_of` by the policies in force: what
     the DPO's findings page shows, for the evidence pack."""
-    from .evaluation import reevaluate
-    _, found = reevaluate(session, as_of)
+    _, found = evaluation.reevaluate(session, as_of)
     ids = sorted({f.grant_id for f in found})
     about = {row.id: row for row in session.execute(
         select(Grant.id, Grant.status, Employee.username, System.code)
@@ -352,11 +351,11 @@ def _review_row(grant: Grant, review: Review | None, reference: date) -> ReviewR
     elif status in ("ended", "ended_overdue"):
         moment = clock.local_date(grant.ended_at)
         due = due_on(grant, moment)
+    elif status == "not_acknowledged":
+        return ReviewReportRow(grant, status, review, None)   # not active: no review due
     else:
         due, moment = due_on(grant, reference), reference
     late = (moment - due).days if due is not None and moment > due else None
-    if status == "not_acknowledged":
-        late = None   # not active, so not due for review
     return ReviewReportRow(grant, status, review, due, late)
 
 
@@ -374,8 +373,7 @@ def review_report_table(rows: list[ReviewReportRow], cycle: int, locale: str) ->
         return [g.grantee.name, g.grantee.username, g.grantee.centre.code, g.system.code,
                 label(g.access_level, locale), label(g.scope, locale), how_granted(g),
                 clock.local_date(g.activated_at), clock.local_date(g.ended_at),
-                str(REVIEW_STATUSES[row.status]),
-                row.due if row.status != "not_acknowledged" else None, row.days_overdue,
+                str(REVIEW_STATUSES[row.status]), row.due, row.days_overdue,
                 r.reviewer.username if r else None,
                 r.reviewed_on if r else None, row.remark(locale)]
     return Table(str(_l("Reviews %(year)s", year=cycle)),

@@ -15,10 +15,10 @@ from ..domain.policy import Policy
 from ..domain.rules import (AWAY_LEFT, AWAY_NO_ROLE, Check, HeldAccess, ProposedRequest,
                             check_decider, check_enough_approvers, deciders, evaluate_request,
                             failures)
-from ..domain.vocabulary import AccessLevel, Frequency, Scope
+from ..domain.vocabulary import AccessLevel, Frequency, RequestStatus, Scope
 from ..models import (AccessRequest, AuditEntry, DataCategory, Decision, Employee,
                       EmployeeRole, Grant, NonGrantableArea, System, utcnow)
-from . import audit, listing, notify, policies, register
+from . import audit, fields, listing, notify, policies, register
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, within,
                      refusal_audit)
@@ -39,12 +39,11 @@ class RequestInput:
 
 
 def status_filter(value: str | None) -> str | None:
-    """A list's ?status= filter, for the page and the API alike: one of the request
-    statuses, or none; else a 400 that says which there are."""
-    if value not in (None, "", "pending", "approved", "rejected", "withdrawn"):
-        raise InvalidInput(_l("'status' must be pending, approved, rejected or withdrawn"),
-                           field="status")
-    return value or None
+    """A list's ?status= filter on requests (fields.status_filter); empty is none, as the
+    page's "all" sends it."""
+    return fields.status_filter(value or None, RequestStatus, _l(
+        "'status' must be pending, approved, rejected or withdrawn"))
+
 
 def _text(data: dict, field: str, *, required: bool = True, default: str = "") -> str:
     value = data.get(field, default)

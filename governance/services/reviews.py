@@ -15,9 +15,9 @@ from ..domain.rules import (acknowledgement_current, acknowledgement_lapses,
                             acknowledgement_renewal_due, check_decider, check_review, failures,
                             review_due)
 from ..domain.vocabulary import REVIEW_REASON_PREFIX
-from ..models import (AccessRequest, Acknowledgement, ApiToken, Decision, Employee,
-                      EmployeeRole, Grant, Review, System)
-from . import audit, clock, evaluation, grants, listing, notify, policies
+from ..models import (AccessRequest, Acknowledgement, Decision, Employee, EmployeeRole,
+                      Grant, Review, System)
+from . import audit, auth, clock, evaluation, grants, listing, notify, policies
 from .actor import Actor
 from .errors import (Conflict, Forbidden, InvalidInput, NotFound, RuleViolation, refusal_audit,
                      within)
@@ -286,28 +286,6 @@ def _remind_removals(session: Session, as_of: date, dpos: list[Employee],
                 report.removal_escalations.append(grant.id)
 
 
-# An API token that will stop working within this many days: its owner and the
-# administrators are told once.
-TOKEN_REMIND_DAYS = 14
-
-
-def _remind_token_expiry(session: Session, as_of: date, report: ReminderReport) -> None:
-    admins = session.scalars(select(Employee).join(EmployeeRole).where(
-        EmployeeRole.role == "admin", Employee.status == "active")).all()
-    for token in session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))
-                                 .options(selectinload(ApiToken.employee))
-                                 .order_by(ApiToken.id)):
-        expires = clock.local_date(token.expires_at)
-        days_left = (expires - as_of).days
-        if not token.employee.active or not 0 <= days_left <= TOKEN_REMIND_DAYS:
-            continue
-        people = {person.id: person for person in [token.employee, *admins]}
-        told = [notify.token_expiry(session, token, person, expires, days_left)
-                for person in people.values()]
-        if any(told):
-            report.token_reminders.append(token.id)
-
-
 # An access created in its system while its grantee has not acknowledged the lookup
 # principles is held there, though not active: the grantee is reminded after a week, and
 # the DPO told once after a month.
@@ -316,7 +294,7 @@ ACKNOWLEDGE_ESCALATE_AFTER_DAYS = 30
 
 
 def _remind_created_unacknowledged(session: Session, as_of: date, dpos: list[Employee],
-                                   report: "ReminderReport") -> None:
+                                   report: ReminderReport) -> None:
     waiting = session.scalars(
         select(Grant).join(Grant.grantee)
         .where(Grant.status == "approved", Grant.fulfilled_at.is_not(None),
@@ -383,7 +361,7 @@ def remind(session: Session, actor: Actor, as_of: date | None = None) -> Reminde
     report.acknowledgement_reminders = _remind_acknowledgements(session, as_of)
     _remind_created_unacknowledged(session, as_of, dpos, report)
     _remind_removals(session, as_of, dpos, report)
-    _remind_token_expiry(session, as_of, report)
+    report.token_reminders = auth.remind_expiring_tokens(session, as_of)
     if report.queued:
         audit.record(session, actor=actor.username, action="reviews.remind",
                      object_type="reviews", object_id=as_of.isoformat(),

@@ -268,3 +268,21 @@ def _area_values(area, contact: str | None = None) -> dict:
 
 def _name(employee: Employee | None) -> str | None:
     return employee.username if employee else None
+
+
+def working_demo_logins(session: Session, demo: dict[str, str]
+                        ) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Of the seed's demo logins, those that still work, and the others with why: "left"
+    (the person has left) or "changed" (the password was set anew since)."""
+    people = {e.username: e for e in session.scalars(
+        select(Employee).where(Employee.username.in_(list(demo))))}
+    works, gone = {}, []
+    for username, password in demo.items():
+        person = people.get(username)
+        if person is not None and not person.active:
+            gone.append((username, "left"))
+        elif person is None or not passwords.verify_password(person.password_hash, password):
+            gone.append((username, "changed"))
+        else:
+            works[username] = password
+    return works, gone

@@ -11,9 +11,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from ..domain.vocabulary import end_reason_label, label, rule_name
 from ..extensions import db, login_manager

@@ -46,7 +46,7 @@ def verify():
     audit_trail.require_reader(current_actor())
     anchor, status = request.args.get("anchor", "").strip(), 200
     try:
-        noted = parse_anchor(anchor)
+        noted = parse_anchor(anchor or None)   # the form's empty field: no anchor
     except InvalidInput as error:
         flash(str(error.message), "error")   # said on the form, as typed
         noted, status = None, 400

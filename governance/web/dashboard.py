@@ -5,9 +5,8 @@ from datetime import date
 from functools import partial
 
 from babel.dates import format_date
-from flask_babel import get_locale
-
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 
 from ..domain.rules import RULE_PRINCIPLES
 from ..extensions import db
@@ -44,8 +43,7 @@ def _waited(as_of, ended) -> int | None:
 @bp.get("/list/<name>")
 def grant_list(name: str):
     as_of = clock.parse_as_of(request.args.get("as_of"))
-    system = (request.args.get("system") or "").strip().upper() or None
-    grant_service.check_filters(db.session, system, None)
+    system = grant_service.system_filter(db.session, request.args.get("system"))
     rows, total = dashboard.grant_list(db.session, current_actor(), name, as_of, system,
                                        page_arg(), PER_PAGE)
     return render_template("dashboard/list.html", rows=rows, total=total, name=name,

@@ -23,8 +23,7 @@ def index():
         raise Forbidden(_l("Only approvers, user administrators, the DPO and admins see the "
                           "register of grants"))
     status = grant_service.status_filter(request.args.get("status") or None)
-    system = (request.args.get("system") or "").strip().upper() or None
-    grant_service.check_filters(db.session, system, None)
+    system = grant_service.system_filter(db.session, request.args.get("system"))
     rows, total = grant_service.visible_grant_rows(db.session, actor, status=status,
                                                    system=system, page=page_arg(),
                                                    per_page=PER_PAGE)
@@ -39,9 +38,8 @@ def _held_args():
     asked about: ?system=, and ?date= as the form sends it or ?as_of= as elsewhere."""
     actor = current_actor()
     grant_service.require_point_in_time(actor)
-    code = (request.args.get("system") or "").upper() or None
     # A system the register does not hold is a 400, not an empty answer ("nobody").
-    grant_service.check_filters(db.session, code, None)
+    code = grant_service.system_filter(db.session, request.args.get("system"))
     field = "date" if request.args.get("date") else "as_of"
     given = request.args.get(field)
     return actor, code, clock.parse_date(given, field) if given else None

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..domain.policy import allowed_in
 from ..errors import record_refusal
 from ..extensions import db
 from ..models import Employee, Grant, System
@@ -43,11 +44,10 @@ def index():
 def _mark_what_the_policy_refuses(form: RequestForm, system: System, in_force) -> None:
     """A level or scope that no policy in force allows in the system (P4) stays offered,
     so that the check can say why, but says so beside it before anyone checks."""
-    rules = [p.systems[system.code] for p in in_force if system.code in p.systems]
-    if not rules:
+    levels_and_scopes = allowed_in(in_force, system.code)
+    if levels_and_scopes is None:
         return
-    for field, allowed in ((form.access_level, {v for r in rules for v in r.access_levels}),
-                           (form.scope, {v for r in rules for v in r.scopes})):
+    for field, allowed in zip((form.access_level, form.scope), levels_and_scopes):
         field.choices = [(value, text if value in allowed else
                           _("%(choice)s (the policy does not allow it in %(system)s)",
                             choice=text, system=system.code))
