@@ -1,9 +1,22 @@
 """flask policy check: exit 0 on the shipped policies, non-zero naming file, entry, field."""
 import shutil
+from pathlib import Path
 
 import pytest
 
 from governance.config import PROJECT_ROOT
+
+
+def policies_with(tmp_path, old: str, new: str) -> Path:
+    """A copy of the shipped policies whose eu-oest.yaml has `old` replaced by `new` once;
+    the path of that file (its folder is the policy folder)."""
+    folder = tmp_path / "policies"
+    shutil.copytree(PROJECT_ROOT / "policies", folder)
+    path = folder / "eu-oest.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in eu-oest.yaml; the test is out of date"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
 
 
 def check(app, path=None):
@@ -54,12 +67,7 @@ def test_a_new_municipality_checks_its_policies_against_its_own_seed(app, tmp_pa
     ("  - criminal", "  - criminals", ["forbidden_categories", "unknown data category 'criminals'"]),
 ])
 def test_broken_policy_fails_naming_the_place(app, tmp_path, old, new, expected):
-    folder = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", folder)
-    path = folder / "eu-oest.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    folder = policies_with(tmp_path, old, new).parent
     result = check(app, folder)
     assert result.exit_code == 1
     for part in expected:
@@ -98,11 +106,8 @@ def test_an_approver_who_leaves_stops_a_new_policy_version_not_the_register(app,
     assert checked.exit_code == 1
     assert "approvers[1]" in checked.output and "'tko' has left" in checked.output
     assert "eu-oest.yaml:13, entry approvers[1]" in checked.output   # the line naming tko
-    folder = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", folder)
-    path = folder / "eu-oest.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "review_interval_months: 12", "review_interval_months: 11"), encoding="utf-8")
+    folder = policies_with(tmp_path, "review_interval_months: 12",
+                           "review_interval_months: 11").parent
     versions = db.session.scalar(sa.select(sa.func.count(PolicyVersion.id)))
     loaded = runner.invoke(args=["policy", "load", str(folder)])
     assert loaded.exit_code == 1 and "'tko' has left" in loaded.output
@@ -115,12 +120,8 @@ def test_going_back_to_an_earlier_policy_file_puts_it_back_in_force(app, tmp_pat
     every version in the order they were in force."""
     from governance.extensions import db
     from governance.services import policies
-    folder = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", folder)
-    path = folder / "eu-oest.yaml"
-    shipped = path.read_text(encoding="utf-8")
-    path.write_text(shipped.replace("review_interval_months: 12", "review_interval_months: 6"),
-                    encoding="utf-8")
+    folder = policies_with(tmp_path, "review_interval_months: 12",
+                           "review_interval_months: 6").parent
     from ..services.workflow import active_grant
     from governance.services import clock
     active_grant(clock.today())
@@ -156,13 +157,8 @@ def test_a_new_version_that_drops_a_system_leaves_its_access_neither_created_nor
     from ..services.workflow import active_grant, actor, approved_grant
     held = active_grant(clock.today(), user_admin="ekj", system="CVR", categories=("identity",))
     waiting = approved_grant(grantee="mbe", system="CVR", categories=("identity",))
-    folder = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", folder)
-    path = folder / "eu-oest.yaml"
-    text = path.read_text(encoding="utf-8")
-    cut = "  - code: CVR\n    access_levels: [read]\n    scopes: [summary]\n"
-    assert cut in text
-    path.write_text(text.replace(cut, ""), encoding="utf-8")
+    folder = policies_with(tmp_path, "  - code: CVR\n    access_levels: [read]\n"
+                                     "    scopes: [summary]\n", "").parent
     loaded = app.test_cli_runner().invoke(args=["policy", "load", str(folder)])
     assert loaded.exit_code == 0, loaded.output
     assert "do not allow 1 active and 1 approved access(es) any more" in loaded.output
@@ -196,11 +192,7 @@ def test_a_renamed_policy_leaves_the_old_one_in_force_until_it_is_retired(app, t
     from governance.services import clock, policies
     from ..services.workflow import active_grant
     import sqlalchemy as sa
-    folder = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", folder)
-    path = folder / "eu-oest.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("id: eu-oest", "id: eu-oest-2027"),
-                    encoding="utf-8")
+    folder = policies_with(tmp_path, "id: eu-oest", "id: eu-oest-2027").parent
     runner = app.test_cli_runner()
     loaded = runner.invoke(args=["policy", "load", str(folder)])
     assert loaded.exit_code == 0, loaded.output
@@ -287,11 +279,7 @@ def test_a_first_load_without_principles_is_refused(empty_app, tmp_path):
 
 
 def test_one_policy_file_loaded_on_its_own_names_no_other_as_missing(app, tmp_path):
-    folder = tmp_path / "policies"
-    shutil.copytree(PROJECT_ROOT / "policies", folder)
-    other = folder / "eu-oest.yaml"
-    other.write_text(other.read_text(encoding="utf-8").replace("id: eu-oest", "id: andet"),
-                     encoding="utf-8")
+    folder = policies_with(tmp_path, "id: eu-oest", "id: andet").parent
     runner = app.test_cli_runner()
     assert runner.invoke(args=["policy", "load", str(folder)]).exit_code == 0
     shipped = PROJECT_ROOT / "policies" / "eu-oest.yaml"
